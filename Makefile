@@ -1,0 +1,32 @@
+# One command per job; each sets up .venv from scratch when it is missing or stale.
+PYVER ?= 3.11
+PYTHON_FOR = $(or $(shell pyenv prefix $(1) 2>/dev/null | sed 's|$$|/bin/python|'),$(shell command -v python$(1)))
+VENV ?= .venv
+VPY = $(VENV)/bin/python
+
+.PHONY: test test-all demo bench clean
+
+$(VENV)/.installed: pyproject.toml
+	rm -rf $(VENV)
+	$(call PYTHON_FOR,$(PYVER)) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[dev]'
+	touch $@
+
+test: $(VENV)/.installed
+	$(VPY) -m pytest tests
+
+# The suite on every supported Python, each in its own venv.
+test-all:
+	$(MAKE) test PYVER=3.11 VENV=.venv
+	$(MAKE) test PYVER=3.12 VENV=.venv-3.12
+	$(MAKE) test PYVER=3.13 VENV=.venv-3.13
+
+demo: $(VENV)/.installed
+	$(VPY) -m demo
+
+bench: $(VENV)/.installed
+	@for f in benchmarks/*.py; do echo "== $$f"; $(VPY) $$f || exit 1; done
+
+clean:
+	rm -rf .venv .venv-3.12 .venv-3.13 build *.egg-info
