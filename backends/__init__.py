@@ -1,0 +1,1 @@
+"""backends (see ../shared/SPEC.md)."""

@@ -1,0 +1,1 @@
+"""fxlite (see ../shared/SPEC.md)."""

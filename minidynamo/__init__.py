@@ -1,0 +1,1 @@
+"""minidynamo (see ../shared/SPEC.md)."""

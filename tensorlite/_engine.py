@@ -1,0 +1,384 @@
+"""The backward engine: runs the graph of Nodes from the roots to the leaves.
+
+Ready nodes run newest first (by sequence number), AccumulateGrad as soon as it is ready,
+as in PyTorch. For each node: tensor hooks (then retain_grad), node pre-hooks, the node,
+node post-hooks; the gradients it returns flow along its edges and are summed per input.
+"""
+import heapq
+import itertools
+
+import numpy as np
+
+from . import _state
+from ._node import AccumulateGrad
+
+
+def _root_edge(t, i):
+    if not t._rg:
+        raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    return t._edge()
+
+
+def _make_grads(outputs, grads):
+    from ._tensor import Tensor
+
+    out = []
+    for i, t in enumerate(outputs):
+        g = None if grads is None else grads[i]
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if t._data.dtype.kind != "f":
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got {t.dtype}")
+            g = Tensor._wrap(np.ones(t._data.shape, t._data.dtype))
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._wrap(np.asarray(g, t._data.dtype))
+            if g._data.shape != t._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a "
+                    f"shape of {t.shape}.")
+        out.append(g)
+    return out
+
+
+def _as_tuple(x):
+    from ._tensor import Tensor
+
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """tl.autograd.backward: accumulate gradients of tensors into leaves' (or inputs') .grad."""
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    grads = _make_grads(tensors, grad_tensors)
+    roots = [(_root_edge(t, i), g) for i, (t, g) in enumerate(zip(tensors, grads))]
+    if inputs is not None:
+        edges = []
+        for t in inputs:
+            if not t._rg:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            edges.append(t._edge())
+        run(roots, retain_graph, create_graph, accumulate_edges=edges, input_tensors=inputs)
+    else:
+        run(roots, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """tl.autograd.grad: return d(outputs)/d(inputs) without touching any .grad."""
+    from ._tensor import Tensor
+
+    outputs = _as_tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _make_grads(outputs, _as_tuple(grad_outputs))
+    roots = [(_root_edge(t, i), g) for i, (t, g) in enumerate(zip(outputs, grads))]
+    edges = []
+    for t in inputs:
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        edges.append(t._edge())
+    captured = run(roots, retain_graph, create_graph, capture_edges=edges)
+    result = []
+    for t, g in zip(inputs, captured):
+        if g is None:
+            if materialize_grads:
+                g = Tensor._wrap(np.zeros(t._data.shape, t._data.dtype))
+            elif not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior.")
+        result.append(g)
+    return tuple(result)
+
+
+_running = []  # per running backward: the set of nodes it will execute
+_end_callbacks = {}
+
+
+def current_graph():
+    return _running[-1] if _running else None
+
+
+def on_backward_end(fn):
+    """Call fn() after every backward finishes; returns a handle that unregisters it."""
+    from .utils.hooks import RemovableHandle
+    h = RemovableHandle(_end_callbacks)
+    _end_callbacks[h.id] = fn
+    return h
+
+
+def _needed_nodes(root_nodes, targets):
+    """Nodes from which some target node is reachable (the only ones worth running)."""
+    memo = {}
+    for t in targets:
+        memo[t] = True
+    order, stack, seen = [], list(root_nodes), set()
+    while stack:  # iterative post-order
+        n = stack[-1]
+        if n in seen:
+            stack.pop()
+            if n not in memo:
+                memo[n] = any(e is not None and memo.get(e[0], False) for e in n._next)
+            continue
+        seen.add(n)
+        for e in n._next:
+            if e is not None and e[0] not in seen:
+                stack.append(e[0])
+    return {n for n, v in memo.items() if v}
+
+
+def run(roots, retain_graph, create_graph, capture_edges=None, accumulate_edges=None, input_tensors=None):
+    """Execute the backward graph. Returns the captured gradients when capture_edges is given."""
+    from ._tensor import Tensor
+
+    root_nodes = [e[0] for e, _ in roots]
+    targets = None
+    if capture_edges is not None:
+        targets = {e[0] for e in capture_edges}
+    elif accumulate_edges is not None:
+        targets = {e[0] for e in accumulate_edges}
+    needed = _needed_nodes(root_nodes, targets) if targets is not None else None
+
+    # dependency counts over the part of the graph we will run
+    deps = {}
+    stack = [n for n in root_nodes if needed is None or n in needed]
+    seen = set(stack)
+    while stack:
+        n = stack.pop()
+        if capture_edges is not None and isinstance(n, AccumulateGrad):
+            continue
+        for e in n._next:
+            if e is None:
+                continue
+            nx = e[0]
+            if needed is not None and nx not in needed:
+                continue
+            deps[nx] = deps.get(nx, 0) + 1
+            if nx not in seen:
+                seen.add(nx)
+                stack.append(nx)
+
+    capture_at = {}
+    if capture_edges is not None:
+        for slot, (node, nr) in enumerate(capture_edges):
+            capture_at.setdefault(node, []).append((nr, slot))
+    captured = [None] * len(capture_edges) if capture_edges is not None else None
+    accumulate_at = None
+    if accumulate_edges is not None:
+        accumulate_at = {}
+        for t, (node, nr) in zip(input_tensors, accumulate_edges):
+            accumulate_at.setdefault(node, []).append((nr, t))
+
+    buffers = {}
+    for (node, nr), g in roots:
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * _n_outputs(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    counter = itertools.count()
+    heap = []
+    for node in dict.fromkeys(root_nodes):
+        if deps.get(node, 0) == 0 and (needed is None or node in needed):
+            heapq.heappush(heap, (-node._seq, next(counter), node))
+
+    prev_grad = _state.grad_enabled
+    _state.grad_enabled = bool(create_graph)
+    _running.append(set(deps) | set(root_nodes))
+    try:
+        while heap:
+            _, _, node = heapq.heappop(heap)
+            grads = buffers.pop(node, None) or [None] * _n_outputs(node)
+            grads = _call_tensor_hooks(node, grads)
+            if node in capture_at:
+                for nr, slot in capture_at[node]:
+                    captured[slot] = grads[nr]
+                if isinstance(node, AccumulateGrad):
+                    continue
+            if accumulate_at is not None and not isinstance(node, AccumulateGrad) and node in accumulate_at:
+                for nr, t in accumulate_at[node]:
+                    _accumulate_nonleaf(t, grads[nr])
+            if all(g is None for g in grads):
+                out = [None] * len(node._next)
+            else:
+                out = _call_node(node, grads, Tensor)
+            if not retain_graph:
+                node._release()
+            for e, g in zip(node._next, out):
+                if e is None:
+                    continue
+                nx, nr = e
+                if nx not in deps:
+                    continue
+                if g is not None:
+                    buf = buffers.get(nx)
+                    if buf is None:
+                        buf = buffers[nx] = [None] * _n_outputs(nx)
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                deps[nx] -= 1
+                if deps[nx] == 0:
+                    heapq.heappush(heap, (-nx._seq, next(counter), nx))
+    finally:
+        _state.grad_enabled = prev_grad
+        _running.pop()
+        for fn in list(_end_callbacks.values()):
+            fn()
+    return captured
+
+
+def _n_outputs(node):
+    return getattr(node, "n_outputs", 1)
+
+
+def _accumulate_nonleaf(t, g):
+    if g is None:
+        return
+    t._grad = g.detach() if t._grad is None else t._grad + g.detach()
+
+
+def _hook_name(fn):
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
+
+
+def _check_hook_result(fn, old, new):
+    from ._tensor import Tensor
+
+    if not isinstance(new, Tensor):
+        raise TypeError(f"hook '{_hook_name(fn)}' returned {type(new).__name__}; expected a Tensor or None")
+    if new._data.shape != old._data.shape:
+        raise RuntimeError(
+            f"hook '{_hook_name(fn)}' has changed the size of value: expected {list(old._data.shape)}, "
+            f"got {list(new._data.shape)}")
+    if new._data.dtype != old._data.dtype:
+        raise RuntimeError(
+            f"hook '{_hook_name(fn)}' has changed the type of value (was {old.dtype} got {new.dtype})")
+
+
+def _call_tensor_hooks(node, grads):
+    if isinstance(node, AccumulateGrad):
+        hooks = node.variable._hooks
+        if hooks and grads[0] is not None:
+            g = grads[0]
+            for fn in list(hooks.values()):
+                r = fn(g)
+                if r is not None:
+                    _check_hook_result(fn, g, r)
+                    g = r
+            grads = [g]
+        return grads
+    th = node._tensor_pre_hooks
+    if th:
+        grads = list(grads)
+        for nr, hooks in th.items():
+            g = grads[nr]
+            if g is None:
+                continue
+            for fn in list(hooks.values()):
+                r = fn(g)
+                if r is not None:
+                    _check_hook_result(fn, g, r)
+                    g = r
+            grads[nr] = g
+    rg = node._retain_grad
+    if rg:
+        for nr, t in rg.items():
+            g = grads[nr]
+            if g is None:
+                continue
+            if t._grad is None:
+                t._grad = g.detach() if not _state.grad_enabled else g
+                if not _state.grad_enabled:
+                    from ._tensor import Tensor
+                    t._grad = Tensor._wrap(g._data.copy())
+            else:
+                t._grad = t._grad + g
+    return grads
+
+
+def _call_node(node, grads, Tensor):
+    if node._pre_hooks:
+        for fn in list(node._pre_hooks.values()):
+            r = fn(tuple(grads))
+            if r is not None:
+                grads = list(r)
+    if _state.anomaly_enabled:
+        try:
+            out = node.apply(grads)
+        except Exception:
+            _report_anomaly(node)
+            raise
+    else:
+        out = node.apply(grads)
+    if not isinstance(out, (tuple, list)):
+        out = (out,)
+    out = list(out)
+    if len(out) < len(node._next):
+        out += [None] * (len(node._next) - len(out))
+    elif len(out) > len(node._next) and not isinstance(node, AccumulateGrad):
+        if any(g is not None for g in out[len(node._next):]):
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients (expected "
+                f"{len(node._next)}, got {len(out)})")
+        out = out[:len(node._next)]
+    _validate(node, out, Tensor)
+    if node._post_hooks:
+        for fn in list(node._post_hooks.values()):
+            r = fn(tuple(out), tuple(grads))
+            if r is not None:
+                out = list(r)
+    return out
+
+
+def _validate(node, out, Tensor):
+    meta = node._in_meta
+    if not meta:
+        return
+    for i, g in enumerate(out):
+        if g is None or i >= len(meta) or meta[i] is None:
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"Function {node.name()} returned a gradient of type {type(g).__name__} at index {i}")
+        shape, dtype = meta[i]
+        if g._data.shape != shape:
+            from ._prims import sum_to
+            try:
+                if np.broadcast_shapes(g._data.shape, shape) == g._data.shape:
+                    g = out[i] = sum_to(g, shape)
+                else:
+                    raise ValueError
+            except ValueError:
+                raise RuntimeError(
+                    f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                    f"{list(g._data.shape)} but expected shape compatible with {list(shape)}") from None
+        if g._data.dtype != dtype and dtype.kind == "f":
+            out[i] = g.to(dtype)
+        if _state.anomaly_enabled and _state.anomaly_check_nan and np.isnan(out[i]._data).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+
+
+def _report_anomaly(node):
+    import warnings
+
+    trace = node._anomaly_trace
+    if trace:
+        warnings.warn(
+            f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+            + "".join(trace), RuntimeWarning, stacklevel=2)

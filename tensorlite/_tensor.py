@@ -1,0 +1,996 @@
+"""Tensor: a numpy array with autograd history.
+
+>>> import tensorlite as tl
+>>> x = tl.tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([2., 4.])
+"""
+import numpy as np
+
+from . import _prims as P
+from . import _state
+from ._dtype import as_dtype, from_np, promote
+from ._node import AccumulateGrad
+from ._primitive import bind, record
+from ._size import Size
+from .utils.hooks import RemovableHandle
+
+_new = object.__new__
+_NUMBER = (int, float, bool)
+
+
+def _binary(prim, a, b):
+    """Fast path of a broadcasting binary primitive (the hottest code in the package)."""
+    if _state.mode is not None:
+        return bind(prim, (a, b), {})
+    cls = b.__class__
+    if cls is Tensor or isinstance(b, Tensor):
+        bd = b._data
+        out = prim.impl(a._data, bd)
+        rg = a._rg or b._rg
+    elif cls in _NUMBER or isinstance(b, (np.number, np.bool_)):
+        out = prim.impl(a._data, b)
+        rg = a._rg
+    else:
+        return NotImplemented
+    t = _new(Tensor)
+    t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+    if rg and _state.grad_enabled:
+        record(prim, (a, b), {}, (t,))
+    return t
+
+
+def _rbinary(prim, a, b):
+    """b (a number) op a (a tensor)."""
+    if _state.mode is not None:
+        return bind(prim, (b, a), {})
+    if not isinstance(b, (int, float, bool, np.number, np.bool_)):
+        return NotImplemented
+    t = _new(Tensor)
+    out = prim.impl(b, a._data)
+    t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+    if a._rg and _state.grad_enabled:
+        record(prim, (b, a), {}, (t,))
+    return t
+
+
+def _unary(prim, a):
+    if _state.mode is not None:
+        return bind(prim, (a,), {})
+    out = prim.impl(a._data)
+    t = _new(Tensor)
+    t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+    if a._rg and _state.grad_enabled:
+        record(prim, (a,), {}, (t,))
+    return t
+
+
+def _dim(d, ndim):
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return d % n
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _to_index(key):
+    """Split a user index into a hashable spec and the tensors it contains."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    spec, tensors = [], []
+    for k in key:
+        if isinstance(k, Tensor):
+            spec.append(P._TENSOR)
+            tensors.append(k)
+        elif isinstance(k, (list, np.ndarray)):
+            spec.append(P._TENSOR)
+            arr = np.asarray(k)
+            tensors.append(Tensor._wrap(arr if arr.dtype == np.bool_ else arr.astype(np.int64)))
+        elif isinstance(k, (bool, np.bool_)):
+            spec.append(P._TENSOR)
+            tensors.append(Tensor._wrap(np.asarray(bool(k))))
+        elif k is None or k is Ellipsis or isinstance(k, (int, slice)):
+            spec.append(k)
+        elif hasattr(k, "__index__"):
+            spec.append(k.__index__())
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                f"are valid indices (got {type(k).__name__})")
+    return tuple(spec), tensors
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode autograd. Create with `tl.tensor(...)`."""
+
+    # Class-level defaults keep construction to one attribute write on the hot path.
+    grad_fn = None
+    _rg = False
+    _grad = None
+    _out_nr = 0
+    _vc = None
+    _base = None
+    _view_chain = ()
+    _acc = None
+    _hooks = None
+    _post_acc_hooks = None
+    _retains_grad = False
+    __array_priority__ = 1000
+    __hash__ = object.__hash__
+
+    def __init__(self, data=None, dtype=None, requires_grad=False):
+        if data is None:
+            data = np.zeros(0, np.float32)
+        self._data = _as_array(data, dtype)
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, arr, requires_grad=False):
+        t = _new(cls)
+        t._data = arr
+        if requires_grad:
+            t._rg = True
+        return t
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return from_np(self._data.dtype)
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self):
+        return self._data.flags.c_contiguous
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if self.grad_fn is not None:
+            if not value:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use "
+                    "a computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach().")
+            return
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._rg = value
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: expected {list(self._data.shape)}, "
+                    f"got {list(value._data.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"assigned grad has data of a different type: expected {self.dtype}, got {value.dtype}")
+        self._grad = value
+
+    @property
+    def data(self):
+        t = Tensor._wrap(self._data)
+        t._vc = self._vc
+        return t
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def _version(self):
+        return self._vc[0] if self._vc is not None else 0
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    @property
+    def output_nr(self):
+        return self._out_nr
+
+    # ------------------------------------------------------------------ autograd
+    def _edge(self):
+        fn = self.grad_fn
+        if fn is not None:
+            return (fn, self._out_nr)
+        acc = self._acc
+        if acc is None:
+            acc = self._acc = AccumulateGrad(self)
+        return (acc, 0)
+
+    def _bump_version(self):
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        vc[0] += 1
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into the `.grad` of every leaf (or of `inputs`)."""
+        from ._engine import backward
+
+        if inputs is not None and isinstance(inputs, Tensor):
+            inputs = (inputs,)
+        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+                 inputs=inputs)
+
+    def register_hook(self, hook):
+        """hook(grad) -> Tensor or None, run on this tensor's gradient before it is used."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._register_tensor_hook(self._out_nr, hook)
+        if self._hooks is None:
+            self._hooks = {}
+        h = RemovableHandle(self._hooks)
+        self._hooks[h.id] = hook
+        if self._acc is None:
+            self._acc = AccumulateGrad(self)
+        return h
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) -> None, run after the gradient is accumulated into a leaf's `.grad`."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = {}
+        h = RemovableHandle(self._post_acc_hooks)
+        self._post_acc_hooks[h.id] = hook
+        return h
+
+    def retain_grad(self):
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        fn = self.grad_fn
+        if fn._retain_grad is None:
+            fn._retain_grad = {}
+        fn._retain_grad[self._out_nr] = self
+        self._retains_grad = True
+
+    def detach(self):
+        if _state.mode is not None:
+            return bind(P.detach, (self,), {})
+        t = Tensor._wrap(self._data)
+        if self._vc is None:
+            self._vc = [0]
+        t._vc = self._vc
+        return t
+
+    def detach_(self):
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    # ------------------------------------------------------------------ conversion
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self):
+        if self._rg:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def to(self, *args, **kwargs):
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif a not in ("cpu",) and not isinstance(a, str):
+                dtype = a
+        if dtype is None:
+            return self
+        dtype = as_dtype(dtype)
+        if dtype.np == self._data.dtype:
+            return self
+        return bind(P.cast, (self,), {"dtype": dtype})
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"tensorlite.{self.dtype.name.capitalize()}Tensor"
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def bool(self):
+        return self.to(np.bool_)
+
+    def clone(self):
+        return _unary(P.clone, self)
+
+    def contiguous(self):
+        return self if self._data.flags.c_contiguous else self.clone()
+
+    def cpu(self):
+        return self
+
+    # ------------------------------------------------------------------ Python protocol
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __repr__(self):
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (self._data, self._rg))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.")
+        t = type(self).__new__(type(self))
+        t.__dict__.update({k: v for k, v in self.__dict__.items()
+                           if k not in ("_acc", "_vc", "_base", "_view_chain", "_hooks", "_post_acc_hooks")})
+        t._data = self._data.copy()
+        if self._grad is not None:
+            t._grad = Tensor._wrap(self._grad._data.copy())
+        memo[id(self)] = t
+        return t
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, o): return _binary(P.add, self, o)
+    def __radd__(self, o): return _rbinary(P.add, self, o)
+    def __sub__(self, o): return _binary(P.sub, self, o)
+    def __rsub__(self, o): return _rbinary(P.sub, self, o)
+    def __mul__(self, o): return _binary(P.mul, self, o)
+    def __rmul__(self, o): return _rbinary(P.mul, self, o)
+    def __truediv__(self, o): return _binary(P.div, self, o)
+    def __rtruediv__(self, o): return _rbinary(P.div, self, o)
+    def __floordiv__(self, o): return _binary(P.floor_divide, self, o)
+    def __rfloordiv__(self, o): return _rbinary(P.floor_divide, self, o)
+    def __mod__(self, o): return _binary(P.remainder, self, o)
+    def __rmod__(self, o): return _rbinary(P.remainder, self, o)
+    def __pow__(self, o): return _binary(P.pow_, self, o)
+    def __rpow__(self, o): return _rbinary(P.pow_, self, o)
+    def __and__(self, o): return _binary(P.bitwise_and, self, o)
+    def __rand__(self, o): return _rbinary(P.bitwise_and, self, o)
+    def __or__(self, o): return _binary(P.bitwise_or, self, o)
+    def __ror__(self, o): return _rbinary(P.bitwise_or, self, o)
+    def __xor__(self, o): return _binary(P.bitwise_xor, self, o)
+    def __rxor__(self, o): return _rbinary(P.bitwise_xor, self, o)
+    def __eq__(self, o): return _binary(P.eq, self, o)
+    def __ne__(self, o): return _binary(P.ne, self, o)
+    def __lt__(self, o): return _binary(P.lt, self, o)
+    def __le__(self, o): return _binary(P.le, self, o)
+    def __gt__(self, o): return _binary(P.gt, self, o)
+    def __ge__(self, o): return _binary(P.ge, self, o)
+    def __neg__(self): return _unary(P.neg, self)
+    def __pos__(self): return self
+    def __abs__(self): return _unary(P.abs_, self)
+
+    def __invert__(self):
+        return _unary(P.logical_not if self._data.dtype == np.bool_ else P.bitwise_not, self)
+
+    def __matmul__(self, o):
+        if not isinstance(o, Tensor):
+            return NotImplemented
+        return self.matmul(o)
+
+    def __rmatmul__(self, o):
+        if not isinstance(o, Tensor):
+            return NotImplemented
+        return o.matmul(self)
+
+    def __iadd__(self, o): return self.add_(o)
+    def __isub__(self, o): return self.sub_(o)
+    def __imul__(self, o): return self.mul_(o)
+    def __itruediv__(self, o): return self.div_(o)
+
+    def __getitem__(self, key):
+        spec, tensors = _to_index(key)
+        return bind(P.index, (self, *tensors), {"spec": spec})
+
+    def __setitem__(self, key, value):
+        spec, tensors = _to_index(key)
+        if isinstance(value, (list, tuple)):
+            value = Tensor._wrap(np.asarray(value, self._data.dtype))
+        self._check_inplace()
+        res = bind(P.index_put, (self, value, *tensors), {"spec": spec, "accumulate": False})
+        self._commit_inplace(res)
+
+    # ------------------------------------------------------------------ math (methods)
+    def add(self, other, alpha=1):
+        return _binary(P.add, self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        return _binary(P.sub, self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other): return _binary(P.mul, self, other)
+    def div(self, other): return _binary(P.div, self, other)
+    def pow(self, other): return _binary(P.pow_, self, other)
+    def neg(self): return _unary(P.neg, self)
+    def abs(self): return _unary(P.abs_, self)
+    def exp(self): return _unary(P.exp, self)
+    def log(self): return _unary(P.log, self)
+    def sin(self): return _unary(P.sin, self)
+    def cos(self): return _unary(P.cos, self)
+    def tanh(self): return _unary(P.tanh, self)
+    def sigmoid(self): return _unary(P.sigmoid, self)
+    def relu(self): return _unary(P.relu, self)
+    def sqrt(self): return _unary(P.sqrt, self)
+    def rsqrt(self): return _unary(P.rsqrt, self)
+    def sign(self): return _unary(P.sign, self)
+    def floor(self): return _unary(P.floor, self)
+    def ceil(self): return _unary(P.ceil, self)
+    def round(self): return _unary(P.round_, self)
+    def erf(self): return _unary(P.erf, self)
+    def square(self): return _binary(P.mul, self, self)
+    def logical_not(self): return _unary(P.logical_not, self)
+    def eq(self, o): return _binary(P.eq, self, o)
+    def ne(self, o): return _binary(P.ne, self, o)
+    def lt(self, o): return _binary(P.lt, self, o)
+    def le(self, o): return _binary(P.le, self, o)
+    def gt(self, o): return _binary(P.gt, self, o)
+    def ge(self, o): return _binary(P.ge, self, o)
+
+    def maximum(self, other): return _binary(P.maximum, self, other)
+    def minimum(self, other): return _binary(P.minimum, self, other)
+
+    def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = out.maximum(min)
+            if max is not None:
+                out = out.minimum(max)
+            return out
+        return bind(P.clamp, (self,), {"min": min, "max": max})
+
+    clip = clamp
+
+    def where(self, condition, other):
+        from ._functions import where
+        return where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        if isinstance(mask, Tensor) and mask._data.dtype != np.bool_:
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name}")
+        return bind(P.where, (mask, value, self), {})
+
+    # reductions
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        dims = P._norm_dims(dim, self._data.ndim)
+        return bind(P.sum_, (self,), {"dims": dims, "keepdim": keepdim, "dtype": None if dtype is None else as_dtype(dtype)})
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        if self._data.dtype.kind != "f" and dtype is None:
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                f"complex dtype. Got: {self.dtype.name.capitalize()}")
+        x = self if dtype is None else self.to(dtype)
+        dims = P._norm_dims(dim, x._data.ndim)
+        n = 1
+        for d in dims:
+            n *= x._data.shape[d]
+        return x.sum(dims, keepdim) / n if n != 1 else x.sum(dims, keepdim) * 1.0
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        if correction is None:
+            correction = 1 if unbiased in (None, True) else 0
+        dims = P._norm_dims(dim, self._data.ndim)
+        n = 1
+        for d in dims:
+            n *= self._data.shape[d]
+        mu = self.mean(dims, keepdim=True)
+        diff = self - mu
+        return (diff * diff).sum(dims, keepdim) / max(n - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def amax(self, dim=None, keepdim=False):
+        dims = P._norm_dims(() if dim == () else dim, self._data.ndim) if dim != () else tuple(range(self._data.ndim))
+        return bind(P.amax, (self,), {"dims": dims, "keepdim": keepdim})
+
+    def amin(self, dim=None, keepdim=False):
+        dims = P._norm_dims(dim, self._data.ndim) if dim != () else tuple(range(self._data.ndim))
+        return bind(P.amin, (self,), {"dims": dims, "keepdim": keepdim})
+
+    def argmax(self, dim=None, keepdim=False):
+        return bind(P.argmax, (self,), {"dim": None if dim is None else _dim(dim, self._data.ndim), "keepdim": keepdim})
+
+    def argmin(self, dim=None, keepdim=False):
+        return bind(P.argmin, (self,), {"dim": None if dim is None else _dim(dim, self._data.ndim), "keepdim": keepdim})
+
+    def max(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        if dim is None:
+            return self.amax()
+        from ._functions import _values_indices
+        return _values_indices("max", self.amax(dim, keepdim), self.argmax(dim, keepdim))
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        if dim is None:
+            return self.amin()
+        from ._functions import _values_indices
+        return _values_indices("min", self.amin(dim, keepdim), self.argmin(dim, keepdim))
+
+    def softmax(self, dim):
+        x = self - self.amax(dim, keepdim=True).detach()
+        e = x.exp()
+        return e / e.sum(dim, keepdim=True)
+
+    def log_softmax(self, dim):
+        x = self - self.amax(dim, keepdim=True).detach()
+        return x - x.exp().sum(dim, keepdim=True).log()
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        if p == 2:
+            return (self * self).sum(dim, keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+    def all(self):
+        return Tensor._wrap(np.asarray(self._data.all()))
+
+    def any(self):
+        return Tensor._wrap(np.asarray(self._data.any()))
+
+    # matmul
+    def matmul(self, other):
+        if _state.mode is None and self._data.ndim and getattr(other, "_data", None) is not None and other._data.ndim:
+            out = P.matmul.impl(self._data, other._data)
+            t = _new(Tensor)
+            t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+            if (self._rg or other._rg) and _state.grad_enabled:
+                record(P.matmul, (self, other), {}, (t,))
+            return t
+        return bind(P.matmul, (self, other), {})
+
+    def mm(self, other):
+        if self._data.ndim != 2 or other._data.ndim != 2:
+            raise RuntimeError(f"self must be a matrix" if self._data.ndim != 2 else "mat2 must be a matrix")
+        return self.matmul(other)
+
+    def bmm(self, other):
+        if self._data.ndim != 3 or other._data.ndim != 3:
+            raise RuntimeError("batch1 must be a 3D tensor" if self._data.ndim != 3 else "batch2 must be a 3D tensor")
+        if self._data.shape[0] != other._data.shape[0]:
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: [{self._data.shape[0]}, "
+                f"{self._data.shape[2]}] but got: [{other._data.shape[0]}, {other._data.shape[1]}].")
+        return self.matmul(other)
+
+    def dot(self, other):
+        return self.matmul(other)
+
+    # shapes
+    def reshape(self, *shape):
+        shape = P.infer_shape(_shape_arg(shape), self._data.size)
+        if shape == self._data.shape:
+            return bind(P.reshape, (self,), {"shape": shape})
+        return bind(P.reshape, (self,), {"shape": shape})
+
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+            return self.to(shape[0])
+        shape = P.infer_shape(_shape_arg(shape), self._data.size)
+        if not self._data.flags.c_contiguous and self._data.size > 1 and shape != self._data.shape:
+            try:
+                self._data.view().shape = shape
+            except AttributeError:
+                raise RuntimeError(
+                    "view size is not compatible with input tensor's size and stride (at least one dimension "
+                    "spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+        return bind(P.reshape, (self,), {"shape": shape})
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        nd = self._data.ndim
+        if nd == 0:
+            return self.reshape(1)
+        s, e = _dim(start_dim, nd), _dim(end_dim, nd)
+        shp = self._data.shape
+        n = 1
+        for d in shp[s:e + 1]:
+            n *= d
+        return self.reshape(shp[:s] + (n,) + shp[e + 1:])
+
+    def permute(self, *dims):
+        dims = tuple(_dim(d, self._data.ndim) for d in _shape_arg(dims))
+        if sorted(dims) != list(range(self._data.ndim)):
+            raise RuntimeError(
+                f"permute(sparse_coo): number of dimensions in the tensor input does not match the length "
+                f"of the desired ordering of dimensions i.e. input.dim() = {self._data.ndim} is not equal "
+                f"to len(dims) = {len(dims)}" if len(dims) != self._data.ndim else "permute(): duplicate dims are not allowed.")
+        return bind(P.permute, (self,), {"dims": dims})
+
+    def transpose(self, dim0, dim1):
+        nd = self._data.ndim
+        if nd == 0:
+            return self
+        d0, d1 = _dim(dim0, nd), _dim(dim1, nd)
+        dims = list(range(nd))
+        dims[d0], dims[d1] = dims[d1], dims[d0]
+        return bind(P.permute, (self,), {"dims": tuple(dims)})
+
+    swapaxes = transpose
+
+    def t(self):
+        if self._data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
+        return self if self._data.ndim < 2 else self.transpose(0, 1)
+
+    @property
+    def T(self):
+        return bind(P.permute, (self,), {"dims": tuple(reversed(range(self._data.ndim)))})
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    def unsqueeze(self, dim):
+        d = _dim(dim, self._data.ndim + 1)
+        shp = self._data.shape
+        return bind(P.reshape, (self,), {"shape": shp[:d] + (1,) + shp[d:]})
+
+    def squeeze(self, dim=None):
+        shp = self._data.shape
+        if dim is None:
+            new = tuple(s for s in shp if s != 1)
+        else:
+            dims = {_dim(d, len(shp)) for d in ((dim,) if isinstance(dim, int) else dim)} if shp else set()
+            new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
+        return bind(P.reshape, (self,), {"shape": new})
+
+    def expand(self, *shape):
+        shape = list(_shape_arg(shape))
+        cur = self._data.shape
+        if len(shape) < len(cur):
+            raise RuntimeError(
+                f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to the "
+                f"number of dimensions in the tensor ({len(cur)})")
+        off = len(shape) - len(cur)
+        for i, s in enumerate(shape):
+            if s == -1:
+                if i < off:
+                    raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+                shape[i] = cur[i - off]
+        return bind(P.expand, (self,), {"shape": tuple(shape)})
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def broadcast_to(self, *shape):
+        return self.expand(*shape)
+
+    def repeat(self, *sizes):
+        sizes = _shape_arg(sizes)
+        x = self.reshape((1,) * (len(sizes) - self._data.ndim) + self._data.shape)
+        from ._functions import cat
+        for d, r in enumerate(sizes):
+            if r != 1:
+                x = cat([x] * r, d)
+        return x
+
+    def split(self, split_size, dim=0):
+        d = _dim(dim, self._data.ndim)
+        n = self._data.shape[d]
+        if isinstance(split_size, int):
+            if split_size <= 0 and n:
+                raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            sizes = [min(split_size, n - i) for i in range(0, n, split_size)] if n else [0]
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != n:
+                raise RuntimeError(
+                    f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                    f"dimension {d}), but got split_sizes={sizes}")
+        out, start = [], 0
+        for s in sizes:
+            out.append(self[(slice(None),) * d + (slice(start, start + s),)])
+            start += s
+        return tuple(out)
+
+    def chunk(self, chunks, dim=0):
+        if chunks <= 0:
+            raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+        n = self._data.shape[_dim(dim, self._data.ndim)]
+        size = -(-n // chunks) if n else 0
+        return self.split(size, dim) if size else (self,)
+
+    def unbind(self, dim=0):
+        d = _dim(dim, self._data.ndim)
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d]))
+
+    # ------------------------------------------------------------------ in-place
+    def _check_inplace(self):
+        if _state.grad_enabled and self._rg:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation.")
+            base = self._base
+            if base is not None and base.grad_fn is None and base._rg:
+                raise RuntimeError(
+                    "a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        if not self._data.flags.writeable:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single "
+                "memory location. Please clone() the tensor before performing the operation.")
+
+    def _commit_inplace(self, res):
+        """Write res (computed out of place from self) into self, and give self res's history."""
+        if res._data.shape != self._data.shape:
+            raise RuntimeError(
+                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                f"{list(res._data.shape)}")
+        if res._data.dtype != self._data.dtype:
+            want = promote(res._data.dtype, self._data.dtype)
+            if want != self._data.dtype and res._data.dtype.kind != self._data.dtype.kind:
+                raise RuntimeError(
+                    f"result type {res.dtype.name.capitalize()} can't be cast to the desired output type "
+                    f"{self.dtype.name.capitalize()}")
+        self._data[...] = res._data
+        self._bump_version()
+        mode = _state.mode
+        if mode is not None and hasattr(mode, "on_inplace"):
+            mode.on_inplace(self, res)
+        if res._rg and _state.grad_enabled:
+            base = self._base
+            if base is not None:
+                base_res = bind(P.view_scatter, (base, res), {"chain": self._view_chain})
+                _adopt(base, base_res)
+            _adopt(self, res)
+
+    def _inplace_binary(self, prim, other):
+        self._check_inplace()
+        res = _binary(prim, self, other)
+        if res is NotImplemented:
+            raise TypeError(f"unsupported operand type for in-place {prim.name}: {type(other).__name__}")
+        self._commit_inplace(res)
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace_binary(P.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace_binary(P.sub, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return self._inplace_binary(P.mul, other)
+
+    def div_(self, other):
+        return self._inplace_binary(P.div, other)
+
+    def pow_(self, other):
+        return self._inplace_binary(P.pow_, other)
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace()
+        self._commit_inplace(self.clamp(min, max))
+        return self
+
+    def _replace_(self, value):
+        """Overwrite every element; under autograd the old value gets a zero gradient."""
+        self._check_inplace()
+        if not isinstance(value, Tensor):
+            value = Tensor._wrap(np.asarray(value, dtype=self._data.dtype))
+        elif value._data.shape != self._data.shape:
+            try:
+                np.broadcast_shapes(value._data.shape, self._data.shape)
+            except ValueError:
+                raise RuntimeError(
+                    f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size "
+                    f"of tensor b ({value._data.shape[-1] if value._data.ndim else 1}) at non-singleton dimension") from None
+        if (self._rg or value._rg) and _state.grad_enabled or _state.mode is not None:
+            if value._data.dtype != self._data.dtype:
+                value = value.to(self.dtype)
+            res = bind(P.where, (True, value, self), {})
+            if res._data.shape != self._data.shape:
+                res = res.expand(self._data.shape)
+            self._commit_inplace(res)
+        else:
+            self._data[...] = value._data
+            self._bump_version()
+        return self
+
+    def zero_(self):
+        return self._replace_(0)
+
+    def fill_(self, value):
+        return self._replace_(value.item() if isinstance(value, Tensor) and value._data.ndim == 0 and not value._rg else value)
+
+    def copy_(self, src):
+        return self._replace_(src if isinstance(src, Tensor) else Tensor._wrap(np.asarray(src)))
+
+    def masked_fill_(self, mask, value):
+        self._check_inplace()
+        self._commit_inplace(self.masked_fill(mask, value))
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        from ._creation import _rng
+        self._check_inplace()
+        self._data[...] = _rng().uniform(a, b, self._data.shape)
+        self._bump_version()
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        from ._creation import _rng
+        self._check_inplace()
+        self._data[...] = _rng().normal(mean, std, self._data.shape)
+        self._bump_version()
+        return self
+
+
+def _adopt(t, res):
+    """t now holds res's value: take res's autograd history."""
+    fn = res.grad_fn
+    t.grad_fn = fn
+    t._out_nr = res._out_nr
+    t._rg = True
+    if fn is not None and fn._saved:
+        from ._node import SavedTensor
+        for s in fn._saved:
+            if isinstance(s, SavedTensor) and s.tensor_ref is res:
+                s.tensor_ref = t
+                if s.value is res:
+                    s.value = t
+                s.version = t._vc[0]
+
+
+def _rebuild(data, requires_grad):
+    t = Tensor._wrap(data)
+    t._rg = requires_grad
+    return t
+
+
+def _as_array(data, dtype=None):
+    npd = None if dtype is None else as_dtype(dtype).np
+    if isinstance(data, Tensor):
+        arr = data._data.copy()
+    elif isinstance(data, np.ndarray):
+        arr = data.copy()
+    else:
+        if isinstance(data, (list, tuple)) and data and any(isinstance(x, Tensor) for x in _flat(data)):
+            data = _nested_tolist(data)
+        arr = np.array(data)
+        if npd is None:
+            if arr.dtype == np.float64:
+                arr = arr.astype(np.float32)
+            elif arr.dtype.kind in "iu":
+                arr = arr.astype(np.int64)
+            elif arr.dtype.kind not in "bf":
+                raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if npd is not None and arr.dtype != npd:
+        arr = arr.astype(npd)
+    if arr.dtype not in _SUPPORTED:
+        from_np(arr.dtype)
+    return arr
+
+
+_SUPPORTED = {np.dtype(t) for t in (np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64,
+                                    np.float16, np.float32, np.float64)}
+
+
+def _flat(x):
+    for v in x:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def _nested_tolist(x):
+    if isinstance(x, Tensor):
+        return x.tolist()
+    if isinstance(x, (list, tuple)):
+        return [_nested_tolist(v) for v in x]
+    return x
