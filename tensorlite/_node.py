@@ -28,36 +28,53 @@ def describe_tensor(t):
 
 
 class SavedTensor:
-    """A tensor saved for backward, with the version it had, packed by saved_tensors_hooks."""
+    """A tensor saved for backward, with the version it had, packed by saved_tensors_hooks.
 
-    __slots__ = ("value", "version", "tensor_ref", "packed", "unpack", "is_output")
+    An input is kept as the tensor itself. An output (out_nr given) is kept as its array and
+    version counter only, and unpacked as a fresh tensor whose grad_fn is the node, as in
+    PyTorch: holding the output itself would make a node -> tensor -> node reference cycle.
+    """
 
-    def __init__(self, t, is_output=False):
+    __slots__ = ("value", "version", "vc", "data", "out_nr", "packed", "unpack", "desc")
+
+    def __init__(self, t, out_nr=None):
         vc = t._vc
         if vc is None:
-            vc = t._vc = _new_version()
+            vc = t._vc = [0]
+        self.vc = vc
         self.version = vc[0]
-        self.is_output = is_output
-        hooks = _state.saved_tensors_hooks
-        if hooks:
-            pack, unpack = hooks[-1]
+        self.out_nr = out_nr
+        if _state.saved_tensors_hooks:
+            pack, unpack = _state.saved_tensors_hooks[-1]
+            self.desc = (t._data.shape, t._data.dtype, t.grad_fn, t._out_nr)
             self.packed = pack(t)
             self.unpack = unpack
-            self.tensor_ref = t
-            self.value = None
-        else:
+            self.value = self.data = None
+        elif out_nr is None:
             self.value = t
-            self.unpack = None
-            self.tensor_ref = t
+            self.unpack = self.data = None
+        else:
+            self.data = t._data
+            self.unpack = self.value = None
+
+    def _describe(self, node):
+        if self.value is not None:
+            t = self.value
+            shape, dtype, fn, nr = t._data.shape, t._data.dtype, t.grad_fn, t._out_nr
+        elif self.data is not None:
+            shape, dtype, fn, nr = self.data.shape, self.data.dtype, node, self.out_nr
+        else:
+            shape, dtype, fn, nr = self.desc
+        from ._dtype import from_np
+        where = f"output {nr} of {fn.name()}" if fn is not None else "a leaf"
+        return f"[tensorlite.{from_np(dtype).name} {list(shape)}], which is {where}"
 
     def get(self, node):
-        t = self.tensor_ref
-        if t._vc[0] != self.version:
+        if self.vc[0] != self.version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: {describe_tensor(t)}, which is output "
-                f"{t._out_nr} of {t.grad_fn.name() if t.grad_fn is not None else 'a leaf'}, is at version "
-                f"{t._vc[0]}; expected version {self.version} instead. Hint: the backtrace further "
+                f"inplace operation: {self._describe(node)}, is at version "
+                f"{self.vc[0]}; expected version {self.version} instead. Hint: the backtrace further "
                 "above shows the operation that failed to compute its gradient. The variable in "
                 "question was changed in there or anywhere later. Good luck!"
             )
@@ -66,30 +83,48 @@ class SavedTensor:
             if v is None or not hasattr(v, "_data"):
                 raise TypeError("saved_tensors_hooks: the unpack hook must return a Tensor")
             return v
-        return self.value
-
-
-def _new_version():
-    return [0]
+        if self.value is not None:
+            return self.value
+        from ._tensor import Tensor
+        t = Tensor._wrap(self.data)
+        t._vc = self.vc
+        t.grad_fn = node
+        t._out_nr = self.out_nr
+        t._rg = True
+        return t
 
 
 class Node:
-    """One backward function. Subclasses implement `apply(grads) -> grads for next_functions`."""
+    """One backward function. Subclasses implement `apply(grads) -> grads for next_functions`.
+
+    Hook tables, saved tensors and metadata default to class attributes so that creating a
+    node (once per differentiable op) writes only the attributes that differ.
+    """
 
     _name = "Node"
+    _in_meta = None
+    _saved = ()
+    _pre_hooks = None
+    _post_hooks = None
+    _tensor_pre_hooks = None  # {output_nr: {id: fn}}
+    _retain_grad = None  # {output_nr: tensor}
+    _anomaly_trace = None
+    n_outputs = 1
 
     def __init__(self, next_edges, in_meta=None):
         self._next = next_edges  # tuple of (node, input_nr) or None per input
         self._in_meta = in_meta  # tuple of (shape, np dtype) per input, for validation
-        _state.sequence_nr += 1
-        self._seq = _state.sequence_nr
-        self._saved = ()
-        self._pre_hooks = None
-        self._post_hooks = None
-        self._tensor_pre_hooks = None  # {output_nr: {id: fn}}
-        self._retain_grad = None  # {output_nr: tensor}
-        self._anomaly_trace = traceback.format_stack()[:-3] if _state.anomaly_enabled else None
-        self.metadata = {}
+        _state.sequence_nr = seq = _state.sequence_nr + 1
+        self._seq = seq
+        if _state.anomaly_enabled:
+            self._anomaly_trace = traceback.format_stack()[:-3]
+
+    @property
+    def metadata(self):
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self._metadata = {}
+        return d
 
     # -- PyTorch's Node API -------------------------------------------------------------
     def name(self):
@@ -144,13 +179,24 @@ class Node:
 class PrimNode(Node):
     """The backward of one primitive call; also the ctx its backward rule reads."""
 
-    def __init__(self, prim, next_edges, in_meta, params, n_outputs, out_meta):
-        Node.__init__(self, next_edges, in_meta)
+    out_meta = None
+
+    def __init__(self, prim, next_edges, in_meta, params, n_outputs=1, out_meta=None):
+        self._next = next_edges
+        self._in_meta = in_meta
+        _state.sequence_nr = seq = _state.sequence_nr + 1
+        self._seq = seq
+        if _state.anomaly_enabled:
+            self._anomaly_trace = traceback.format_stack()[:-3]
         self.prim = prim
         self.params = params
-        self.n_outputs = n_outputs
-        self.out_meta = out_meta
-        self.needs_input_grad = tuple(e is not None for e in next_edges)
+        if n_outputs != 1:
+            self.n_outputs = n_outputs
+            self.out_meta = out_meta
+
+    @property
+    def needs_input_grad(self):
+        return tuple([e is not None for e in self._next])
 
     def name(self):
         return self.prim.node_name
@@ -172,7 +218,6 @@ class AccumulateGrad(Node):
         Node.__init__(self, (), ((variable._data.shape, variable._data.dtype),))
         self._seq = float("inf")  # runs as soon as it is ready, as in PyTorch
         self.variable = variable
-        self.n_outputs = 1
 
     def apply(self, grads):
         from ._tensor import Tensor

@@ -58,8 +58,6 @@ def bind(prim, args, params):
 
 
 def eager(prim, args, params):
-    from ._tensor import Tensor
-
     arrays = [a._data if isinstance(a, Tensor) else a for a in args]
     out = prim.impl(*arrays, **params)
     wrap = Tensor._wrap
@@ -87,36 +85,117 @@ def _mark_view(src, out, prim, extra, params):
 
 
 def record(prim, args, params, outs):
-    """Attach a backward node to outs if grad mode is on and an input requires grad."""
-    from ._tensor import Tensor
-
+    """Attach a backward node to outs if an input requires grad (the caller checks grad mode)."""
     edges = []
+    in_meta = []
     any_rg = False
     for a in args:
-        if isinstance(a, Tensor) and a._rg:
-            any_rg = True
-            edges.append(a._edge())
+        if isinstance(a, Tensor):
+            d = a._data
+            in_meta.append((d.shape, d.dtype))
+            if a._rg:
+                any_rg = True
+                fn = a.grad_fn
+                edges.append((fn, a._out_nr) if fn is not None else a._edge())
+                continue
         else:
-            edges.append(None)
+            in_meta.append(None)
+        edges.append(None)
     if not any_rg:
-        return
+        return None
     if prim.backward is None:
         if prim.name != "detach" and any(o._data.dtype.kind == "f" for o in outs):
             raise RuntimeError(f"the derivative for '{prim.name}' is not implemented")
-        return
-    in_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
-    out_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
-    node = PrimNode(prim, tuple(edges), in_meta, params, len(outs), out_meta)
-    saved = []
-    sel = prim.save_inputs
-    for a in (args[sel] if isinstance(sel, slice) else [args[i] for i in sel]):
-        saved.append(SavedTensor(a) if isinstance(a, Tensor) else a)
-    for i in prim.save_outputs:
-        saved.append(SavedTensor(outs[i], True))
-    node._saved = tuple(saved)
+        return None
+    n = len(outs)
+    if n == 1:
+        node = PrimNode(prim, tuple(edges), tuple(in_meta), params)
+    else:
+        node = PrimNode(prim, tuple(edges), tuple(in_meta), params, n,
+                        tuple((o._data.shape, o._data.dtype) for o in outs))
     for i, o in enumerate(outs):
         if o._data.dtype.kind == "f":
             o.grad_fn = node
             o._out_nr = i
             o._rg = True
+    _save(node, prim, args, outs)
     return node
+
+
+def _save(node, prim, args, outs):
+    sel = prim.save_inputs
+    if not sel and not prim.save_outputs:
+        return
+    saved = []
+    for a in (args[sel] if sel.__class__ is slice else [args[i] for i in sel]):
+        saved.append(SavedTensor(a) if isinstance(a, Tensor) else a)
+    for i in prim.save_outputs:
+        saved.append(SavedTensor(outs[i], i))
+    node._saved = tuple(saved)
+
+
+def record_unary(prim, a, t):
+    """record() for one tensor input that requires grad and one output (the hot path)."""
+    if prim.backward is None:
+        return _no_backward(prim, t)
+    fn = a.grad_fn
+    d = a._data
+    node = PrimNode(prim, ((fn, a._out_nr) if fn is not None else a._edge(),),
+                    ((d.shape, d.dtype),), _EMPTY)
+    if t._data.dtype.kind == "f":
+        t.grad_fn = node
+        t._rg = True
+    sel = prim.save_inputs
+    if sel == (0,) and not prim.save_outputs:
+        node._saved = (SavedTensor(a),)
+    elif not sel and prim.save_outputs == (0,):
+        node._saved = (SavedTensor(t, 0),)
+    elif sel or prim.save_outputs:
+        _save(node, prim, (a,), (t,))
+    return node
+
+
+def record_binary(prim, a, b, t):
+    """record() for (tensor, tensor-or-scalar) inputs, one output (the hot path)."""
+    if prim.backward is None:
+        return _no_backward(prim, t)
+    da = a._data
+    if a._rg:
+        fn = a.grad_fn
+        ea = (fn, a._out_nr) if fn is not None else a._edge()
+    else:
+        ea = None
+    if b.__class__ is Tensor or isinstance(b, Tensor):
+        db = b._data
+        mb = (db.shape, db.dtype)
+        if b._rg:
+            fn = b.grad_fn
+            eb = (fn, b._out_nr) if fn is not None else b._edge()
+        else:
+            eb = None
+    else:
+        mb = eb = None
+    node = PrimNode(prim, (ea, eb), ((da.shape, da.dtype), mb), _EMPTY)
+    if t._data.dtype.kind == "f":
+        t.grad_fn = node
+        t._rg = True
+    sel = prim.save_inputs
+    if sel == (0, 1):
+        sb = SavedTensor(b) if mb is not None else b
+        if prim.save_outputs:
+            node._saved = (SavedTensor(a), sb, SavedTensor(t, 0))
+        else:
+            node._saved = (SavedTensor(a), sb)
+    elif sel or prim.save_outputs:
+        _save(node, prim, (a, b), (t,))
+    return node
+
+
+def _no_backward(prim, t):
+    if t._data.dtype.kind == "f":
+        raise RuntimeError(f"the derivative for '{prim.name}' is not implemented")
+    return None
+
+
+_EMPTY = {}
+Tensor = None  # set by _tensor.py once the class exists (avoids an import per call)

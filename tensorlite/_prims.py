@@ -4,6 +4,7 @@ Backward rules take (ctx, *grads) and return one gradient (or None) per input; t
 written with tensorlite ops so that the backward itself records a graph under
 create_graph=True and can be traced by make_fx.
 """
+import contextvars
 import math
 
 import numpy as np
@@ -67,12 +68,45 @@ def _cmp_meta(a, b):
     return broadcast_shapes(sa, sb), np.dtype(np.bool_)
 
 
+# numpy warns on overflow, 0/0, log(0), ...; PyTorch silently gives inf/nan. np.errstate costs
+# more than a small op, so ufuncs run inside a context in which numpy's error state is
+# "ignore": Context.run is nearly free. A context can be entered by one thread at a time;
+# when it is busy (another thread), fall back to np.errstate.
+_QUIET = contextvars.copy_context()
+_QUIET.run(np.seterr, all="ignore")
+_quiet_run = _QUIET.run
+
+
+def quiet(fn, *args):
+    """fn(*args) with numpy floating-point warnings off."""
+    try:
+        return _quiet_run(fn, *args)
+    except RuntimeError as e:
+        if "already entered" not in str(e):
+            raise
+        with np.errstate(all="ignore"):
+            return fn(*args)
+
+
 def _fix(fn):
     """Wrap a numpy binary ufunc so the result dtype follows PyTorch's promotion."""
     def impl(a, b):
-        out = fn(a, b)
-        da = a.dtype if isinstance(a, np.ndarray) else a
-        db = b.dtype if isinstance(b, np.ndarray) else b
+        try:
+            out = _quiet_run(fn, a, b)
+        except RuntimeError:
+            out = quiet(fn, a, b)
+        if a.__class__ is np.ndarray:
+            if out.dtype is a.dtype:  # same dtype as the tensor operand: always PyTorch's answer
+                return out
+            da = a.dtype
+        else:
+            da = a
+        if b.__class__ is np.ndarray:
+            if out.dtype is b.dtype and da.__class__ is not np.dtype:
+                return out
+            db = b.dtype
+        else:
+            db = b
         want = promote(da, db)
         if out.dtype != want:
             out = np.asarray(out).astype(want)
@@ -141,8 +175,12 @@ mul = Primitive("mul", _fix(np.multiply), _binary_meta, _mul_bwd, save_inputs=(0
 
 
 def _true_divide(a, b):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.true_divide(a, b)
+    try:
+        out = _quiet_run(np.true_divide, a, b)
+    except RuntimeError:
+        out = quiet(np.true_divide, a, b)
+    if a.__class__ is np.ndarray and out.dtype is a.dtype and out.dtype.kind == "f":
+        return out
     da = a.dtype if isinstance(a, np.ndarray) else a
     db = b.dtype if isinstance(b, np.ndarray) else b
     want = promote(promote(da, db), 1.0)  # true division always gives a float
@@ -157,9 +195,7 @@ def _div_meta(a, b):
 div = Primitive("div", _true_divide, _div_meta, _div_bwd, save_inputs=(0, 1))
 
 
-def _pow_impl(a, b):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _fix(np.power)(a, b)
+_pow_impl = _fix(np.power)
 
 
 pow_ = Primitive("pow", _pow_impl, _binary_meta, _pow_bwd, save_inputs=(0, 1), save_outputs=(0,))
@@ -218,8 +254,10 @@ def _floatify(fn):
     def impl(a):
         if a.dtype.kind != "f":
             a = a.astype(np.float32)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return fn(a)
+        try:
+            return _quiet_run(fn, a)
+        except RuntimeError:
+            return quiet(fn, a)
     impl.__name__ = fn.__name__
     return impl
 
@@ -333,10 +371,13 @@ def _reduced_shape(shape, dims, keepdim):
 
 
 def _sum_impl(a, dims, keepdim, dtype=None):
-    out = np.sum(a, axis=dims, keepdims=keepdim, dtype=None if dtype is None else dtype.np)
-    if dtype is None and a.dtype.kind in "bi":
-        out = np.asarray(out).astype(np.int64)
-    return out
+    if dtype is not None:
+        dt = dtype.np
+    elif a.dtype.kind in "biu":
+        dt = np.int64
+    else:
+        dt = None
+    return a.sum(axis=dims, dtype=dt, keepdims=keepdim)
 
 
 def _sum_meta(a, dims, keepdim, dtype=None):

@@ -12,11 +12,13 @@ from . import _prims as P
 from . import _state
 from ._dtype import as_dtype, from_np, promote
 from ._node import AccumulateGrad
-from ._primitive import bind, record
+from . import _primitive
+from ._primitive import bind, record, record_binary, record_unary
 from ._size import Size
 from .utils.hooks import RemovableHandle
 
 _new = object.__new__
+_ALL_DIMS = [tuple(range(n)) for n in range(8)]
 _NUMBER = (int, float, bool)
 
 
@@ -37,7 +39,7 @@ def _binary(prim, a, b):
     t = _new(Tensor)
     t._data = out if out.__class__ is np.ndarray else np.asarray(out)
     if rg and _state.grad_enabled:
-        record(prim, (a, b), {}, (t,))
+        record_binary(prim, a, b, t)
     return t
 
 
@@ -62,7 +64,7 @@ def _unary(prim, a):
     t = _new(Tensor)
     t._data = out if out.__class__ is np.ndarray else np.asarray(out)
     if a._rg and _state.grad_enabled:
-        record(prim, (a,), {}, (t,))
+        record_unary(prim, a, t)
     return t
 
 
@@ -557,8 +559,22 @@ class Tensor:
 
     # reductions
     def sum(self, dim=None, keepdim=False, dtype=None):
-        dims = P._norm_dims(dim, self._data.ndim)
-        return bind(P.sum_, (self,), {"dims": dims, "keepdim": keepdim, "dtype": None if dtype is None else as_dtype(dtype)})
+        d = self._data
+        if dim is None:
+            dims = _ALL_DIMS[d.ndim] if d.ndim < 8 else tuple(range(d.ndim))
+        elif dim.__class__ is int and -d.ndim <= dim < d.ndim:
+            dims = (dim % d.ndim,)
+        else:
+            dims = P._norm_dims(dim, d.ndim)
+        params = {"dims": dims, "keepdim": keepdim, "dtype": None if dtype is None else as_dtype(dtype)}
+        if _state.mode is not None:
+            return bind(P.sum_, (self,), params)
+        out = P.sum_.impl(d, **params)
+        t = _new(Tensor)
+        t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+        if self._rg and _state.grad_enabled:
+            record(P.sum_, (self,), params, (t,))
+        return t
 
     def mean(self, dim=None, keepdim=False, dtype=None):
         if self._data.dtype.kind != "f" and dtype is None:
@@ -645,7 +661,7 @@ class Tensor:
             t = _new(Tensor)
             t._data = out if out.__class__ is np.ndarray else np.asarray(out)
             if (self._rg or other._rg) and _state.grad_enabled:
-                record(P.matmul, (self, other), {}, (t,))
+                record_binary(P.matmul, self, other, t)
             return t
         return bind(P.matmul, (self, other), {})
 
@@ -837,6 +853,9 @@ class Tensor:
                 raise RuntimeError(
                     f"result type {res.dtype.name.capitalize()} can't be cast to the desired output type "
                     f"{self.dtype.name.capitalize()}")
+        fn = res.grad_fn
+        if fn is not None and fn._saved:
+            _snapshot_saved_self(self, fn)
         self._data[...] = res._data
         self._bump_version()
         mode = _state.mode
@@ -930,6 +949,24 @@ class Tensor:
         return self
 
 
+_primitive.Tensor = Tensor
+
+
+def _snapshot_saved_self(t, fn):
+    """fn saved t (the value before an in-place op on t): keep a copy of that value instead."""
+    from ._node import SavedTensor
+    old = None
+    for s in fn._saved:
+        if isinstance(s, SavedTensor) and s.value is t:
+            if old is None:
+                old = Tensor._wrap(t._data.copy())
+                old.grad_fn, old._out_nr, old._rg, old._acc = t.grad_fn, t._out_nr, t._rg, t._acc
+                old._vc = [0]
+            s.value = old
+            s.vc = old._vc
+            s.version = 0
+
+
 def _adopt(t, res):
     """t now holds res's value: take res's autograd history."""
     fn = res.grad_fn
@@ -938,11 +975,10 @@ def _adopt(t, res):
     t._rg = True
     if fn is not None and fn._saved:
         from ._node import SavedTensor
-        for s in fn._saved:
-            if isinstance(s, SavedTensor) and s.tensor_ref is res:
-                s.tensor_ref = t
-                if s.value is res:
-                    s.value = t
+        for s in fn._saved:  # an output saved by fn now lives on in t
+            if isinstance(s, SavedTensor) and s.out_nr == res._out_nr and s.data is not None:
+                s.data = t._data
+                s.vc = t._vc
                 s.version = t._vc[0]
 
 
