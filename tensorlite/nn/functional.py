@@ -1,0 +1,338 @@
+"""tensorlite.nn.functional: layers as functions, written with tensorlite ops only.
+
+Every function is a composite of primitives, so it is differentiable (to any order),
+traceable by make_fx and intercepted as one call by fxlite's Proxy (like torch.fx does for
+torch.nn.functional).
+
+>>> import tensorlite as tl
+>>> import tensorlite.nn.functional as F
+>>> F.relu(tl.tensor([-1.0, 2.0]))
+tensor([0., 2.])
+"""
+import functools
+import math
+import warnings
+
+from .. import _state
+from .._functions import _find_override
+from .._tensor import Tensor
+
+__all__ = ["relu", "gelu", "silu", "sigmoid", "tanh", "linear", "softmax", "log_softmax", "dropout",
+           "mse_loss", "l1_loss", "nll_loss", "cross_entropy", "layer_norm", "embedding", "leaky_relu",
+           "softplus", "one_hot"]
+
+
+def _overridable(fn):
+    """Route calls whose arguments override `__tl_function__` (fxlite's Proxy) to them."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not (args and args[0].__class__ is Tensor):
+            cls = _find_override(args, kwargs)
+            if cls is not None:
+                return cls.__tl_function__(wrapper, (cls,), args, kwargs)
+        return fn(*args, **kwargs)
+
+    wrapper.__module__ = "tensorlite.nn.functional"
+    return wrapper
+
+
+def _check_tensor(x, fname, arg="input"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
+
+
+# ---------------------------------------------------------------------- activations
+@_overridable
+def relu(input, inplace=False):
+    """max(input, 0) elementwise."""
+    _check_tensor(input, "relu")
+    return input.relu()
+
+
+@_overridable
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return input.relu() - (-input).relu() * negative_slope
+
+
+@_overridable
+def gelu(input, approximate="none"):
+    """x * Phi(x) with the exact erf (approximate='none') or the tanh approximation ('tanh')."""
+    _check_tensor(input, "gelu")
+    if approximate == "none":
+        return input * 0.5 * (1.0 + (input * (1.0 / math.sqrt(2.0))).erf())
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
+        return input * 0.5 * (1.0 + inner.tanh())
+    raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+
+
+@_overridable
+def sigmoid(input):
+    return input.sigmoid()
+
+
+@_overridable
+def tanh(input):
+    return input.tanh()
+
+
+@_overridable
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    return input * input.sigmoid()
+
+
+@_overridable
+def softplus(input, beta=1.0, threshold=20.0):
+    from .. import where
+    z = input * beta
+    soft = ((-z.abs()).exp() + 1.0).log() + z.relu()
+    return where(z > threshold, input, soft / beta)
+
+
+def _softmax_dim(ndim, name):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+@_overridable
+def softmax(input, dim=None, dtype=None):
+    """exp(x) / sum(exp(x)) along dim (computed stably)."""
+    _check_tensor(input, "softmax")
+    if dim is None:
+        dim = _softmax_dim(input.ndim, "softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.softmax(dim)
+
+
+@_overridable
+def log_softmax(input, dim=None, dtype=None):
+    """x - logsumexp(x) along dim (computed stably)."""
+    _check_tensor(input, "log_softmax")
+    if dim is None:
+        dim = _softmax_dim(input.ndim, "log_softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.log_softmax(dim)
+
+
+# ---------------------------------------------------------------------- layers
+@_overridable
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    _check_tensor(input, "linear")
+    if input.ndim == 0 or weight.ndim not in (1, 2) or input.shape[-1] != weight.shape[-1]:
+        rows = input.numel() // input.shape[-1] if input.ndim and input.shape[-1] else 1
+        cols = input.shape[-1] if input.ndim else 1
+        w = tuple(weight.shape) + (1,) * (2 - weight.ndim)
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and {w[1]}x{w[0]}): "
+                           f"linear got an input of shape {list(input.shape)} and a weight of shape "
+                           f"{list(weight.shape)}")
+    out = input @ weight.t() if weight.ndim == 2 else input @ weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+@_overridable
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (identity when not training)."""
+    from .._creation import rand
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = (rand(*input.shape, dtype=input.dtype) >= p).to(input.dtype)
+    return input * keep * (1.0 / (1.0 - p))
+
+
+@_overridable
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the trailing `normalized_shape` dims (biased variance), then scale and shift."""
+    _check_tensor(input, "layer_norm")
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    n = len(normalized_shape)
+    if n == 0 or tuple(input.shape[input.ndim - n:]) != normalized_shape or input.ndim < n:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    dims = tuple(range(input.ndim - n, input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    centered = input - mean
+    var = (centered * centered).mean(dims, keepdim=True)
+    out = centered * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _check_indices(input, fname):
+    if not isinstance(input, Tensor) or input.dtype.np.kind not in "iu":
+        got = input.dtype if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar "
+                           f"types: Long, Int; but got {got} instead (while checking arguments for {fname})")
+
+
+@_overridable
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of weight picked by the integer tensor input; padding_idx rows get no gradient."""
+    _check_indices(input, "embedding")
+    num = weight.shape[0]
+    if input.numel() and _state.mode is None:
+        lo, hi = input.amin().item(), input.amax().item()
+        if lo < -num or hi >= num:
+            raise IndexError(f"index out of range in self (embedding of {num} rows got index "
+                             f"{hi if hi >= num else lo})")
+    out = weight[input]
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += num
+        from .. import where
+        keep = (input != padding_idx).unsqueeze(-1)
+        out = where(keep, out, out.detach())
+    return out
+
+
+@_overridable
+def one_hot(tensor, num_classes=-1):
+    from .._creation import arange
+    _check_indices(tensor, "one_hot")
+    if num_classes < 0:
+        num_classes = int(tensor.amax().item()) + 1
+    return (tensor.unsqueeze(-1) == arange(num_classes)).long()
+
+
+# ---------------------------------------------------------------------- losses
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+@_overridable
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """mean((input - target) ** 2) (or sum, or elementwise with reduction='none')."""
+    if input.shape != target.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=2)
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+@_overridable
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _reduce((input - target).abs(), reduction)
+
+
+def _classes_last(input, target):
+    """(N*d1*..., C) scores and (N*d1*...,) targets, plus the shape to restore for reduction='none'."""
+    if input.ndim == 1:
+        if target.ndim != 0:
+            raise ValueError(f"Expected target of shape () for input of shape {list(input.shape)}, "
+                             f"got {list(target.shape)}")
+        return input.unsqueeze(0), target.reshape(1), ()
+    if input.ndim == 2:
+        if target.ndim != 1 or target.shape[0] != input.shape[0]:
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                             f"({target.shape[0] if target.ndim else 0}).")
+        return input, target, (input.shape[0],)
+    expect = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != expect:
+        raise RuntimeError(f"Expected target size {list(expect)}, got {list(target.shape)}")
+    perm = (0,) + tuple(range(2, input.ndim)) + (1,)
+    return input.permute(*perm).reshape(-1, input.shape[1]), target.reshape(-1), expect
+
+
+def _nll_parts(logp, target, weight, ignore_index):
+    """Per-sample -w[y] * logp[i, y] and the per-sample weights (0 where ignored)."""
+    from .._creation import arange
+    from .. import where
+    _check_indices(target, "nll_loss")
+    n, c = logp.shape
+    valid = target != ignore_index
+    safe = where(valid, target, 0)
+    if n and _state.mode is None and (safe.amin().item() < 0 or safe.amax().item() >= c):
+        bad = safe.amax().item() if safe.amax().item() >= c else safe.amin().item()
+        raise IndexError(f"Target {bad} is out of bounds (the input has {c} classes).")
+    picked = logp[arange(n), safe]
+    w = valid.to(logp.dtype)
+    if weight is not None:
+        w = w * weight[safe]
+    return -picked * w, w
+
+
+@_overridable
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of class indices, given log-probabilities of shape (N, C, ...)."""
+    logp, tgt, shape = _classes_last(input, target)
+    losses, w = _nll_parts(logp, tgt, weight, ignore_index)
+    if reduction == "mean":
+        return losses.sum() / w.sum()
+    if reduction == "none":
+        return losses.reshape(*shape) if shape else losses.reshape(())
+    return _reduce(losses, reduction)
+
+
+@_overridable
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """log_softmax over the class dim (dim 1, or 0 for 1-d input) followed by nll_loss.
+
+    target holds class indices (integer tensor) or class probabilities (same shape as input).
+    label_smoothing mixes the target with the uniform distribution over the C classes.
+    """
+    _check_tensor(input, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    logp_full = input.log_softmax(class_dim)
+    c = input.shape[class_dim]
+    if target.is_floating_point():  # class probabilities
+        if target.shape != input.shape:
+            raise RuntimeError(f"Expected target of shape {list(input.shape)} (class probabilities), "
+                               f"got {list(target.shape)}")
+        if label_smoothing:
+            target = target * (1.0 - label_smoothing) + label_smoothing / c
+        prod = logp_full * target
+        if weight is not None:
+            prod = prod * weight.reshape(*([c] + [1] * (input.ndim - 2))) if input.ndim > 1 else prod * weight
+        losses = -prod.sum(class_dim)
+        if reduction == "mean":
+            return losses.sum() / (losses.numel() if input.ndim > 1 else 1)
+        return _reduce(losses, reduction)
+    logp, tgt, shape = _classes_last(logp_full, target)
+    losses, w = _nll_parts(logp, tgt, weight, ignore_index)
+    if label_smoothing:
+        valid = (tgt != ignore_index).to(logp.dtype)
+        smooth = -((logp * weight) if weight is not None else logp).sum(1) * valid
+    if reduction == "mean":
+        loss = losses.sum() / w.sum()
+        if label_smoothing:
+            loss = loss * (1.0 - label_smoothing) + smooth.sum() / w.sum() * (label_smoothing / c)
+        return loss
+    if reduction == "none":
+        loss = losses
+        if label_smoothing:
+            loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
+        return loss.reshape(*shape) if shape else loss.reshape(())
+    if reduction == "sum":
+        loss = losses.sum()
+        if label_smoothing:
+            loss = loss * (1.0 - label_smoothing) + smooth.sum() * (label_smoothing / c)
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")

@@ -1,0 +1,14 @@
+"""The layers of tensorlite.nn, one file per concept."""
+from .module import Module
+from .linear import Identity, Linear
+from .flatten import Flatten, Unflatten
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .container import ModuleDict, ModuleList, Sequential
+from .normalization import LayerNorm
+from .sparse import Embedding
+from .dropout import Dropout
+from .loss import CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+
+__all__ = ["Module", "Identity", "Linear", "Flatten", "Unflatten", "GELU", "LeakyReLU", "LogSoftmax",
+           "ReLU", "Sigmoid", "SiLU", "Softmax", "Tanh", "ModuleDict", "ModuleList", "Sequential",
+           "LayerNorm", "Embedding", "Dropout", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss"]
