@@ -24,10 +24,10 @@ def _camel(name):
 
 class Primitive:
     __slots__ = ("name", "impl", "meta", "backward", "n_outputs", "view", "save_inputs",
-                 "save_outputs", "node_name", "differentiable_outputs", "__weakref__")
+                 "save_outputs", "save_if", "node_name", "differentiable_outputs", "__weakref__")
 
     def __init__(self, name, impl, meta, backward=None, *, n_outputs=1, view=False,
-                 save_inputs=(), save_outputs=(), node_name=None):
+                 save_inputs=(), save_outputs=(), save_if=None, node_name=None):
         self.name = name
         self.impl = impl
         self.meta = meta
@@ -36,6 +36,9 @@ class Primitive:
         self.view = view
         self.save_inputs = save_inputs
         self.save_outputs = save_outputs
+        # save_if[k]: the saved input k is needed only if one of these inputs needs a gradient
+        # (mul saves a only for b's gradient); unneeded ones are saved as None, as PyTorch does.
+        self.save_if = save_if
         self.node_name = node_name or _camel(name) + "Backward0"
         PRIMITIVES[name] = self
 
@@ -126,9 +129,14 @@ def _save(node, prim, args, outs):
     sel = prim.save_inputs
     if not sel and not prim.save_outputs:
         return
+    chosen = args[sel] if sel.__class__ is slice else [args[i] for i in sel]
+    cond = prim.save_if
     saved = []
-    for a in (args[sel] if sel.__class__ is slice else [args[i] for i in sel]):
-        saved.append(SavedTensor(a) if isinstance(a, Tensor) else a)
+    for k, a in enumerate(chosen):
+        if cond is not None and not any(node._next[j] is not None for j in cond[k]):
+            saved.append(None)
+        else:
+            saved.append(SavedTensor(a) if isinstance(a, Tensor) else a)
     for i in prim.save_outputs:
         saved.append(SavedTensor(outs[i], i))
     node._saved = tuple(saved)
@@ -180,7 +188,14 @@ def record_binary(prim, a, b, t):
         t.grad_fn = node
         t._rg = True
     sel = prim.save_inputs
-    if sel == (0, 1):
+    cond = prim.save_if
+    if cond is not None:
+        if cond == _CROSS and not prim.save_outputs:  # mul, matmul: a for b's grad, b for a's
+            node._saved = (SavedTensor(a) if eb is not None else None,
+                           (SavedTensor(b) if mb is not None else b) if ea is not None else None)
+        else:
+            _save(node, prim, (a, b), (t,))
+    elif sel == (0, 1):
         sb = SavedTensor(b) if mb is not None else b
         if prim.save_outputs:
             node._saved = (SavedTensor(a), sb, SavedTensor(t, 0))
@@ -198,4 +213,5 @@ def _no_backward(prim, t):
 
 
 _EMPTY = {}
+_CROSS = ((1,), (0,))
 Tensor = None  # set by _tensor.py once the class exists (avoids an import per call)

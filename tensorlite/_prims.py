@@ -131,17 +131,24 @@ def _sub_bwd(ctx, g):
         sum_to(neg(g), sb) if ctx.needs_input_grad[1] else None
 
 
+def _in_shape(ctx, i):
+    m = ctx._in_meta[i]
+    return m[0] if m is not None else ()
+
+
 def _mul_bwd(ctx, g):
-    a, b = ctx.saved
-    ga = sum_to(mul(g, b), _shape(a)) if ctx.needs_input_grad[0] else None
-    gb = sum_to(mul(g, a), _shape(b)) if ctx.needs_input_grad[1] else None
+    a, b = ctx.saved  # a is saved only when b needs a gradient, and vice versa
+    needs = ctx.needs_input_grad
+    ga = sum_to(mul(g, b), _in_shape(ctx, 0)) if needs[0] else None
+    gb = sum_to(mul(g, a), _in_shape(ctx, 1)) if needs[1] else None
     return ga, gb
 
 
 def _div_bwd(ctx, g):
     a, b = ctx.saved
-    ga = sum_to(div(g, b), _shape(a)) if ctx.needs_input_grad[0] else None
-    gb = sum_to(neg(div(mul(g, a), mul(b, b))), _shape(b)) if ctx.needs_input_grad[1] else None
+    needs = ctx.needs_input_grad
+    ga = sum_to(div(g, b), _in_shape(ctx, 0)) if needs[0] else None
+    gb = sum_to(neg(div(mul(g, a), mul(b, b))), _in_shape(ctx, 1)) if needs[1] else None
     return ga, gb
 
 
@@ -149,10 +156,19 @@ def _pow_bwd(ctx, g):
     a, b, out = ctx.saved
     ga = gb = None
     if ctx.needs_input_grad[0]:
-        ga = sum_to(mul(g, mul(b, pow_(a, sub(b, 1)))), _shape(a))
+        # PyTorch masks the b == 0 case so that d/da a**0 is 0 even at a == 0
+        ga = mul(g, mul(b, pow_(a, sub(b, 1))))
+        if not _is_t(b):
+            ga = mul(g, 0.0) if b == 0 else ga
+        else:
+            ga = where(eq(b, 0), 0.0, ga)
+        ga = sum_to(ga, _in_shape(ctx, 0))
     if ctx.needs_input_grad[1]:
-        la = log(a)
-        gb = sum_to(mul(g, mul(out, where(eq(a, 0), 0.0, la))), _shape(b))
+        if _is_t(a):
+            la = where(eq(a, 0), 0.0, log(a))
+        else:
+            la = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+        gb = sum_to(mul(g, mul(out, la)), _in_shape(ctx, 1))
     return ga, gb
 
 
@@ -171,7 +187,8 @@ def _minmax_bwd(ctx, g):
 
 add = Primitive("add", _fix(np.add), _binary_meta, _add_bwd)
 sub = Primitive("sub", _fix(np.subtract), _binary_meta, _sub_bwd)
-mul = Primitive("mul", _fix(np.multiply), _binary_meta, _mul_bwd, save_inputs=(0, 1))
+mul = Primitive("mul", _fix(np.multiply), _binary_meta, _mul_bwd, save_inputs=(0, 1),
+                save_if=((1,), (0,)))
 
 
 def _true_divide(a, b):
@@ -192,7 +209,7 @@ def _div_meta(a, b):
     return s, promote(d, 1.0)
 
 
-div = Primitive("div", _true_divide, _div_meta, _div_bwd, save_inputs=(0, 1))
+div = Primitive("div", _true_divide, _div_meta, _div_bwd, save_inputs=(0, 1), save_if=((1,), (0, 1)))
 
 
 _pow_impl = _fix(np.power)
@@ -592,8 +609,12 @@ index_put = Primitive("index_put", _index_put_impl, lambda a, v, *i, spec, accum
 
 
 def _cat_impl(*arrays, dim):
+    d = arrays[0].dtype
+    for a in arrays[1:]:
+        if a.dtype != d:
+            d = promote(d, a.dtype)
     try:
-        return np.concatenate(arrays, axis=dim)
+        return np.concatenate(arrays, axis=dim, dtype=d)
     except ValueError:
         raise RuntimeError(
             "Sizes of tensors must match except in dimension "
@@ -664,24 +685,29 @@ def _mT(x):
 
 
 def _matmul_bwd(ctx, g):
-    a, b = ctx.saved
-    A = a if a._data.ndim > 1 else reshape(a, shape=(1, a._data.shape[0]))
-    B = b if b._data.ndim > 1 else reshape(b, shape=(b._data.shape[0], 1))
+    a, b = ctx.saved  # a is saved only when b needs a gradient, and vice versa
+    sa, sb = _in_shape(ctx, 0), _in_shape(ctx, 1)
+    A_shape = sa if len(sa) > 1 else (1, sa[0])
+    B_shape = sb if len(sb) > 1 else (sb[0], 1)
     gshape = list(g._data.shape)
-    if a._data.ndim == 1:
-        gshape.insert(len(gshape) - (0 if b._data.ndim == 1 else 1), 1)
-    if b._data.ndim == 1:
+    if len(sa) == 1:
+        gshape.insert(len(gshape) - (0 if len(sb) == 1 else 1), 1)
+    if len(sb) == 1:
         gshape.append(1)
     G = reshape(g, shape=tuple(gshape)) if tuple(gshape) != g._data.shape else g
     ga = gb = None
     if ctx.needs_input_grad[0]:
-        ga = reshape(sum_to(matmul(G, _mT(B)), A._data.shape), shape=a._data.shape)
+        B = b if len(sb) > 1 else reshape(b, shape=B_shape)
+        ga = sum_to(matmul(G, _mT(B)), A_shape)
+        ga = reshape(ga, shape=sa) if ga._data.shape != sa else ga
     if ctx.needs_input_grad[1]:
-        gb = reshape(sum_to(matmul(_mT(A), G), B._data.shape), shape=b._data.shape)
+        A = a if len(sa) > 1 else reshape(a, shape=A_shape)
+        gb = sum_to(matmul(_mT(A), G), B_shape)
+        gb = reshape(gb, shape=sb) if gb._data.shape != sb else gb
     return ga, gb
 
 
-matmul = Primitive("matmul", _matmul_impl, _matmul_meta, _matmul_bwd, save_inputs=(0, 1),
+matmul = Primitive("matmul", _matmul_impl, _matmul_meta, _matmul_bwd, save_inputs=(0, 1), save_if=((1,), (0,)),
                    node_name="MmBackward0")
 
 # ----------------------------------------------------------------------------- creation

@@ -174,12 +174,12 @@ def _wrap_outputs(ctx, args, output, needs_graph):
                 o._out_nr = i
                 o._rg = True
     saved = []
-    out_ids = {id(o) for o in outs if isinstance(o, Tensor)}
+    out_nrs = {id(o): i for i, o in enumerate(outs) if isinstance(o, Tensor) and o.grad_fn is ctx}
     for t in ctx._to_save:
         if t is None:
             saved.append(None)
         elif isinstance(t, Tensor):
-            saved.append(SavedTensor(t, id(t) in out_ids))
+            saved.append(SavedTensor(t, out_nrs.get(id(t))))
         else:
             raise TypeError(f"save_for_backward can only save variables, but argument {len(saved)} is of type {type(t).__name__}")
     ctx._saved = tuple(saved)

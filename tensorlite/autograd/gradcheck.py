@@ -7,7 +7,6 @@ True
 """
 import numpy as np
 
-from .. import _state
 
 
 class GradcheckError(RuntimeError):
@@ -58,19 +57,17 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             x = inputs[i]
             flat = x._data.reshape(-1)
             numerical = np.zeros((flat.size, n_out))
-            prev = _state.grad_enabled
-            _state.grad_enabled = False
-            try:
-                for j in range(flat.size):
-                    orig = flat[j]
+            # grad mode stays as it is: gradgradcheck's func itself calls autograd.grad
+            for j in range(flat.size):
+                orig = flat[j]
+                try:
                     flat[j] = orig + eps
                     plus = _flat_outputs(func(*inputs))[oi]._data.astype(np.float64).reshape(-1).copy()
                     flat[j] = orig - eps
                     minus = _flat_outputs(func(*inputs))[oi]._data.astype(np.float64).reshape(-1).copy()
+                finally:
                     flat[j] = orig
-                    numerical[j] = (plus - minus) / (2 * eps)
-            finally:
-                _state.grad_enabled = prev
+                numerical[j] = (plus - minus) / (2 * eps)
             a = analytical[i]
             if not np.allclose(a, numerical, atol=atol, rtol=rtol):
                 msg = (f"Jacobian mismatch for output {oi} with respect to input {i},\n"
