@@ -31,7 +31,7 @@ def _make_grads(outputs, grads):
             if t._data.dtype.kind != "f":
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {t.dtype}")
-            g = Tensor._wrap(np.ones(t._data.shape, t._data.dtype))
+            g = Tensor._wrap(np.ones(t._data.shape, t._data.dtype)) if _state.mode is None else _filled(t, 1)
         else:
             if not isinstance(g, Tensor):
                 g = Tensor._wrap(np.asarray(g, t._data.dtype))
@@ -41,6 +41,14 @@ def _make_grads(outputs, grads):
                     f"shape of {t.shape}.")
         out.append(g)
     return out
+
+
+def _filled(t, value):
+    """A tensor like t filled with value, made by the `full` primitive so a dispatch mode sees it."""
+    from . import _prims as P
+    from ._dtype import from_np
+    from ._primitive import bind
+    return bind(P.full, (), {"shape": t._data.shape, "value": value, "dtype": from_np(t._data.dtype)})
 
 
 def _as_tuple(x):
@@ -100,7 +108,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t, g in zip(inputs, captured):
         if g is None:
             if materialize_grads:
-                g = Tensor._wrap(np.zeros(t._data.shape, t._data.dtype))
+                g = Tensor._wrap(np.zeros(t._data.shape, t._data.dtype)) if _state.mode is None else _filled(t, 0)
             elif not allow_unused:
                 raise RuntimeError(
                     "One of the differentiated Tensors appears to not have been used in the graph. "
@@ -307,7 +315,7 @@ def _call_tensor_hooks(node, grads):
                 t._grad = g.detach() if not _state.grad_enabled else g
                 if not _state.grad_enabled:
                     from ._tensor import Tensor
-                    t._grad = Tensor._wrap(g._data.copy())
+                    t._grad = Tensor._wrap(g._data.copy()) if _state.mode is None else g.clone()
             else:
                 t._grad = t._grad + g
     return grads

@@ -229,11 +229,14 @@ class AccumulateGrad(Node):
         if _state.grad_enabled:  # create_graph=True: keep the graph of the gradient
             var._grad = g if var._grad is None else var._grad + g
         elif var._grad is None:
-            var._grad = Tensor._wrap(g._data.copy())
+            # under a dispatch mode (make_fx, fake tensors) the copy is an op the mode sees
+            var._grad = Tensor._wrap(g._data.copy()) if _state.mode is None else g.clone()
         else:
             cur = var._grad
             if cur.requires_grad:
                 var._grad = cur + g.detach()
+            elif _state.mode is not None and cur._data.shape == var._data.shape:
+                cur.add_(g)
             else:
                 cur._data = cur._data + g._data if cur._data.shape != var._data.shape else cur._data.__iadd__(g._data)
                 cur._bump_version()
