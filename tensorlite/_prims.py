@@ -556,7 +556,10 @@ _TENSOR = _TensorSlot()
 def _index_impl(a, *idx, spec):
     key = _index_key(spec, idx)
     try:
-        return a[key if len(key) != 1 else key[0]]
+        out = a[key if len(key) != 1 else key[0]]
+        if out.__class__ is not np.ndarray:  # all-integer key: a 0-d view, not a numpy scalar copy
+            out = a[key + (Ellipsis,)]
+        return out
     except IndexError as e:
         raise IndexError(str(e).replace("axis", "dimension")) from None
 
