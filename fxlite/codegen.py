@@ -1,0 +1,293 @@
+"""Python source generation for a Graph: the code that runs is the code you read.
+
+Layout follows torch.fx: one statement per node, `;  a = b = None` after a value's last
+use, infix operators, `x.sum()` for methods, `self.lin(x)` for modules, string type
+annotations like `"f32[3]"` in verbose mode, and `# File: ...` comments before each group of
+nodes that come from the same user source line.
+"""
+import builtins
+import math
+import operator
+import re
+import types
+
+from .node import Node, map_arg
+
+_BINARY = {
+    operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+    operator.floordiv: "//", operator.mod: "%", operator.pow: "**", operator.matmul: "@",
+    operator.and_: "&", operator.or_: "|", operator.xor: "^", operator.lshift: "<<",
+    operator.rshift: ">>", operator.eq: "==", operator.ne: "!=", operator.lt: "<",
+    operator.le: "<=", operator.gt: ">", operator.ge: ">=", operator.is_: "is",
+    operator.is_not: "is not", operator.contains: "in",
+}
+_INPLACE = {
+    operator.iadd: "+=", operator.isub: "-=", operator.imul: "*=", operator.itruediv: "/=",
+    operator.ifloordiv: "//=", operator.imod: "%=", operator.ipow: "**=", operator.imatmul: "@=",
+    operator.iand: "&=", operator.ior: "|=", operator.ixor: "^=",
+}
+_UNARY = {operator.neg: "-", operator.pos: "+", operator.invert: "~", operator.not_: "not "}
+
+DTYPE_ABBRS = {
+    "float16": "f16", "float32": "f32", "float64": "f64", "bfloat16": "bf16", "int8": "i8",
+    "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8", "uint16": "u16",
+    "uint32": "u32", "uint64": "u64", "bool": "b8", "complex64": "c64", "complex128": "c128",
+}
+
+_ILLEGAL = re.compile(r"[^0-9a-zA-Z_]+")
+
+
+class PythonCode:
+    def __init__(self, src, globals_, lineno_map=None):
+        self.src = src
+        self.globals = globals_
+        self.lineno_map = lineno_map or {}
+
+
+def type_annotation(val):
+    """The string annotation of a meta value: "f32[2, 3]", "b8[]", or None."""
+    if val is None:
+        return None
+    shape = getattr(val, "shape", None)
+    dtype = getattr(val, "dtype", None)
+    if shape is None or dtype is None:
+        return None
+    name = getattr(dtype, "name", None) or str(dtype)
+    abbr = DTYPE_ABBRS.get(name, name)
+    return f"{abbr}[{', '.join(str(s) for s in shape)}]"
+
+
+def munge(qualified):
+    """A callable without an importable name prints as its munged qualified name."""
+    return _ILLEGAL.sub("_", qualified.replace(".", "_"))
+
+
+class _Globals:
+    def __init__(self):
+        import tensorlite
+        self.g = {"tl": tensorlite, "operator": operator, "inf": math.inf, "nan": math.nan,
+                  "__builtins__": builtins}
+        self._by_id = {}
+
+    def name_for(self, obj):
+        """An expression naming obj in the generated module (importable name or a munged global)."""
+        key = id(obj)
+        if key in self._by_id:
+            return self._by_id[key]
+        name = _importable_name(obj)
+        if name is None:
+            qual = _qualified_name(obj)
+            base = munge(qual)
+            name = base
+            i = 1
+            while name in self.g and self.g[name] is not obj:
+                name = f"{base}_{i}"
+                i += 1
+            self.g[name] = obj
+        self._by_id[key] = name
+        return name
+
+
+def _qualified_name(obj):
+    from tensorlite._primitive import Primitive
+    if isinstance(obj, Primitive):
+        return f"tensorlite.ops.{obj.name}"
+    mod = getattr(obj, "__module__", None)
+    qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qual is None:
+        qual = type(obj).__qualname__
+        mod = type(obj).__module__
+    if mod in (None, "builtins"):
+        return qual
+    if mod == "_operator":
+        mod = "operator"
+    return f"{mod}.{qual}"
+
+
+def _importable_name(obj):
+    from tensorlite._primitive import Primitive, PRIMITIVES
+    if isinstance(obj, Primitive):
+        return f"tl.ops.{obj.name}" if PRIMITIVES.get(obj.name) is obj else None
+    mod = getattr(obj, "__module__", None)
+    qual = getattr(obj, "__qualname__", None)
+    if mod == "builtins" and qual and getattr(builtins, qual, None) is obj:
+        return qual
+    if mod in ("_operator", "operator") and getattr(operator, qual or "", None) is obj:
+        return f"operator.{qual}"
+    if mod and mod.startswith("tensorlite") and qual and "<" not in qual:
+        import importlib
+        try:
+            target = importlib.import_module(mod)
+            for part in qual.split("."):
+                target = getattr(target, part)
+        except (ImportError, AttributeError):
+            return None
+        if target is obj:
+            # prefer the shortest public path: tl.sin rather than tl._functions.sin
+            import tensorlite
+            short = getattr(tensorlite, qual, None) if "." not in qual else None
+            if short is obj:
+                return f"tl.{qual}"
+            return "tl." + mod[len("tensorlite."):] + "." + qual if mod != "tensorlite" else f"tl.{qual}"
+    return None
+
+
+def _repr_arg(a, gl):
+    if isinstance(a, Node):
+        return a.name
+    if isinstance(a, tuple):
+        if hasattr(a, "_fields"):
+            return gl.name_for(type(a)) + "(" + ", ".join(_repr_arg(x, gl) for x in a) + ")"
+        inner = ", ".join(_repr_arg(x, gl) for x in a)
+        return f"({inner},)" if len(a) == 1 else f"({inner})"
+    if isinstance(a, list):
+        return "[" + ", ".join(_repr_arg(x, gl) for x in a) + "]"
+    if isinstance(a, dict):
+        return "{" + ", ".join(f"{_repr_arg(k, gl)}: {_repr_arg(v, gl)}" for k, v in a.items()) + "}"
+    if isinstance(a, slice):
+        return f"slice({_repr_arg(a.start, gl)}, {_repr_arg(a.stop, gl)}, {_repr_arg(a.step, gl)})"
+    if isinstance(a, float):
+        if math.isinf(a):
+            return "inf" if a > 0 else "-inf"
+        if math.isnan(a):
+            return "nan"
+        return repr(a)
+    if a is None or isinstance(a, (bool, int, str, bytes, complex)) or a is Ellipsis:
+        return repr(a)
+    from tensorlite._dtype import dtype as tl_dtype
+    if isinstance(a, tl_dtype):
+        return f"tl.{a.name}"
+    if isinstance(a, (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)) or callable(a):
+        return gl.name_for(a)
+    r = repr(a)
+    try:
+        if eval(r, dict(gl.g)) == a:  # noqa: S307 - only for plain constants such as _T markers
+            return r
+    except Exception:
+        pass
+    name = f"_const_{len(gl.g)}"
+    gl.g[name] = a
+    return name
+
+
+def _attr_path(root, target):
+    out = root
+    for part in target.split("."):
+        out = f"{out}.{part}" if part.isidentifier() else f'getattr({out}, "{part}")'
+    return out
+
+
+def _call_args(args, kwargs, gl):
+    parts = [_repr_arg(a, gl) for a in args]
+    parts += [f"{k} = {_repr_arg(v, gl)}" for k, v in kwargs.items()]
+    return ", ".join(parts)
+
+
+def _expr(node, root, gl):
+    op, t, args, kwargs = node.op, node.target, node.args, node.kwargs
+    if op == "call_function":
+        if t in _BINARY and len(args) == 2 and not kwargs:
+            sym = _BINARY[t]
+            if t is operator.contains:
+                return f"{_repr_arg(args[1], gl)} in {_repr_arg(args[0], gl)}"
+            return f"{_repr_arg(args[0], gl)} {sym} {_repr_arg(args[1], gl)}"
+        if t in _UNARY and len(args) == 1 and not kwargs:
+            return f"{_UNARY[t]}{_repr_arg(args[0], gl)}"
+        if t is operator.getitem and len(args) == 2 and not kwargs:
+            return f"{_repr_arg(args[0], gl)}[{_repr_arg(args[1], gl)}]"
+        if t is builtins.getattr and len(args) == 2 and isinstance(args[1], str) and args[1].isidentifier():
+            return f"{_repr_arg(args[0], gl)}.{args[1]}"
+        return f"{gl.name_for(t)}({_call_args(args, kwargs, gl)})"
+    if op == "call_method":
+        return f"{_repr_arg(args[0], gl)}.{t}({_call_args(args[1:], kwargs, gl)})"
+    if op == "call_module":
+        return f"{_attr_path(root, t)}({_call_args(args, kwargs, gl)})"
+    if op == "get_attr":
+        return _attr_path(root, t)
+    raise ValueError(f"no expression for node op {op}")
+
+
+def parse_stack_trace(st):
+    """(file, line, fn, code) of the innermost frame of a stored stack trace, or None."""
+    if not st:
+        return None
+    lines = st.strip("\n").split("\n")
+    for i in range(len(lines) - 1, -1, -1):
+        m = re.match(r'\s*File "(.+)", line (\d+), in (.+)', lines[i])
+        if m:
+            code = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            return m.group(1), int(m.group(2)), m.group(3), code
+    return None
+
+
+def python_code(graph, root_module="self", *, verbose=False):
+    gl = _Globals()
+    nodes = list(graph.nodes)
+    last_uses = {}
+    seen = set()
+    for node in reversed(nodes):
+        for inp in _ordered_inputs(node):
+            if inp not in seen:
+                seen.add(inp)
+                last_uses.setdefault(node, []).append(inp)
+
+    free_vars, body = [], []
+    prev_trace = None
+    pending_blank = False  # a blank line separates placeholder renames from the body
+    lineno_map = {}
+    for node in nodes:
+        if node.op == "placeholder":
+            ann = type_annotation(node.meta.get("val")) if verbose else None
+            if ann is not None:
+                free_vars.append(f'{node.target}: "{ann}"')
+            elif verbose and node.type is not None:
+                free_vars.append(f"{node.target} : {getattr(node.type, '__name__', str(node.type))}")
+            else:
+                free_vars.append(node.target + (f"={_repr_arg(node.args[0], gl)}" if node.args else ""))
+            if node.name != node.target.replace("*", ""):
+                body.append(f"{node.name} = {node.target.replace('*', '')}\n")
+                pending_blank = True
+            continue
+        if node.op != "output":
+            st = node.meta.get("stack_trace")
+            if st != prev_trace:
+                prev_trace = st
+                parsed = parse_stack_trace(st)
+                if parsed:
+                    f, ln, fn, code = parsed
+                    body.append(f"\n# File: {f}:{ln} in {fn}, code: {code}\n")
+                    pending_blank = False
+                elif st is None and verbose and body and any(not b.startswith("#") for b in body):
+                    body.append("\n# No stacktrace found for following nodes\n")
+        if pending_blank:
+            body.append("\n")
+            pending_blank = False
+        lineno_map[len("".join(body).split("\n"))] = node.name
+        if node.op == "output":
+            body.append(f"return {_repr_arg(node.args[0], gl)}\n")
+            continue
+        ann = type_annotation(node.meta.get("val")) if verbose else None
+        lhs = f'{node.name}: "{ann}"' if ann is not None else node.name
+        if node.op == "call_function" and node.target in _INPLACE and len(node.args) == 2:
+            stmt = f"{_repr_arg(node.args[0], gl)} {_INPLACE[node.target]} {_repr_arg(node.args[1], gl)};  {lhs} = {_repr_arg(node.args[0], gl)}"
+        else:
+            stmt = f"{lhs} = {_expr(node, root_module, gl)}"
+        dead = list(last_uses.get(node, []))
+        if not node.users:
+            dead.append(node)
+        if dead:
+            stmt += ";  " + " = ".join(n.name for n in dead) + " = None"
+        body.append(stmt + "\n")
+    if not any(n.op == "output" for n in nodes):
+        body.append("return None\n")
+    code = "".join(body).lstrip("\n")
+    code = "\n".join(("    " + line) if line else "" for line in code.split("\n"))
+    src = f"def forward({', '.join([root_module] + free_vars)}):\n{code.rstrip()}\n"
+    return PythonCode(src, gl.g, lineno_map)
+
+
+def _ordered_inputs(node):
+    out = []
+    map_arg(node.args, out.append)
+    map_arg(node.kwargs, out.append)
+    return out
