@@ -41,6 +41,15 @@ _NP_TO_DTYPE = {d.np: d for d in ALL}
 _NAMES = {d.name: d for d in ALL}
 _NAMES.update(float=float32, double=float64, half=float16, long=int64, int=int32)
 
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def scalar_type_name(d):
+    """PyTorch's ScalarType name of a dtype, as error messages spell it: Float, Long, ..."""
+    return _TORCH_NAMES[as_dtype(d).name]
+
+
 default_float = float32
 default_int = int64
 

@@ -5,6 +5,7 @@ import functools
 import numpy as np
 
 from . import _prims as P
+from ._dtype import scalar_type_name
 from ._primitive import bind
 from ._tensor import Tensor, _binary, _dim
 
@@ -116,7 +117,7 @@ def where(condition, input=None, other=None):
     if not isinstance(condition, Tensor):
         condition = _t(condition)
     if condition._data.dtype != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name.capitalize()}")
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {scalar_type_name(condition.dtype)}")
     return bind(P.where, (condition, input, other), {})
 
 

@@ -30,6 +30,8 @@ def broadcast_shapes(*shapes):
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
+        if len(shapes) == 2:
+            raise broadcast_error(*shapes) from None
         raise RuntimeError(
             "The size of tensors must match except in broadcasting dimensions: shapes "
             + " and ".join(str(list(s)) for s in shapes) + " are not broadcastable"
@@ -88,13 +90,38 @@ def quiet(fn, *args):
             return fn(*args)
 
 
+def broadcast_error(sa, sb):
+    """PyTorch's message for shapes that do not broadcast, naming both shapes."""
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+    for d in range(n - 1, -1, -1):
+        if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
+            break
+    return RuntimeError(
+        f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at non-singleton "
+        f"dimension {d} (shapes {list(sa)} and {list(sb)})")
+
+
+def _run_binary(fn, a, b):
+    try:
+        return _quiet_run(fn, a, b)
+    except RuntimeError:
+        return quiet(fn, a, b)
+    except ValueError:
+        try:
+            np.broadcast_shapes(np.shape(a), np.shape(b))
+        except ValueError:
+            raise broadcast_error(np.shape(a), np.shape(b)) from None
+        raise
+
+
 def _fix(fn):
     """Wrap a numpy binary ufunc so the result dtype follows PyTorch's promotion."""
     def impl(a, b):
         try:
             out = _quiet_run(fn, a, b)
-        except RuntimeError:
-            out = quiet(fn, a, b)
+        except (RuntimeError, ValueError):
+            out = _run_binary(fn, a, b)
         if a.__class__ is np.ndarray:
             if out.dtype is a.dtype:  # same dtype as the tensor operand: always PyTorch's answer
                 return out
@@ -185,6 +212,16 @@ def _minmax_bwd(ctx, g):
             sum_to(gb, _shape(b)) if ctx.needs_input_grad[1] else None)
 
 
+def _cmp(fn):
+    def impl(a, b):
+        try:
+            return fn(a, b)
+        except ValueError:
+            return _run_binary(fn, a, b)
+    impl.__name__ = fn.__name__
+    return impl
+
+
 add = Primitive("add", _fix(np.add), _binary_meta, _add_bwd)
 sub = Primitive("sub", _fix(np.subtract), _binary_meta, _sub_bwd)
 mul = Primitive("mul", _fix(np.multiply), _binary_meta, _mul_bwd, save_inputs=(0, 1),
@@ -194,8 +231,8 @@ mul = Primitive("mul", _fix(np.multiply), _binary_meta, _mul_bwd, save_inputs=(0
 def _true_divide(a, b):
     try:
         out = _quiet_run(np.true_divide, a, b)
-    except RuntimeError:
-        out = quiet(np.true_divide, a, b)
+    except (RuntimeError, ValueError):
+        out = _run_binary(np.true_divide, a, b)
     if a.__class__ is np.ndarray and out.dtype is a.dtype and out.dtype.kind == "f":
         return out
     da = a.dtype if isinstance(a, np.ndarray) else a
@@ -223,12 +260,12 @@ remainder = Primitive("remainder", _fix(np.remainder), _binary_meta)
 bitwise_and = Primitive("bitwise_and", _fix(np.bitwise_and), _binary_meta)
 bitwise_or = Primitive("bitwise_or", _fix(np.bitwise_or), _binary_meta)
 bitwise_xor = Primitive("bitwise_xor", _fix(np.bitwise_xor), _binary_meta)
-eq = Primitive("eq", np.equal, _cmp_meta)
-ne = Primitive("ne", np.not_equal, _cmp_meta)
-lt = Primitive("lt", np.less, _cmp_meta)
-le = Primitive("le", np.less_equal, _cmp_meta)
-gt = Primitive("gt", np.greater, _cmp_meta)
-ge = Primitive("ge", np.greater_equal, _cmp_meta)
+eq = Primitive("eq", _cmp(np.equal), _cmp_meta)
+ne = Primitive("ne", _cmp(np.not_equal), _cmp_meta)
+lt = Primitive("lt", _cmp(np.less), _cmp_meta)
+le = Primitive("le", _cmp(np.less_equal), _cmp_meta)
+gt = Primitive("gt", _cmp(np.greater), _cmp_meta)
+ge = Primitive("ge", _cmp(np.greater_equal), _cmp_meta)
 
 
 def _where_meta(c, a, b):
@@ -239,7 +276,11 @@ def _where_meta(c, a, b):
 
 
 def _where_impl(c, a, b):
-    out = np.where(c, a, b)
+    try:
+        out = np.where(c, a, b)
+    except ValueError:
+        sc, sa, sb = np.shape(c), np.shape(a), np.shape(b)
+        raise RuntimeError(f"where: shapes {list(sc)}, {list(sa)} and {list(sb)} are not broadcastable") from None
     da = a.dtype if isinstance(a, np.ndarray) else a
     db = b.dtype if isinstance(b, np.ndarray) else b
     want = promote(da, db)
@@ -486,7 +527,16 @@ def _reshape_impl(a, shape):
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {a.size}") from None
 
 
-def infer_shape(shape, numel):
+def infer_shape(shape, numel, input_shape=None):
+    try:
+        return _infer_shape(shape, numel)
+    except RuntimeError as e:
+        if input_shape is None:
+            raise
+        raise RuntimeError(f"{e} (input shape {list(input_shape)})") from None
+
+
+def _infer_shape(shape, numel):
     shape = tuple(int(s) for s in shape)
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -589,10 +639,18 @@ def _index_put_impl(a, v, *idx, spec, accumulate):
     out = a.copy()
     key = _index_key(spec, idx)
     key = key if len(key) != 1 else key[0]
-    if accumulate:
-        np.add.at(out, key, v)
-    else:
-        out[key] = v
+    try:
+        if accumulate:
+            np.add.at(out, key, v)
+        else:
+            out[key] = v
+    except ValueError:
+        target = np.shape(a[key])
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
+            f"indexing result of shape {list(target)}") from None
+    except IndexError as e:
+        raise IndexError(str(e).replace("axis", "dimension")) from None
     return out
 
 

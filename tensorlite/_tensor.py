@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _prims as P
 from . import _state
-from ._dtype import as_dtype, from_np, promote
+from ._dtype import as_dtype, from_np, promote, scalar_type_name
 from ._node import AccumulateGrad
 from . import _primitive
 from ._primitive import bind, record, record_binary, record_unary
@@ -357,7 +357,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return f"tensorlite.{self.dtype.name.capitalize()}Tensor"
+            return f"tensorlite.{scalar_type_name(self.dtype)}Tensor"
         return self.to(dtype)
 
     def float(self):
@@ -580,7 +580,7 @@ class Tensor:
         if self._data.dtype.kind != "f" and dtype is None:
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                f"complex dtype. Got: {self.dtype.name.capitalize()}")
+                f"complex dtype. Got: {scalar_type_name(self.dtype)}")
         x = self if dtype is None else self.to(dtype)
         dims = P._norm_dims(dim, x._data.ndim)
         n = 1
@@ -684,7 +684,7 @@ class Tensor:
 
     # shapes
     def reshape(self, *shape):
-        shape = P.infer_shape(_shape_arg(shape), self._data.size)
+        shape = P.infer_shape(_shape_arg(shape), self._data.size, self._data.shape)
         if shape == self._data.shape:
             return bind(P.reshape, (self,), {"shape": shape})
         return bind(P.reshape, (self,), {"shape": shape})
@@ -692,7 +692,7 @@ class Tensor:
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
             return self.to(shape[0])
-        shape = P.infer_shape(_shape_arg(shape), self._data.size)
+        shape = P.infer_shape(_shape_arg(shape), self._data.size, self._data.shape)
         if not self._data.flags.c_contiguous and self._data.size > 1 and shape != self._data.shape:
             try:
                 self._data.view().shape = shape
@@ -851,8 +851,8 @@ class Tensor:
             want = promote(res._data.dtype, self._data.dtype)
             if want != self._data.dtype and res._data.dtype.kind != self._data.dtype.kind:
                 raise RuntimeError(
-                    f"result type {res.dtype.name.capitalize()} can't be cast to the desired output type "
-                    f"{self.dtype.name.capitalize()}")
+                    f"result type {scalar_type_name(res.dtype)} can't be cast to the desired output type "
+                    f"{scalar_type_name(self.dtype)}")
         fn = res.grad_fn
         if fn is not None and fn._saved:
             _snapshot_saved_self(self, fn)
