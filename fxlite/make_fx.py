@@ -58,13 +58,16 @@ class ProxyMode(DispatchMode):
         self.fake = fake
         self.record_stack_traces = record_stack_traces
         self._node_of = {}  # id(tensor) -> Node
+        self._node_of_data = {}  # id(tensor._data) -> Node
         self._alive = []  # keeps traced tensors alive so their ids stay unique
         self.constants = {}  # attribute name -> tensor
 
     # -- tensors <-> nodes ---------------------------------------------------------------
     def bind_tensor(self, t, node):
         self._node_of[id(t)] = node
-        self._alive.append(t)
+        # saved outputs are unpacked for backward as new tensors around the same array
+        self._node_of_data[id(t._data)] = node
+        self._alive.append((t, t._data))
         node.meta["val"] = self._meta(t)
 
     def _meta(self, t):
@@ -75,6 +78,8 @@ class ProxyMode(DispatchMode):
     def node_of(self, t):
         """The node computing t; an untraced tensor becomes a `_tensor_constantN` get_attr."""
         node = self._node_of.get(id(t))
+        if node is None:
+            node = self._node_of_data.get(id(t._data))
         if node is None:
             name = f"_tensor_constant{len(self.constants)}"
             self.constants[name] = t
