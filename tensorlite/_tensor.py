@@ -10,7 +10,8 @@ import numpy as np
 
 from . import _prims as P
 from . import _state
-from ._dtype import as_dtype, from_np, promote, scalar_type_name
+from ._dtype import as_dtype, from_np, scalar_type_name
+from ._inplace import InplaceMixin
 from ._node import AccumulateGrad
 from . import _primitive
 from ._primitive import bind, record, record_binary, record_unary
@@ -108,7 +109,7 @@ def _to_index(key):
     return tuple(spec), tensors
 
 
-class Tensor:
+class Tensor(InplaceMixin):
     """An n-dimensional array with reverse-mode autograd. Create with `tl.tensor(...)`."""
 
     # Class-level defaults keep construction to one attribute write on the hot path.
@@ -826,160 +827,8 @@ class Tensor:
         d = _dim(dim, self._data.ndim)
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d]))
 
-    # ------------------------------------------------------------------ in-place
-    def _check_inplace(self):
-        if _state.grad_enabled and self._rg:
-            if self.grad_fn is None:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation.")
-            base = self._base
-            if base is not None and base.grad_fn is None and base._rg:
-                raise RuntimeError(
-                    "a view of a leaf Variable that requires grad is being used in an in-place operation.")
-        if not self._data.flags.writeable:
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers to a single "
-                "memory location. Please clone() the tensor before performing the operation.")
-
-    def _commit_inplace(self, res):
-        """Write res (computed out of place from self) into self, and give self res's history."""
-        if res._data.shape != self._data.shape:
-            raise RuntimeError(
-                f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
-                f"{list(res._data.shape)}")
-        if res._data.dtype != self._data.dtype:
-            want = promote(res._data.dtype, self._data.dtype)
-            if want != self._data.dtype and res._data.dtype.kind != self._data.dtype.kind:
-                raise RuntimeError(
-                    f"result type {scalar_type_name(res.dtype)} can't be cast to the desired output type "
-                    f"{scalar_type_name(self.dtype)}")
-        fn = res.grad_fn
-        if fn is not None and fn._saved:
-            _snapshot_saved_self(self, fn)
-        self._data[...] = res._data
-        self._bump_version()
-        mode = _state.mode
-        if mode is not None and hasattr(mode, "on_inplace"):
-            mode.on_inplace(self, res)
-        if res._rg and _state.grad_enabled:
-            base = self._base
-            if base is not None:
-                base_res = bind(P.view_scatter, (base, res), {"chain": self._view_chain})
-                _adopt(base, base_res)
-            _adopt(self, res)
-
-    def _inplace_binary(self, prim, other):
-        self._check_inplace()
-        res = _binary(prim, self, other)
-        if res is NotImplemented:
-            raise TypeError(f"unsupported operand type for in-place {prim.name}: {type(other).__name__}")
-        self._commit_inplace(res)
-        return self
-
-    def add_(self, other, alpha=1):
-        return self._inplace_binary(P.add, other if alpha == 1 else other * alpha)
-
-    def sub_(self, other, alpha=1):
-        return self._inplace_binary(P.sub, other if alpha == 1 else other * alpha)
-
-    def mul_(self, other):
-        return self._inplace_binary(P.mul, other)
-
-    def div_(self, other):
-        return self._inplace_binary(P.div, other)
-
-    def pow_(self, other):
-        return self._inplace_binary(P.pow_, other)
-
-    def clamp_(self, min=None, max=None):
-        self._check_inplace()
-        self._commit_inplace(self.clamp(min, max))
-        return self
-
-    def _replace_(self, value):
-        """Overwrite every element; under autograd the old value gets a zero gradient."""
-        self._check_inplace()
-        if not isinstance(value, Tensor):
-            value = Tensor._wrap(np.asarray(value, dtype=self._data.dtype))
-        elif value._data.shape != self._data.shape:
-            try:
-                np.broadcast_shapes(value._data.shape, self._data.shape)
-            except ValueError:
-                raise RuntimeError(
-                    f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size "
-                    f"of tensor b ({value._data.shape[-1] if value._data.ndim else 1}) at non-singleton dimension") from None
-        if (self._rg or value._rg) and _state.grad_enabled or _state.mode is not None:
-            if value._data.dtype != self._data.dtype:
-                value = value.to(self.dtype)
-            res = bind(P.where, (True, value, self), {})
-            if res._data.shape != self._data.shape:
-                res = res.expand(self._data.shape)
-            self._commit_inplace(res)
-        else:
-            self._data[...] = value._data
-            self._bump_version()
-        return self
-
-    def zero_(self):
-        return self._replace_(0)
-
-    def fill_(self, value):
-        return self._replace_(value.item() if isinstance(value, Tensor) and value._data.ndim == 0 and not value._rg else value)
-
-    def copy_(self, src):
-        return self._replace_(src if isinstance(src, Tensor) else Tensor._wrap(np.asarray(src)))
-
-    def masked_fill_(self, mask, value):
-        self._check_inplace()
-        self._commit_inplace(self.masked_fill(mask, value))
-        return self
-
-    def uniform_(self, a=0.0, b=1.0):
-        from ._creation import _rng
-        self._check_inplace()
-        self._data[...] = _rng().uniform(a, b, self._data.shape)
-        self._bump_version()
-        return self
-
-    def normal_(self, mean=0.0, std=1.0):
-        from ._creation import _rng
-        self._check_inplace()
-        self._data[...] = _rng().normal(mean, std, self._data.shape)
-        self._bump_version()
-        return self
-
 
 _primitive.Tensor = Tensor
-
-
-def _snapshot_saved_self(t, fn):
-    """fn saved t (the value before an in-place op on t): keep a copy of that value instead."""
-    from ._node import SavedTensor
-    old = None
-    for s in fn._saved:
-        if isinstance(s, SavedTensor) and s.value is t:
-            if old is None:
-                old = Tensor._wrap(t._data.copy())
-                old.grad_fn, old._out_nr, old._rg, old._acc = t.grad_fn, t._out_nr, t._rg, t._acc
-                old._vc = [0]
-            s.value = old
-            s.vc = old._vc
-            s.version = 0
-
-
-def _adopt(t, res):
-    """t now holds res's value: take res's autograd history."""
-    fn = res.grad_fn
-    t.grad_fn = fn
-    t._out_nr = res._out_nr
-    t._rg = True
-    if fn is not None and fn._saved:
-        from ._node import SavedTensor
-        for s in fn._saved:  # an output saved by fn now lives on in t
-            if isinstance(s, SavedTensor) and s.out_nr == res._out_nr and s.data is not None:
-                s.data = t._data
-                s.vc = t._vc
-                s.version = t._vc[0]
 
 
 def _rebuild(data, requires_grad):
