@@ -595,3 +595,34 @@ def test_optional_torch_comparison():
     ours = F.cross_entropy(tl.tensor(a, dtype=tl.float64), tl.tensor(t), label_smoothing=0.1).item()
     theirs = torch.nn.functional.cross_entropy(torch.tensor(a), torch.tensor(t), label_smoothing=0.1).item()
     assert ours == pytest.approx(theirs, rel=1e-10)
+
+
+def test_compile_uses_tensorlite_compile(monkeypatch):
+    seen = {}
+
+    def fake_compile(fn, **kwargs):
+        seen["kwargs"] = kwargs
+
+        def wrapper(*args, **kw):
+            seen["called"] = True
+            return fn(*args, **kw)
+        return wrapper
+
+    monkeypatch.setattr(tl, "compile", fake_compile, raising=False)
+    m = nn.Linear(2, 1)
+    m.compile(backend="eager", fullgraph=True)
+    assert seen["kwargs"] == {"backend": "eager", "fullgraph": True}
+    out = m(tl.ones(3, 2))
+    assert seen["called"] and out.shape == (3, 1)
+
+
+def test_forgetting_super_init_gives_a_clear_error():
+    class NoInit(nn.Module):
+        def __init__(self):
+            pass
+
+        def forward(self, x):
+            return x
+
+    with pytest.raises(AttributeError, match="super\\(\\).__init__\\(\\)"):
+        NoInit()(tl.ones(1))
