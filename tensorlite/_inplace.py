@@ -54,6 +54,7 @@ class InplaceMixin:
             if base is not None:
                 base_res = bind(P.view_scatter, (base, res), {"chain": self._view_chain})
                 _adopt(base, base_res)
+                self._view_version = self._vc[0]  # self's new history is current
             _adopt(self, res)
 
     def _inplace_binary(self, prim, other):

@@ -83,6 +83,7 @@ def _mark_view(src, out, prim, extra, params):
         base._vc = [0]
     out._base = base
     out._vc = base._vc
+    out._view_version = base._vc[0]
     chain = src._view_chain if src._base is not None else ()
     out._view_chain = chain + ((prim, extra, params),)
 
@@ -99,7 +100,7 @@ def record(prim, args, params, outs):
             if a._rg:
                 any_rg = True
                 fn = a.grad_fn
-                edges.append((fn, a._out_nr) if fn is not None else a._edge())
+                edges.append((fn, a._out_nr) if fn is not None and a._base is None else a._edge())
                 continue
         else:
             in_meta.append(None)
@@ -148,7 +149,7 @@ def record_unary(prim, a, t):
         return _no_backward(prim, t)
     fn = a.grad_fn
     d = a._data
-    node = PrimNode(prim, ((fn, a._out_nr) if fn is not None else a._edge(),),
+    node = PrimNode(prim, ((fn, a._out_nr) if fn is not None and a._base is None else a._edge(),),
                     ((d.shape, d.dtype),), _EMPTY)
     if t._data.dtype.kind == "f":
         t.grad_fn = node
@@ -170,7 +171,7 @@ def record_binary(prim, a, b, t):
     da = a._data
     if a._rg:
         fn = a.grad_fn
-        ea = (fn, a._out_nr) if fn is not None else a._edge()
+        ea = (fn, a._out_nr) if fn is not None and a._base is None else a._edge()
     else:
         ea = None
     if b.__class__ is Tensor or isinstance(b, Tensor):
@@ -178,7 +179,7 @@ def record_binary(prim, a, b, t):
         mb = (db.shape, db.dtype)
         if b._rg:
             fn = b.grad_fn
-            eb = (fn, b._out_nr) if fn is not None else b._edge()
+            eb = (fn, b._out_nr) if fn is not None and b._base is None else b._edge()
         else:
             eb = None
     else:

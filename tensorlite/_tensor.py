@@ -120,6 +120,7 @@ class Tensor(InplaceMixin):
     _vc = None
     _base = None
     _view_chain = ()
+    _view_version = 0
     _acc = None
     _hooks = None
     _post_acc_hooks = None
@@ -249,6 +250,8 @@ class Tensor(InplaceMixin):
 
     # ------------------------------------------------------------------ autograd
     def _edge(self):
+        if self._base is not None and self._vc[0] != self._view_version:
+            self._refresh_view_history()
         fn = self.grad_fn
         if fn is not None:
             return (fn, self._out_nr)
@@ -256,6 +259,21 @@ class Tensor(InplaceMixin):
         if acc is None:
             acc = self._acc = AccumulateGrad(self)
         return (acc, 0)
+
+    def _refresh_view_history(self):
+        """The base was modified in place since this view's history was recorded: replay the
+        view ops on the base so that gradients flow through the base's new history (PyTorch
+        regenerates a view's grad_fn the same way)."""
+        base = self._base
+        self._view_version = self._vc[0]
+        if not base._rg or not _state.grad_enabled:
+            return
+        t = base
+        for prim, extra, params in self._view_chain:
+            t = bind(prim, (t, *extra), params)
+        self.grad_fn = t.grad_fn
+        self._out_nr = t._out_nr
+        self._rg = t._rg
 
     def _bump_version(self):
         vc = self._vc

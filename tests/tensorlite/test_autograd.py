@@ -703,3 +703,23 @@ def test_gradcheck_catches_wrong_backward():
         gradcheck(WrongSin.apply, (x,))
     assert gradcheck(WrongSin.apply, (x,), raise_exception=False) is False
     assert x.tolist() == [0.1, 0.5]  # inputs restored after perturbation
+
+
+def test_view_used_after_base_modified_in_place():
+    a = t64([1.0, 2.0, 3.0])
+    x = a * 1
+    v = x[1:]
+    x.mul_(2)  # v now holds 2 * a[1:]: its gradient must go through the mul
+    np.testing.assert_allclose(v.detach().numpy(), [4.0, 6.0])
+    (v * v).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [0.0, 2 * 4 * 2, 2 * 6 * 2])
+
+
+def test_sibling_view_after_inplace_on_other_view():
+    a = t64([1.0, 2.0, 3.0, 4.0])
+    x = a * 1
+    v1, v2 = x[:2], x.view(2, 2)[:, 0]  # v2 overlaps v1 at element 0
+    v1.mul_(3)
+    np.testing.assert_allclose(v2.detach().numpy(), [3.0, 3.0])
+    v2.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [3.0, 0.0, 1.0, 0.0])
