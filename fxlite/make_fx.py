@@ -59,12 +59,15 @@ class ProxyMode(DispatchMode):
         self.record_stack_traces = record_stack_traces
         self._node_of = {}  # id(tensor) -> Node
         self._node_of_data = {}  # id(tensor._data) -> Node
+        self._view_version = {}  # id(view) -> base version when its node was recorded
         self._alive = []  # keeps traced tensors alive so their ids stay unique
         self.constants = {}  # attribute name -> tensor
 
     # -- tensors <-> nodes ---------------------------------------------------------------
     def bind_tensor(self, t, node):
         self._node_of[id(t)] = node
+        if t._base is not None:  # the version of the base this view's node reflects
+            self._view_version[id(t)] = t._vc[0]
         # saved outputs are unpacked for backward as new tensors around the same array
         self._node_of_data[id(t._data)] = node
         self._alive.append((t, t._data))
@@ -78,6 +81,8 @@ class ProxyMode(DispatchMode):
     def node_of(self, t):
         """The node computing t; an untraced tensor becomes a `_tensor_constantN` get_attr."""
         node = self._node_of.get(id(t))
+        if node is not None and t._base is not None and self._view_version.get(id(t)) != t._vc[0]:
+            node = self._regenerate_view(t)
         if node is None:
             node = self._node_of_data.get(id(t._data))
         if node is None:
@@ -85,6 +90,22 @@ class ProxyMode(DispatchMode):
             self.constants[name] = t
             node = self.graph.get_attr(name)
             self.bind_tensor(t, node)
+        return node
+
+    def _regenerate_view(self, t):
+        """t's base changed in place after t was computed: replay t's view ops on the base's
+        current value (the eager view sees the new values through shared memory)."""
+        saved_mode, saved_grad = tl._state.mode, tl._state.grad_enabled
+        tl._state.mode, tl._state.grad_enabled = self.previous, False
+        try:
+            cur = t._base
+            for prim, extra, params in t._view_chain:
+                cur = self.dispatch(prim, (cur, *extra), params)
+        finally:
+            tl._state.mode, tl._state.grad_enabled = saved_mode, saved_grad
+        node = self._node_of[id(cur)]
+        self._node_of[id(t)] = node
+        self._view_version[id(t)] = t._vc[0]
         return node
 
     def to_arg(self, a):
