@@ -49,7 +49,14 @@ class Primitive:
         return f"tl.ops.{self.name}"
 
     def __reduce__(self):
-        return (PRIMITIVES.__getitem__, (self.name,))
+        # by name: a bound PRIMITIVES.__getitem__ would pickle a copy of the whole table
+        return (lookup, (self.name,))
+
+
+def lookup(name):
+    """The primitive registered under name (what a pickled Primitive loads as)."""
+    from . import _prims  # noqa: F401  (registers every primitive)
+    return PRIMITIVES[name]
 
 
 def bind(prim, args, params):
