@@ -327,3 +327,19 @@ def test_backward_through_mutated_view_matches_eager():
     b = a.detach().requires_grad_()
     for got, want in zip(gm(a), f(b)):
         close(got, want)
+
+
+@pytest.mark.parametrize("mode", ["real", "fake"])
+def test_pickle_round_trip(mode):
+    import pickle
+
+    c = tl.tensor([1.0, 2.0])
+
+    def f(x):
+        return (x.sin() * c).sum(0, keepdim=True)
+
+    gm = fxlite.make_fx(f, tracing_mode=mode)(tl.ones(2))
+    gm2 = pickle.loads(pickle.dumps(gm))
+    assert readable(gm2) == readable(gm)
+    x = tl.randn(2)
+    close(gm2(x), f(x))
