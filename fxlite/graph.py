@@ -16,7 +16,7 @@ import contextlib
 import keyword
 import re
 
-from .node import Node, map_arg
+from .node import OPS, Node, map_arg
 
 _ILLEGAL = re.compile(r"[^0-9a-zA-Z_]+")
 _SUFFIX = re.compile(r"(.*)_(\d+)$")
@@ -100,6 +100,8 @@ class Graph:
     # ------------------------------------------------------------------ construction
     def create_node(self, op, target, args=None, kwargs=None, name=None, type_expr=None):
         """Insert a new node at the current insertion point (the end by default)."""
+        if op not in OPS or op == "root":
+            raise ValueError(f"unknown node op {op!r}; expected one of " + ", ".join(OPS[:-1]))
         if name is None:
             name = self._candidate_name(op, target)
         name = self._namespace.create_name(name)
@@ -187,10 +189,7 @@ class Graph:
         """Copy node (from any graph) into this one, mapping its input nodes with arg_transform."""
         args = map_arg(node.args, arg_transform)
         kwargs = map_arg(node.kwargs, arg_transform)
-        name = node.name if node.op != "placeholder" else node.target
-        n = self.create_node(node.op, node.target, args, kwargs, name=name, type_expr=node.type)
-        if node.op == "placeholder" and n.name != node.name:
-            pass
+        n = self.create_node(node.op, node.target, args, kwargs, name=node.name, type_expr=node.type)
         n.meta = dict(node.meta)
         return n
 
