@@ -21,8 +21,15 @@ NOGRAD_TARGET = 6.0
 GRAD_TARGET = 12.0
 
 
-def best(stmt, number, repeat=7):
-    return min(timeit.repeat(stmt, number=number, repeat=repeat)) / number
+def best_of(fns, number, repeat=9):
+    """Min time per call of each fn; the fns are timed in turn within every repeat so that a
+    noisy neighbour slows all of them alike."""
+    timers = [timeit.Timer(f) for f in fns]
+    best = [float("inf")] * len(fns)
+    for _ in range(repeat):
+        for i, t in enumerate(timers):
+            best[i] = min(best[i], t.timeit(number) / number)
+    return best
 
 
 def main():
@@ -41,12 +48,10 @@ def main():
         ("matmul", lambda: np.matmul(m, a), lambda: w @ x, lambda: wg @ xg),
         ("sum", lambda: np.sum(a), lambda: x.sum(), lambda: xg.sum()),
     ]
-    number = 20000
+    number = 10000
     rows = []
     for name, f_np, f_tl, f_rg in ops:
-        t_np = best(f_np, number)
-        t_tl = best(f_tl, number)
-        t_rg = best(f_rg, number)
+        t_np, t_tl, t_rg = best_of((f_np, f_tl, f_rg), number)
         rows.append((name, t_np, t_tl, t_rg))
 
     print(f"{'op':8} {'numpy us':>9} {'no-grad us':>11} {'ratio':>6} {'rg us':>8} {'ratio':>6}")

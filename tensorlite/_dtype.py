@@ -106,6 +106,27 @@ def promote(a, b):
     return r
 
 
+def promote_operands(da, za, db, zb):
+    """promote() that also knows which tensor operands are 0-d (za, zb).
+
+    PyTorch: a 0-d tensor takes part like a scalar when the other operand has dimensions:
+    it decides the result only when its category is higher (then its own dtype is used).
+    """
+    if za != zb and isinstance(da, np.dtype) and isinstance(db, np.dtype) and da != db:
+        dim, zero = (da, db) if zb else (db, da)
+        return zero if _cat(zero)[0] > _cat(dim)[0] else dim
+    return promote(da, db)
+
+
+def result_type(a, b):
+    """The PyTorch result dtype of a binary op on numpy arrays (tensor data) or Python scalars."""
+    if a.__class__ is np.ndarray:
+        if b.__class__ is np.ndarray:
+            return promote_operands(a.dtype, a.ndim == 0, b.dtype, b.ndim == 0)
+        return promote(a.dtype, b)
+    return promote(a, b.dtype if b.__class__ is np.ndarray else b)
+
+
 def _cat(k):
     if isinstance(k, np.dtype):
         return from_np(k)._kind, True

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ._dtype import promote
+from ._dtype import promote, promote_operands, result_type
 from ._primitive import Primitive
 
 # ----------------------------------------------------------------------------- helpers
@@ -61,7 +61,7 @@ def _is_t(x):
 def _binary_meta(a, b):
     sa, da = _aval(a)
     sb, db = _aval(b)
-    return broadcast_shapes(sa, sb), promote(da, db)
+    return broadcast_shapes(sa, sb), promote_operands(da, _is_t(a) and not sa, db, _is_t(b) and not sb)
 
 
 def _cmp_meta(a, b):
@@ -122,20 +122,15 @@ def _fix(fn):
             out = _quiet_run(fn, a, b)
         except (RuntimeError, ValueError):
             out = _run_binary(fn, a, b)
+        od = out.dtype
         if a.__class__ is np.ndarray:
-            if out.dtype is a.dtype:  # same dtype as the tensor operand: always PyTorch's answer
+            # same dtype as both tensors, or as the tensor when the other is a Python scalar
+            if od is a.dtype and (b.__class__ is not np.ndarray or b.dtype is od):
                 return out
-            da = a.dtype
-        else:
-            da = a
-        if b.__class__ is np.ndarray:
-            if out.dtype is b.dtype and da.__class__ is not np.dtype:
-                return out
-            db = b.dtype
-        else:
-            db = b
-        want = promote(da, db)
-        if out.dtype != want:
+        elif b.__class__ is np.ndarray and od is b.dtype:
+            return out
+        want = result_type(a, b)
+        if od != want:
             out = np.asarray(out).astype(want)
         return out
     impl.__name__ = fn.__name__
@@ -233,11 +228,10 @@ def _true_divide(a, b):
         out = _quiet_run(np.true_divide, a, b)
     except (RuntimeError, ValueError):
         out = _run_binary(np.true_divide, a, b)
-    if a.__class__ is np.ndarray and out.dtype is a.dtype and out.dtype.kind == "f":
+    if a.__class__ is np.ndarray and out.dtype is a.dtype and out.dtype.kind == "f" and (
+            b.__class__ is not np.ndarray or b.dtype is a.dtype):
         return out
-    da = a.dtype if isinstance(a, np.ndarray) else a
-    db = b.dtype if isinstance(b, np.ndarray) else b
-    want = promote(promote(da, db), 1.0)  # true division always gives a float
+    want = promote(result_type(a, b), 1.0)  # true division always gives a float
     return out if out.dtype == want else np.asarray(out).astype(want)
 
 
@@ -272,7 +266,7 @@ def _where_meta(c, a, b):
     sc, _ = _aval(c)
     sa, da = _aval(a)
     sb, db = _aval(b)
-    return broadcast_shapes(sc, sa, sb), promote(da, db)
+    return broadcast_shapes(sc, sa, sb), promote_operands(da, _is_t(a) and not sa, db, _is_t(b) and not sb)
 
 
 def _where_impl(c, a, b):
@@ -281,9 +275,7 @@ def _where_impl(c, a, b):
     except ValueError:
         sc, sa, sb = np.shape(c), np.shape(a), np.shape(b)
         raise RuntimeError(f"where: shapes {list(sc)}, {list(sa)} and {list(sb)} are not broadcastable") from None
-    da = a.dtype if isinstance(a, np.ndarray) else a
-    db = b.dtype if isinstance(b, np.ndarray) else b
-    want = promote(da, db)
+    want = result_type(a, b)
     return out if out.dtype == want else out.astype(want)
 
 

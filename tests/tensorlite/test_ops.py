@@ -571,3 +571,25 @@ def test_size():
     assert repr(tl.tensor(1.0).shape) == "tensorlite.Size([])"
     a, b, c = s
     assert (a, b, c) == (2, 3, 4)
+
+
+ZERO_DIM_PROMOTION = [
+    # (dimensioned, 0-d, result): a 0-d tensor counts only when its category is higher
+    (tl.float16, tl.float32, tl.float16),
+    (tl.float32, tl.float64, tl.float32),
+    (tl.int32, tl.int64, tl.int32),
+    (tl.int64, tl.float64, tl.float64),
+    (tl.int32, tl.float16, tl.float16),
+    (tl.bool, tl.int32, tl.int32),
+    (tl.float32, tl.int64, tl.float32),
+]
+
+
+@pytest.mark.parametrize("dim_dtype,zero_dtype,want", ZERO_DIM_PROMOTION)
+def test_promotion_with_zero_dim_tensors(dim_dtype, zero_dtype, want):
+    a, z = tl.ones(2, dtype=dim_dtype), tl.ones((), dtype=zero_dtype)
+    assert (a + z).dtype == want and (z + a).dtype == want and (a * z).dtype == want
+    assert tl.where(tl.tensor([True, False]), a, z).dtype == want
+    two_zero = tl.ones((), dtype=dim_dtype) + z
+    assert two_zero.shape == ()
+    assert (tl.ones(2, dtype=tl.float16) / tl.tensor(2.0)).dtype == tl.float16
