@@ -187,14 +187,22 @@ def equal(a, b):
 
 
 def _values_indices(kind, values, indices):
-    return _MinMax(values, indices)
+    return _MinMax(values, indices, kind)
 
 
 class _MinMax(tuple):
     """(values, indices) returned by max(dim)/min(dim), as torch.return_types.max."""
 
-    def __new__(cls, values, indices):
-        return tuple.__new__(cls, (values, indices))
+    def __new__(cls, values, indices, kind="max"):
+        self = tuple.__new__(cls, (values, indices))
+        self._kind = kind
+        return self
+
+    def __reduce__(self):
+        return (_MinMax, (self[0], self[1], self._kind))
+
+    def __repr__(self):
+        return f"tensorlite.return_types.{self._kind}(\nvalues={self[0]!r},\nindices={self[1]!r})"
 
     @property
     def values(self):

@@ -593,3 +593,12 @@ def test_promotion_with_zero_dim_tensors(dim_dtype, zero_dtype, want):
     two_zero = tl.ones((), dtype=dim_dtype) + z
     assert two_zero.shape == ()
     assert (tl.ones(2, dtype=tl.float16) / tl.tensor(2.0)).dtype == tl.float16
+
+
+def test_max_min_with_dim_return_type():
+    r = tl.tensor([[1.0, 5.0], [3.0, 4.0]]).max(dim=1)
+    values, indices = r
+    assert r.values is values and r.indices is indices and indices.tolist() == [1, 1]
+    assert repr(r) == ("tensorlite.return_types.max(\nvalues=tensor([5., 4.]),\n"
+                       "indices=tensor([1, 1]))")
+    assert repr(tl.tensor([2.0, 1.0]).min(0)).startswith("tensorlite.return_types.min(")
