@@ -86,9 +86,9 @@ def _diff_message(expect, actual):
 # ---------------------------------------------------------------------------- rewriting
 def format_literal(text):
     """The source of a `\"\"\"\\`-style triple-quoted literal whose value is text."""
-    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    if body.endswith('"'):
-        body = body[:-1] + '\\"'
+    stripped = text.rstrip('"')
+    trailing = len(text) - len(stripped)  # quotes that would run into the closing """
+    body = stripped.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '\\"' * trailing
     # characters a source file cannot hold literally
     body = "".join(c if (c == "\n" or c == "\t" or c >= " ") and c != "\r" else _escape_char(c) for c in body)
     return '"""\\\n' + body + '"""'

@@ -1,0 +1,53 @@
+"""md.config: settings read at compile time; `md.config.patch(**kw)` changes them for a block.
+
+>>> import minidynamo as md
+>>> with md.config.patch(cache_size_limit=2):
+...     md.config.cache_size_limit
+2
+"""
+import contextlib
+
+import sys
+
+cache_size_limit = 8
+suppress_errors = False
+error_on_recompile = False
+automatic_dynamic_shapes = True
+verbose = False
+inline_inbuilt_nn_modules = True
+
+_DEFAULTS = dict(cache_size_limit=8, suppress_errors=False, error_on_recompile=False,
+                 automatic_dynamic_shapes=True, verbose=False, inline_inbuilt_nn_modules=True)
+
+
+class _Patch(contextlib.ContextDecorator):
+    def __init__(self, changes):
+        self.changes = changes
+        self.saved = None
+
+    def __enter__(self):
+        mod = sys.modules[__name__]
+        for k in self.changes:
+            if k not in _DEFAULTS:
+                raise AttributeError(f"minidynamo.config has no option {k!r}; known: {', '.join(sorted(_DEFAULTS))}")
+        self.saved = {k: getattr(mod, k) for k in self.changes}
+        for k, v in self.changes.items():
+            setattr(mod, k, v)
+        return self
+
+    def __exit__(self, *exc):
+        mod = sys.modules[__name__]
+        for k, v in self.saved.items():
+            setattr(mod, k, v)
+
+
+def patch(arg=None, value=None, **changes):
+    """Context manager / decorator setting options for its extent: patch(cache_size_limit=1)."""
+    if isinstance(arg, str):
+        changes[arg] = value
+    elif isinstance(arg, dict):
+        changes.update(arg)
+    return _Patch(changes)
+
+
+

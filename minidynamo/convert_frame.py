@@ -1,0 +1,164 @@
+"""convert_frame: trace one call of a function into a cache entry (guards + transformed code)."""
+import logging
+import time
+
+import fxlite
+from backends import backend_name, lookup_backend
+
+from . import config
+from .codegen import PyCodegen, transformed_source
+from .exc import BackendCompilerFailed, InternalError, Unsupported
+from .guards import GuardSet, base_namespace
+from .output_graph import OutputGraph
+from .symbolic_convert import InstructionTranslator
+from .utils import counters
+from .variables.base import UserError
+
+log = logging.getLogger("minidynamo")
+
+_compiled_fn_counter = [0]
+
+
+class CacheEntry:
+    """One compiled version of a function: valid while its guards hold."""
+
+    def __init__(self, guards, fn, code_obj, source, graphs, guard_set, compile_time, eager=False, reason=None):
+        self.guards = guards
+        self.fn = fn
+        self.code = code_obj
+        self.source = source
+        self.graphs = graphs
+        self.guard_set = guard_set
+        self.compile_time = compile_time
+        self.eager = eager
+        self.reason = reason
+        self.check = guard_set.check_fn if guard_set is not None else None
+
+    @property
+    def graph(self):
+        return self.graphs[0] if len(self.graphs) == 1 else (self.graphs or None)
+
+    def __repr__(self):
+        return f"<CacheEntry guards={len(self.guards)} graphs={len(self.graphs)}>"
+
+
+class FrameResult:
+    """What tracing produced: a cache entry, or a decision to run eagerly."""
+
+    def __init__(self, entry=None, break_reason=None, user_stack=None, user_error=None):
+        self.entry = entry
+        self.break_reason = break_reason
+        self.user_stack = user_stack
+        self.user_error = user_error
+
+
+def convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=None, on_graph=None):
+    """Trace fn(*args, **kwargs); return a FrameResult."""
+    counters["frames"]["total"] += 1
+    code = fn.__code__
+    t0 = time.perf_counter()
+    output = OutputGraph(code, dynamic_dims, fullgraph)
+    tx = InstructionTranslator(fn, args, kwargs, output)
+    try:
+        ret = tx.run()
+    except Unsupported as e:
+        output.restore_global_state()
+        e.user_stack = e.user_stack or tx_user_stack(tx)
+        counters["graph_break"][e.msg] += 1
+        if fullgraph:
+            raise
+        log.debug("graph break in %s: %s", code.co_name, e.msg)
+        return FrameResult(break_reason=e.msg, user_stack=e.user_stack)
+    except UserError as e:
+        output.restore_global_state()
+        return FrameResult(user_error=e.exc)
+    except Exception as e:  # a bug in the interpreter
+        output.restore_global_state()
+        where = tx_user_stack(tx)
+        loc = f"{where[-1].filename}:{where[-1].lineno}" if where else code.co_filename
+        err = InternalError(f"minidynamo internal error while tracing {code.co_name} at {loc}: "
+                            f"{type(e).__name__}: {e}")
+        if config.suppress_errors:
+            import warnings
+            warnings.warn(f"{err}; running {code.co_name} eagerly", RuntimeWarning, stacklevel=3)
+            return FrameResult(break_reason=str(err))
+        raise err from e
+    finally:
+        output.restore_global_state()
+
+    entry = build_entry(fn, output, ret, backend, on_graph, t0)
+    counters["frames"]["ok"] += 1
+    return FrameResult(entry=entry)
+
+
+def tx_user_stack(tx):
+    cur = tx
+    deepest = tx
+    # the innermost translator that was running is reachable through the output's record
+    deepest = getattr(tx.output, "current_tx", None) or deepest
+    try:
+        return deepest.user_stack()
+    except Exception:
+        return cur.user_stack()
+
+
+def build_entry(fn, output, ret, backend, on_graph, t0):
+    code = fn.__code__
+    cg = PyCodegen(output)
+    return_expr = cg(ret)
+    effects = output.side_effects.replay(cg) + output.hooks.replay(cg)
+    graph = output.graph
+    # inputs not used by any node need not be passed
+    for ga in list(output.graphargs):
+        if not ga.node.users:
+            graph.erase_node(ga.node)
+            output.graphargs.remove(ga)
+    graphs = []
+    graph_call = None
+    if output.count_calls() or cg.graph_outputs:
+        graph.output(tuple(cg.graph_outputs))
+        gm = fxlite.GraphModule(dict(output.constants), graph)
+        gm.meta["minidynamo"] = {"code": code}
+        graphs.append(gm)
+        example_inputs = [ga.value for ga in output.graphargs]
+        compiled = call_backend(backend, gm, example_inputs)
+        counters["stats"]["unique_graphs"] += 1
+        counters["stats"]["calls_captured"] += output.count_calls()
+        if on_graph is not None:
+            on_graph(gm)
+        _compiled_fn_counter[0] += 1
+        name = f"___compiled_fn_{_compiled_fn_counter[0]}"
+        cg.globals[name] = compiled
+        graph_call = f"{name}({', '.join(ga.source.expr() for ga in output.graphargs)})"
+        from .logs import log_graph
+        log_graph(gm, code)
+    src = transformed_source(fn, code, graph_call, cg.prelude, effects, return_expr)
+    ns = base_namespace(fn)
+    ns.update(cg.globals)
+    filename = f"<minidynamo transformed {code.co_name} at {code.co_filename}:{code.co_firstlineno}>"
+    import linecache
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    exec(compile(src, filename, "exec"), ns)  # noqa: S102
+    new_fn = ns[code.co_name]
+    new_fn.__qualname__ = fn.__qualname__
+    guards = list(output.guards.values())
+    guard_set = GuardSet(guards, code, fn)
+    from .logs import log_guards, log_output_code
+    log_guards(guards, code)
+    log_output_code(src, code)
+    return CacheEntry(guards, new_fn, new_fn.__code__, src, graphs, guard_set,
+                      time.perf_counter() - t0)
+
+
+def call_backend(backend, gm, example_inputs):
+    try:
+        compiled = backend(gm, example_inputs)
+    except Exception as e:
+        raise BackendCompilerFailed(backend_name(backend), e) from e
+    if not callable(compiled):
+        raise BackendCompilerFailed(backend_name(backend), TypeError(
+            f"backend returned {type(compiled).__name__}, expected a callable"))
+    return compiled
+
+
+_ = lookup_backend

@@ -1,0 +1,283 @@
+"""md.compile and the compile cache.
+
+Without PEP 523 there is no frame hook: the wrapper object owns the cache. A call checks the
+cache entries' guards (newest first); a hit runs the transformed function, a miss traces
+the frame again and records why.
+"""
+import builtins
+import functools
+import inspect
+import logging
+import warnings
+
+import tensorlite as tl
+from backends import lookup_backend
+
+from . import config
+from .convert_frame import convert_frame
+from .exc import RecompileError
+from .guards import _signature_src, base_namespace
+from .utils import counters
+
+log = logging.getLogger("minidynamo")
+
+_CACHES = {}
+
+
+class FrameCache:
+    """The compiled entries of one function (one per code object, or per closure)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.entries = []
+        self.hits = 0
+        self.misses = 0
+        self.recompile_reasons = []
+        self.skip_reason = None  # set when the frame runs eagerly from now on
+        self.break_reasons = []
+        self.dynamic_dims = {}
+        self.warned_limit = False
+        self._arity = None
+        self.graphs_seen = []
+
+    def check_arity(self, args, kwargs):
+        if self._arity is None:
+            code = self.fn.__code__
+            src = f"def {code.co_name}({_signature_src(code, self.fn)}):\n    pass\n"
+            ns = base_namespace(self.fn)
+            exec(builtins.compile(src, "<arity>", "exec"), ns)  # noqa: S102
+            f = ns[code.co_name]
+            f.__code__ = f.__code__.replace(co_qualname=code.co_qualname)
+            self._arity = f
+        self._arity(*args, **kwargs)
+
+
+def _cache_key(fn, backend):
+    key = fn if fn.__closure__ else fn.__code__
+    return (key, id(backend))
+
+
+def reset():
+    """Forget every compiled entry and counter."""
+    _CACHES.clear()
+    counters.clear()
+
+
+class OptimizedFunction:
+    """The callable md.compile returns for a function."""
+
+    def __init__(self, fn, backend, fullgraph=False, dynamic=None, bound_self=None):
+        self._orig_fn = fn
+        self._bound_self = bound_self
+        self._backend = lookup_backend(backend)
+        self._backend_arg = backend
+        self._fullgraph = fullgraph
+        self._dynamic = dynamic
+        functools.update_wrapper(self, fn)
+        self._key = _cache_key(fn, self._backend)
+
+    @property
+    def _cache(self):
+        c = _CACHES.get(self._key)
+        if c is None:
+            c = _CACHES[self._key] = FrameCache(self._orig_fn)
+        return c
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self.__call__, obj)
+
+    def __call__(self, *args, **kwargs):
+        if self._bound_self is not None:
+            args = (self._bound_self,) + args
+        cache = _CACHES.get(self._key) or self._cache
+        for entry in cache.entries:
+            if entry.check(*args, **kwargs):
+                cache.hits += 1
+                return entry.fn(*args, **kwargs)
+        return self._miss(cache, args, kwargs)
+
+    def _miss(self, cache, args, kwargs):
+        fn = self._orig_fn
+        cache.check_arity(args, kwargs)
+        cache.misses += 1
+        if cache.skip_reason is not None:
+            return fn(*args, **kwargs)
+        if cache.entries:
+            reasons = self._failure_reasons(cache, args, kwargs)
+            self._note_dynamic(cache, args, kwargs)
+            if config.error_on_recompile:
+                raise RecompileError(recompile_message(fn, reasons))
+            if len(cache.entries) >= config.cache_size_limit:
+                if not cache.warned_limit:
+                    cache.warned_limit = True
+                    code = fn.__code__
+                    warnings.warn(
+                        f"minidynamo hit config.cache_size_limit ({config.cache_size_limit})\n"
+                        f"   function: '{code.co_name}' ({code.co_filename}:{code.co_firstlineno})\n"
+                        f"   last reason: {reasons[0] if reasons else 'unknown'}\n"
+                        "the function now runs eagerly", UserWarning, stacklevel=3)
+                cache.skip_reason = "cache_size_limit reached"
+                return fn(*args, **kwargs)
+        result = convert_frame(fn, args, kwargs, self._backend, fullgraph=self._fullgraph,
+                               dynamic_dims=cache.dynamic_dims,
+                               on_graph=cache.graphs_seen.append)
+        if result.entry is not None:
+            cache.entries.insert(0, result.entry)
+            return result.entry.fn(*args, **kwargs)
+        if result.user_error is not None:
+            return fn(*args, **kwargs)
+        cache.skip_reason = result.break_reason
+        cache.break_reasons.append((result.break_reason, result.user_stack))
+        return fn(*args, **kwargs)
+
+    def _failure_reasons(self, cache, args, kwargs):
+        fn = self._orig_fn
+        code = fn.__code__
+        lines = []
+        n = len(cache.entries)
+        for i, e in enumerate(cache.entries):
+            fails = e.guard_set.failures(args, kwargs, code, fn)
+            if fails:
+                lines.append(f"{n - 1 - i}: " + "; ".join(fails))
+        reasons = [ln.split(": ", 1)[1] for ln in lines]
+        cache.recompile_reasons.extend(reasons[:1])
+        counters["recompiles"][reasons[0] if reasons else "unknown"] += 1
+        from .logs import log_recompile
+        log_recompile(fn, lines)
+        return reasons
+
+    def _note_dynamic(self, cache, args, kwargs):
+        if not config.automatic_dynamic_shapes or self._dynamic is False:
+            return
+        from .guards import _eval_namespace
+        fn = self._orig_fn
+        e = cache.entries[0]
+        ns = _eval_namespace(fn.__code__, fn, args, kwargs)
+        for g in e.guards:
+            if g.kind != "TENSOR_MATCH":
+                continue
+            try:
+                v = eval(g.source.expr(), ns)  # noqa: S307
+            except Exception:
+                continue
+            dtype, shape, rg, typ = g.expected
+            if isinstance(v, tl.Tensor) and v._data.dtype == dtype and v.requires_grad == rg and v.dim() == len(shape):
+                dims = {i for i, (a, b) in enumerate(zip(shape, v.shape)) if a is not None and a != b}
+                if dims:
+                    cache.dynamic_dims.setdefault(g.source.name(), set()).update(dims)
+
+
+def recompile_message(fn, lines):
+    code = fn.__code__
+    out = [f"Recompiling function {code.co_name} in {code.co_filename}:{code.co_firstlineno}",
+           "    triggered by the following guard failure(s):"]
+    out += [f"    - {ln}" for ln in lines]
+    return "\n".join(out)
+
+
+class OptimizedModule(tl.nn.Module):
+    """md.compile(module): forwards attributes to the original module; forward is compiled."""
+
+    def __init__(self, mod, backend, fullgraph=False, dynamic=None):
+        super().__init__()
+        object.__setattr__(self, "_orig_mod", mod)
+        self._modules["_orig_mod"] = mod
+        object.__setattr__(self, "_compiled_forward",
+                           OptimizedFunction(type(mod).forward, backend, fullgraph, dynamic, bound_self=mod))
+
+    def forward(self, *args, **kwargs):
+        return self._compiled_forward(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        mod = self._orig_mod
+        if _has_module_hooks(mod):
+            # hooks run eagerly around the compiled forward
+            saved = mod.__dict__.get("forward")
+            mod.__dict__["forward"] = self._compiled_forward
+            try:
+                return mod(*args, **kwargs)
+            finally:
+                if saved is None:
+                    del mod.__dict__["forward"]
+                else:
+                    mod.__dict__["forward"] = saved
+        return self._compiled_forward(*args, **kwargs)
+
+    def __getattr__(self, name):
+        if name in ("_orig_mod", "_compiled_forward"):
+            return object.__getattribute__(self, name)
+        return getattr(self._orig_mod, name)
+
+    def __setattr__(self, name, value):
+        if name in ("training",) or name.startswith("_") and name in self.__dict__:
+            object.__setattr__(self, name, value)
+            return
+        setattr(self._orig_mod, name, value)
+
+
+def _has_module_hooks(m):
+    from tensorlite.nn.modules import module as M
+    return bool(m._forward_pre_hooks or m._forward_hooks or m._backward_hooks or m._backward_pre_hooks
+                or M._global_forward_pre_hooks or M._global_forward_hooks)
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="eager", options=None, disable=False):
+    """Compile a function, bound method or tl.nn.Module (bare decorator or called).
+
+    >>> import minidynamo as md, tensorlite as tl
+    >>> @md.compile
+    ... def f(x):
+    ...     return tl.sin(x) + 1
+    >>> f(tl.zeros(2))
+    tensor([1., 1.])
+    """
+    if model is None:
+        def decorator(m):
+            return compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, options=options,
+                           disable=disable)
+        return decorator
+    if disable:
+        return model
+    lookup_backend(backend)
+    if isinstance(model, tl.nn.Module):
+        return OptimizedModule(model, backend, fullgraph, dynamic)
+    if inspect.ismethod(model):
+        return OptimizedFunction(model.__func__, backend, fullgraph, dynamic, bound_self=model.__self__)
+    if inspect.isfunction(model):
+        return OptimizedFunction(model, backend, fullgraph, dynamic)
+    if isinstance(model, OptimizedFunction):
+        return model
+    if callable(model) and hasattr(type(model), "__call__") and inspect.isfunction(type(model).__call__):
+        return OptimizedFunction(type(model).__call__, backend, fullgraph, dynamic, bound_self=model)
+    raise TypeError(f"md.compile expects a function, a bound method or a tl.nn.Module, "
+                    f"got {type(model).__name__}")
+
+
+def disable(fn=None, recursive=True):
+    """Run fn eagerly, never traced (a graph break where a compiled function calls it)."""
+    if fn is None:
+        return functools.partial(disable, recursive=recursive)
+    if isinstance(fn, OptimizedFunction):
+        fn = fn._orig_fn
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    wrapper._minidynamo_disable = True
+    return wrapper
+
+
+_ALLOW_IN_GRAPH = set()
+
+
+def allow_in_graph(fn):
+    """Put calls to fn in the graph as one node instead of tracing into it."""
+    _ALLOW_IN_GRAPH.add(fn)
+    return fn
+
+
+def graph_break():
+    """Force a graph break here (no effect when run eagerly)."""

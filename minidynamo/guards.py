@@ -1,0 +1,258 @@
+"""Guards: data first (kind, source, expected), code second.
+
+All guards of a cache entry compile into ONE generated Python function taking the same
+parameters as the user's function; the same guard data explains a failure in words
+(`tensor 'x' size mismatch at index 0. expected 3, actual 4`, `n == 2`).
+"""
+import builtins
+
+import tensorlite as tl
+from tensorlite import _state as tl_state
+
+from .source import strip_local
+
+
+class Guard:
+    """One fact the compiled code relies on."""
+
+    __slots__ = ("kind", "source", "expected", "extra", "user_line")
+
+    def __init__(self, kind, source, expected=None, extra=None, user_line=None):
+        self.kind = kind
+        self.source = source
+        self.expected = expected
+        self.extra = extra
+        self.user_line = user_line
+
+    def key(self):
+        return (self.kind, self.source.name() if self.source is not None else None, _hashable(self.expected))
+
+    # ---- code ----------------------------------------------------------------------
+    def code(self, consts):
+        """A Python expression that is true when the guard holds; consts collects objects."""
+        k = self.kind
+        e = self.source.expr() if self.source is not None else None
+        if k == "TENSOR_MATCH":
+            dtype, shape, rg, typ = self.expected
+            t = _const(consts, typ)
+            d = _const(consts, dtype)
+            parts = [f"type({e}) is {t}", f"{e}._data.dtype is {d}", f"{e}._rg is {rg}"]
+            if all(s is not None for s in shape):
+                parts.append(f"{e}._data.shape == {tuple(shape)!r}")
+            else:
+                parts.append(f"len({e}._data.shape) == {len(shape)}")
+                parts += [f"{e}._data.shape[{i}] == {s}" for i, s in enumerate(shape) if s is not None]
+            return " and ".join(parts)
+        if k == "TYPE_MATCH":
+            return f"type({e}) is {_const(consts, self.expected)}"
+        if k == "ID_MATCH":
+            return f"{e} is {_const(consts, self.expected)}"
+        if k == "EQUALS_MATCH":
+            v = self.expected
+            if v is None or isinstance(v, bool):
+                return f"{e} is {v!r}"
+            return f"type({e}) is {type(v).__name__} and {e} == {_literal(consts, v)}"
+        if k == "LENGTH_CHECK":
+            return f"len({e}) == {self.expected}"
+        if k == "DICT_KEYS":
+            return f"list({e}.keys()) == {_literal(consts, list(self.expected))}"
+        if k == "HASATTR":
+            return f"hasattr({e}, {self.expected!r})"
+        if k == "NOT_HASATTR":
+            return f"not hasattr({e}, {self.expected!r})"
+        if k == "GRAD_MODE":
+            return f"___st.grad_enabled is {self.expected}"
+        if k == "EMPTY_DICT":
+            return f"not {e}"
+        if k == "DUPLICATE_INPUT":
+            return f"{e} is {self.expected.expr()}"
+        if k == "NO_DUPLICATE":
+            return f"{e} is not {self.expected.expr()}"
+        raise ValueError(f"unknown guard kind {k}")
+
+    # ---- words -----------------------------------------------------------------------
+    def readable(self):
+        k = self.kind
+        n = self.source.name() if self.source is not None else ""
+        if k == "TENSOR_MATCH":
+            dtype, shape, rg, typ = self.expected
+            size = "[" + ", ".join("None" if s is None else str(s) for s in shape) + "]"
+            return f"check_tensor({n}, {typ.__name__}, tl.{tl._dtype.from_np(dtype).name}, requires_grad={rg}, size={size})"
+        if k == "TYPE_MATCH":
+            return f"type({n}) is {self.expected.__qualname__}"
+        if k == "ID_MATCH":
+            return f"{n} is {_short_repr(self.expected)}"
+        if k == "EQUALS_MATCH":
+            return f"{n} == {self.expected!r}"
+        if k == "LENGTH_CHECK":
+            return f"len({n}) == {self.expected}"
+        if k == "DICT_KEYS":
+            return f"list({n}.keys()) == {list(self.expected)!r}"
+        if k == "HASATTR":
+            return f"hasattr({n}, {self.expected!r})"
+        if k == "NOT_HASATTR":
+            return f"not hasattr({n}, {self.expected!r})"
+        if k == "GRAD_MODE":
+            return f"tl.is_grad_enabled() == {self.expected}"
+        if k == "EMPTY_DICT":
+            return f"len({n}) == 0"
+        if k in ("DUPLICATE_INPUT", "NO_DUPLICATE"):
+            return f"{n} {'is' if k == 'DUPLICATE_INPUT' else 'is not'} {self.expected.name()}"
+        return f"{k} {n}"
+
+    def __str__(self):
+        return f"{self.kind}: {self.readable()}"
+
+    __repr__ = __str__
+
+    def failure_reason(self, value):
+        """Words for a failed guard, given the value now at its source."""
+        name = self.source.local_name() if self.source is not None else ""
+        if self.kind == "TENSOR_MATCH":
+            return tensor_mismatch(name, value, self.expected)
+        if self.kind == "GRAD_MODE":
+            return f"grad_mode mismatch: expected {self.expected}, actual {tl_state.grad_enabled}"
+        return strip_local(self.readable())
+
+
+def tensor_mismatch(name, value, expected):
+    dtype, shape, rg, typ = expected
+    if not isinstance(value, tl.Tensor):
+        return f"expected type of '{name}' to be a tensor type, but found {type(value)}"
+    if type(value) is not typ:
+        return f"tensor '{name}' type mismatch. expected {typ.__name__}, actual {type(value).__name__}"
+    if value._data.dtype != dtype:
+        return (f"tensor '{name}' dtype mismatch. expected {tl._dtype.from_np(dtype).name.capitalize()}, "
+                f"actual {value.dtype.name.capitalize()}")
+    if value.requires_grad != rg:
+        return f"tensor '{name}' requires_grad mismatch. expected requires_grad={int(rg)}"
+    if value.dim() != len(shape):
+        return f"tensor '{name}' rank mismatch. expected {len(shape)}, actual {value.dim()}"
+    for i, (e, a) in enumerate(zip(shape, value.shape)):
+        if e is not None and e != a:
+            return f"tensor '{name}' size mismatch at index {i}. expected {e}, actual {a}"
+    return None
+
+
+def _short_repr(v):
+    name = getattr(v, "__qualname__", None) or getattr(v, "__name__", None)
+    if name:
+        return f"<{type(v).__name__} {name}>"
+    return f"<{type(v).__name__} object>"
+
+
+def _hashable(v):
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return id(v)
+
+
+def _const(consts, obj):
+    for k, v in consts.items():
+        if v is obj:
+            return k
+    name = f"___c{len(consts)}"
+    consts[name] = obj
+    return name
+
+
+def _literal(consts, v):
+    if isinstance(v, (int, float, str, bytes, type(None))) and not (isinstance(v, float) and v != v):
+        r = repr(v)
+        if r not in ("inf", "-inf"):
+            return r
+    if isinstance(v, (list, tuple)) and all(isinstance(x, (int, str, type(None), bool)) for x in v):
+        return repr(v)
+    return _const(consts, v)
+
+
+class GuardSet:
+    """The guards of one cache entry, compiled into a single check function."""
+
+    def __init__(self, guards, code, fn):
+        self.guards = guards
+        self.check_fn = _compile_check(guards, code, fn)
+
+    def __call__(self, *args, **kwargs):
+        return self.check_fn(*args, **kwargs)
+
+    def failures(self, args, kwargs, code, fn, first_only=True):
+        """Reasons why the guards fail for these arguments (the first, or all)."""
+        ns = _eval_namespace(code, fn, args, kwargs)
+        out = []
+        for g in self.guards:
+            try:
+                ok = eval(g.code(ns_consts := {}), {**ns, **ns_consts})  # noqa: S307
+            except Exception:
+                ok = False
+            if not ok:
+                try:
+                    value = eval(g.source.expr(), ns) if g.source is not None else None  # noqa: S307
+                except Exception:
+                    value = None
+                out.append(g.failure_reason(value) or strip_local(g.readable()))
+                if first_only:
+                    break
+        return out
+
+
+def _signature_src(code, fn, prefix="___"):
+    """Parameter list text with defaults bound to names in the namespace."""
+    from .bytecode_compat import code_signature_names
+
+    pos, varargs, kwonly, varkw = code_signature_names(code)
+    defaults = fn.__defaults__ or () if fn is not None else ()
+    kwdefaults = (fn.__kwdefaults__ or {}) if fn is not None else {}
+    parts = []
+    nd = len(defaults)
+    for i, name in enumerate(pos):
+        j = i - (len(pos) - nd)
+        parts.append(f"{name}={prefix}defaults[{j}]" if j >= 0 else name)
+    if varargs:
+        parts.append(f"*{varargs}")
+    elif kwonly:
+        parts.append("*")
+    for name in kwonly:
+        parts.append(f"{name}={prefix}kwdefaults[{name!r}]" if name in kwdefaults else name)
+    if varkw:
+        parts.append(f"**{varkw}")
+    return ", ".join(parts)
+
+
+def base_namespace(fn):
+    g = fn.__globals__ if fn is not None else {}
+    b = g.get("__builtins__", builtins)
+    if not isinstance(b, dict):
+        b = b.__dict__
+    cells = {}
+    if fn is not None and fn.__closure__:
+        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__))
+    return {"___G": g, "___B": b, "___cells": cells, "___st": tl_state,
+            "___defaults": (fn.__defaults__ or ()) if fn is not None else (),
+            "___kwdefaults": (fn.__kwdefaults__ or {}) if fn is not None else {},
+            "Tensor": tl.Tensor}
+
+
+def _compile_check(guards, code, fn):
+    consts = {}
+    parts = [f"({g.code(consts)})" for g in guards]
+    body = " and ".join(parts) if parts else "True"
+    src = (f"def ___guard({_signature_src(code, fn)}):\n"
+           f"    try:\n        return {body}\n    except Exception:\n        return False\n")
+    ns = base_namespace(fn)
+    ns.update(consts)
+    exec(compile(src, f"<guards for {code.co_name}>", "exec"), ns)  # noqa: S102
+    check = ns["___guard"]
+    check.__qualname__ = check.__name__ = code.co_name
+    check.source = src
+    return check
+
+
+def _eval_namespace(code, fn, args, kwargs):
+    ns = base_namespace(fn)
+    src = f"def ___bind({_signature_src(code, fn)}):\n    return dict(locals())\n"
+    exec(compile(src, "<bind>", "exec"), ns)  # noqa: S102
+    ns.update(ns["___bind"](*args, **kwargs))
+    return ns

@@ -1,0 +1,250 @@
+"""OutputGraph: the graph being built for one frame, its inputs, guards and side effects."""
+import operator
+import time
+
+import fxlite
+import tensorlite as tl
+from tensorlite import _state as tl_state
+from tensorlite._modes import DataDependentError, FakeTensorMode
+
+from . import config
+from .exc import Unsupported
+from .guards import Guard
+from .side_effects import SideEffects
+from .utils import counters
+from .variables.base import ConstantVariable, UserError, VariableTracker, unsupported
+from .variables.containers import DictVariable, ListVariable, TupleVariable, NamedTupleVariable
+from .variables.tensor import TensorVariable
+
+
+def set_grad_enabled_node(mode):
+    """Graph node target that switches grad mode (as torch._C._set_grad_enabled)."""
+    tl_state.grad_enabled = bool(mode)
+
+
+set_grad_enabled_node.__module__ = "minidynamo.output_graph"
+set_grad_enabled_node.__name__ = "_set_grad_enabled"
+set_grad_enabled_node.__qualname__ = "_set_grad_enabled"
+
+
+class GraphArg:
+    __slots__ = ("source", "value", "node")
+
+    def __init__(self, source, value, node):
+        self.source = source
+        self.value = value
+        self.node = node
+
+
+class OutputGraph:
+    def __init__(self, code, dynamic_dims=None, fullgraph=False):
+        self.graph = fxlite.Graph()
+        self.graphargs = []
+        self.guards = {}
+        self.side_effects = SideEffects()
+        self.value_cache = {}
+        self.real_values = {}
+        self.constants = {}
+        self.root_globals = None
+        self.code = code
+        self.dynamic_dims = dynamic_dims or {}
+        self.fullgraph = fullgraph
+        self.instructions = 0
+        self.fake_mode = FakeTensorMode()
+        self.initial_grad_mode = tl_state.grad_enabled
+        self.current_grad_mode = tl_state.grad_enabled
+        self.add_guard("GRAD_MODE", None, self.initial_grad_mode)
+        self.start_time = time.perf_counter()
+        from .hooks import HookTracker
+        self.hooks = HookTracker(self)
+
+    # ---- bookkeeping ----------------------------------------------------------------
+    def count_instruction(self):
+        self.instructions += 1
+        if self.instructions > 200_000:
+            unsupported("too many instructions traced (an unbounded loop?)")
+
+    def add_guard(self, kind, source, expected=None, extra=None):
+        g = Guard(kind, source, expected, extra)
+        key = g.key()
+        if key not in self.guards:
+            self.guards[key] = g
+        return g
+
+    def guard_training(self, source, module):
+        if source is not None:
+            from .source import AttrSource
+            self.add_guard("EQUALS_MATCH", AttrSource(source, "training"), module.training)
+
+    def guard_module_hooks(self, module_vt):
+        from .source import AttrSource
+        if module_vt.source is None:
+            return
+        for name in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks"):
+            if not getattr(module_vt.value, name):
+                self.add_guard("EMPTY_DICT", AttrSource(module_vt.source, name))
+        self.guard_global_hooks()
+
+    def guard_global_hooks(self):
+        from .source import AttrSource, ConstSource
+        from tensorlite.nn.modules import module as M
+        src = ConstSource("___nn_module_globals")
+        for name in ("_global_forward_pre_hooks", "_global_forward_hooks", "_global_backward_hooks",
+                     "_global_backward_pre_hooks"):
+            if not getattr(M, name):
+                self.add_guard("EMPTY_DICT", AttrSource(src, name))
+
+    # ---- grad mode ------------------------------------------------------------------
+    def grad_enabled(self):
+        return self.current_grad_mode
+
+    def set_grad_mode(self, tx, mode):
+        mode = bool(mode)
+        if mode == self.current_grad_mode:
+            return
+        node = self.graph.call_function(set_grad_enabled_node, (mode,))
+        node.meta["stack_trace"] = tx.stack_trace()
+        self.current_grad_mode = mode
+        tl_state.grad_enabled = mode
+
+    # ---- graph inputs ---------------------------------------------------------------
+    def graph_input_tensor(self, tx, value, source):
+        dyn = self.dynamic_dims.get(source.name(), set()) if config.automatic_dynamic_shapes else set()
+        shape = tuple(None if i in dyn else s for i, s in enumerate(value.shape))
+        self.add_guard("TENSOR_MATCH", source, (value._data.dtype, shape, value.requires_grad, type(value)))
+        target = source.graph_name()
+        node = self.graph.create_node("placeholder", target, name=target.lower())
+        fake = self.fake_mode.from_real(value)
+        node.meta["val"] = fake
+        node.meta["source"] = source.name()
+        node.meta["example_value"] = fake
+        self.graphargs.append(GraphArg(source, value, node))
+        self.real_values[node] = value
+        vt = TensorVariable(node, fake, source, type(value))
+        vt.dynamic_dims = set(dyn)
+        return vt
+
+    def specialize_dims(self, vt):
+        """A dynamic dimension's size was read as a Python value: guard it exactly."""
+        if not vt.dynamic_dims:
+            return
+        key = ("TENSOR_MATCH", vt.source.name())
+        for k, g in list(self.guards.items()):
+            if k[0] == "TENSOR_MATCH" and k[1] == key[1]:
+                dtype, shape, rg, typ = g.expected
+                real = self.real_values[vt.node]
+                g.expected = (dtype, tuple(real.shape), rg, typ)
+        vt.dynamic_dims = set()
+
+    def constant_tensor(self, tx, value):
+        """A tensor without a source (created outside the graph, reached through a constant)."""
+        name = f"_tensor_constant{len(self.constants)}"
+        self.constants[name] = value
+        node = self.graph.get_attr(name)
+        fake = self.fake_mode.from_real(value)
+        node.meta["val"] = fake
+        return TensorVariable(node, fake, None, type(value))
+
+    def foreign_global_tensor(self, tx, f_globals, name):
+        return self.constant_tensor(tx, f_globals[name])
+
+    def real_value_of(self, vt):
+        return self.real_values[vt.node]
+
+    def name_value(self, vt, name):
+        """A node takes the name of the first user variable it is stored to."""
+        if not isinstance(vt, TensorVariable):
+            return
+        node = vt.node
+        if node.op in ("placeholder", "get_attr") or node.meta.get("_user_named"):
+            return
+        node.meta["_user_named"] = True
+        if node.name == name:
+            return
+        ns = self.graph._namespace
+        ns.release(node.name)
+        node.name = ns.create_name(name)
+
+    # ---- operations -----------------------------------------------------------------
+    def _node_arg(self, v):
+        if isinstance(v, TensorVariable):
+            return v.node
+        if isinstance(v, (TupleVariable, ListVariable)) and not isinstance(v, NamedTupleVariable):
+            items = [self._node_arg(i) for i in v.items]
+            return tuple(items) if isinstance(v, TupleVariable) else items
+        if isinstance(v, DictVariable):
+            return {k: self._node_arg(i) for k, i in v.items.items()}
+        if v.is_python_constant():
+            return v.as_python_constant()
+        unsupported(f"passing {v} to a tensor operation")
+
+    def _fake_arg(self, v):
+        if isinstance(v, TensorVariable):
+            return v.example
+        if isinstance(v, (TupleVariable, ListVariable)) and not isinstance(v, NamedTupleVariable):
+            items = [self._fake_arg(i) for i in v.items]
+            return tuple(items) if isinstance(v, TupleVariable) else items
+        if isinstance(v, DictVariable):
+            return {k: self._fake_arg(i) for k, i in v.items.items()}
+        return v.as_python_constant()
+
+    def tensor_op(self, tx, kind, target, args, kwargs, inplace_of=None):
+        node_args = tuple(self._node_arg(a) for a in args)
+        node_kwargs = {k: self._node_arg(v) for k, v in kwargs.items()}
+        fake_args = [self._fake_arg(a) for a in args]
+        fake_kwargs = {k: self._fake_arg(v) for k, v in kwargs.items()}
+        try:
+            with self.fake_mode:
+                if kind == "call_function":
+                    result = target(*fake_args, **fake_kwargs)
+                else:
+                    result = getattr(fake_args[0], target)(*fake_args[1:], **fake_kwargs)
+        except DataDependentError as e:
+            raise Unsupported(f"data-dependent operation: {e}") from None
+        except Unsupported:
+            raise
+        except Exception as e:
+            raise UserError(e) from None
+        node = self.graph.create_node(kind, target, node_args, node_kwargs)
+        node.meta["stack_trace"] = tx.stack_trace()
+        if inplace_of is not None:
+            node.meta["val"] = inplace_of.example
+            inplace_of.node = node
+            inplace_of.mutated = True
+            if target is operator.setitem:
+                return ConstantVariable(None)
+            return inplace_of
+        return self._wrap_result(tx, node, result)
+
+    def _wrap_result(self, tx, node, result):
+        if isinstance(result, tl.Tensor):
+            node.meta["val"] = result
+            return TensorVariable(node, result, None, tl.Tensor if not isinstance(result, tl.nn.Parameter) else tl.nn.Parameter)
+        if isinstance(result, (tuple, list)) and any(isinstance(r, tl.Tensor) for r in result):
+            node.meta["val"] = tuple(result)
+            items = []
+            for i, r in enumerate(result):
+                g = self.graph.create_node("call_function", operator.getitem, (node, i))
+                g.meta["stack_trace"] = node.meta.get("stack_trace")
+                items.append(self._wrap_result(tx, g, r))
+            if hasattr(result, "_fields") or type(result).__name__ in ("_MinMax",):
+                return NamedTupleVariable(items, type(result))
+            return TupleVariable(items) if isinstance(result, tuple) else ListVariable(items)
+        # not a tensor: a trace-time constant; the node is not needed
+        if not node.users:
+            self.graph.erase_node(node)
+        if isinstance(result, (int, float, bool, str, type(None))) or isinstance(result, tl.dtype):
+            return ConstantVariable(result)
+        if isinstance(result, (tuple, list)):
+            return ConstantVariable(tuple(result) if isinstance(result, tuple) else result)
+        unsupported(f"tensor operation returning {type(result).__name__}")
+
+    # ---- finishing --------------------------------------------------------------------
+    def restore_global_state(self):
+        tl_state.grad_enabled = self.initial_grad_mode
+
+    def count_calls(self):
+        return sum(1 for n in self.graph.nodes if n.op in ("call_function", "call_method", "call_module"))
+
+
+_ = VariableTracker

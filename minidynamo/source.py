@@ -1,0 +1,167 @@
+"""Sources: where a traced value came from. A source gives both the guard expression and
+the code that re-loads the value at run time.
+
+>>> from minidynamo.source import LocalSource, AttrSource, GetItemSource
+>>> s = AttrSource(LocalSource("self"), "lin")
+>>> s.name(), s.expr()
+("L['self'].lin", 'self.lin')
+"""
+import re
+
+
+class Source:
+    def name(self):
+        """How users see it: L['x'], G['w'], L['self'].lin.weight."""
+        raise NotImplementedError
+
+    def expr(self):
+        """A Python expression evaluating the value inside generated code (guards and
+        transformed functions), where locals are plain names and globals come from G."""
+        raise NotImplementedError
+
+    def local_name(self):
+        """The name in recompile reasons: L['x'] -> x."""
+        return strip_local(self.name())
+
+    def graph_name(self):
+        """Placeholder target: L['x'] -> L_x_."""
+        return re.sub(r"[^a-zA-Z0-9]+", "_", self.name())
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self):
+        return hash((type(self).__name__,) + tuple(sorted(map(repr, self.__dict__.items()))))
+
+    def __repr__(self):
+        return self.name()
+
+    @property
+    def base_local(self):
+        return None
+
+
+def strip_local(s):
+    return re.sub(r"L\['([^']+)'\]", r"\1", s)
+
+
+class LocalSource(Source):
+    def __init__(self, local):
+        self.local = local
+
+    def name(self):
+        return f"L['{self.local}']"
+
+    def expr(self):
+        return self.local
+
+
+class GlobalSource(Source):
+    def __init__(self, gname):
+        self.gname = gname
+
+    def name(self):
+        return f"G['{self.gname}']"
+
+    def expr(self):
+        return f"___G[{self.gname!r}]"
+
+
+class BuiltinSource(Source):
+    def __init__(self, bname):
+        self.bname = bname
+
+    def name(self):
+        return f"G['__builtins__']['{self.bname}']"
+
+    def expr(self):
+        return f"___B[{self.bname!r}]"
+
+
+class ClosureSource(Source):
+    """A free variable of the compiled function: its cell's contents."""
+
+    def __init__(self, var):
+        self.var = var
+
+    def name(self):
+        return f"L['{self.var}']"
+
+    def expr(self):
+        return f"___cells[{self.var!r}].cell_contents"
+
+
+class AttrSource(Source):
+    def __init__(self, base, member):
+        self.base = base
+        self.member = member
+
+    def name(self):
+        return f"{self.base.name()}.{self.member}"
+
+    def expr(self):
+        return f"{self.base.expr()}.{self.member}" if self.member.isidentifier() else f"getattr({self.base.expr()}, {self.member!r})"
+
+
+class GetItemSource(Source):
+    def __init__(self, base, index):
+        self.base = base
+        self.index = index
+
+    def name(self):
+        return f"{self.base.name()}[{self.index!r}]"
+
+    def expr(self):
+        return f"{self.base.expr()}[{self.index!r}]"
+
+
+class DefaultsSource(Source):
+    """fn.__defaults__[i] (or __kwdefaults__[name]) of an inlined function."""
+
+    def __init__(self, fn_source, key):
+        self.fn_source = fn_source
+        self.key = key
+
+    def name(self):
+        attr = "__defaults__" if isinstance(self.key, int) else "__kwdefaults__"
+        return f"{self.fn_source.name()}.{attr}[{self.key!r}]"
+
+    def expr(self):
+        attr = "__defaults__" if isinstance(self.key, int) else "__kwdefaults__"
+        return f"{self.fn_source.expr()}.{attr}[{self.key!r}]"
+
+
+class CellContentsSource(Source):
+    """The contents of a closure cell of an inlined function: fn.__closure__[i]."""
+
+    def __init__(self, fn_source, index, varname):
+        self.fn_source = fn_source
+        self.index = index
+        self.varname = varname
+
+    def name(self):
+        return f"{self.fn_source.name()}.__closure__[{self.index}].cell_contents"
+
+    def expr(self):
+        return f"{self.fn_source.expr()}.__closure__[{self.index}].cell_contents"
+
+
+class ConstSource(Source):
+    """A value baked into the guard function's namespace (used for identity checks)."""
+
+    def __init__(self, label):
+        self.label = label
+
+    def name(self):
+        return self.label
+
+    def expr(self):
+        return self.label
+
+
+class GradModeSource(Source):
+    def name(self):
+        return "___grad_mode"
+
+    def expr(self):
+        return "___st.grad_enabled"

@@ -1,0 +1,779 @@
+"""InstructionTranslator: symbolic execution of a frame's bytecode, one handler per opcode.
+
+The stack and locals hold VariableTrackers. Tensor operations become graph nodes,
+everything else is folded at trace time, and every fact relied upon becomes a guard.
+"""
+import dis
+import operator
+import traceback
+import types
+
+from . import bytecode_compat as bc
+from .exc import Unsupported
+from .source import BuiltinSource, ClosureSource, GlobalSource, LocalSource
+from .variables.base import NULL, ConstantVariable, UserError, VariableTracker, is_null, unsupported
+from .variables.builder import VariableBuilder
+from .variables.containers import (BaseListVariable, DictVariable, IteratorVariable, ListVariable,
+                                   SetVariable, SliceVariable, TupleVariable)
+from .variables.functions import CellVariable, NestedFunctionVariable
+from .variables.objects import GradModeVariable, UserDefinedObjectVariable
+from .variables.tensor import TensorVariable
+
+MAX_INSTRUCTIONS = 200_000
+MAX_INLINE_DEPTH = 32
+
+_BINARY = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "@": operator.matmul,
+    "&": operator.and_, "|": operator.or_, "^": operator.xor, "<<": operator.lshift,
+    ">>": operator.rshift,
+}
+_INPLACE = {k + "=": v for k, v in {
+    "+": operator.iadd, "-": operator.isub, "*": operator.imul, "/": operator.itruediv,
+    "//": operator.ifloordiv, "%": operator.imod, "**": operator.ipow, "@": operator.imatmul,
+    "&": operator.iand, "|": operator.ior, "^": operator.ixor, "<<": operator.ilshift,
+    ">>": operator.irshift}.items()}
+_INPLACE_TO_BINARY = {v: _BINARY[k[:-1]] for k, v in _INPLACE.items()}
+_COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
+            ">": operator.gt, ">=": operator.ge}
+_INPLACE_METHODS = {operator.iadd: "add_", operator.isub: "sub_", operator.imul: "mul_",
+                    operator.itruediv: "div_"}
+
+
+class InstructionTranslatorBase:
+    def __init__(self, code, f_globals, symbolic_locals, cells, output, parent=None, fn_name=None):
+        self.code = code
+        self.f_globals = f_globals
+        b = f_globals.get("__builtins__", __builtins__)
+        self.f_builtins = b if isinstance(b, dict) else b.__dict__
+        self.insts = bc.normalize(code)
+        self.symbolic_locals = symbolic_locals
+        self.cells = cells  # name -> CellVariable for cellvars and freevars
+        self.output = output
+        self.parent = parent
+        self.stack = []
+        self.ip = 0
+        self.current = None
+        self.return_value = None
+        self.fn_name = fn_name or code.co_name
+        self.depth = 0 if parent is None else parent.depth + 1
+        self.instructions_run = 0
+
+    # ------------------------------------------------------------------ state helpers
+    def push(self, v):
+        assert isinstance(v, VariableTracker), v
+        self.stack.append(v)
+
+    def pop(self):
+        return self.stack.pop()
+
+    def popn(self, n):
+        if n == 0:
+            return []
+        out = self.stack[-n:]
+        del self.stack[-n:]
+        return out
+
+    def grad_enabled(self):
+        return self.output.grad_enabled()
+
+    def set_grad_mode(self, mode):
+        self.output.set_grad_mode(self, mode)
+
+    def lineno(self):
+        return self.current.lineno if self.current is not None else self.code.co_firstlineno
+
+    def frame_summary(self):
+        import linecache
+        line = linecache.getline(self.code.co_filename, self.lineno()).strip()
+        return traceback.FrameSummary(self.code.co_filename, self.lineno(), self.code.co_name, line=line)
+
+    def user_stack(self):
+        frames = []
+        tx = self
+        while tx is not None:
+            frames.append(tx.frame_summary())
+            tx = tx.parent
+        return list(reversed(frames))
+
+    def stack_trace(self):
+        return "".join(traceback.format_list(self.user_stack()))
+
+    # ------------------------------------------------------------------ main loop
+    def run(self):
+        insts = self.insts
+        while self.ip < len(insts):
+            inst = insts[self.ip]
+            self.current = inst
+            self.ip += 1
+            self.output.count_instruction()
+            handler = getattr(self, inst.opname, None)
+            if handler is None:
+                unsupported(f"unsupported bytecode {inst.opname}")
+            try:
+                done = handler(inst)
+            except (Unsupported, UserError):
+                raise
+            if done:
+                return self.return_value
+        return self.return_value
+
+    def jump(self, inst):
+        self.ip = inst.target
+
+    # ------------------------------------------------------------------ constants / locals
+    def LOAD_CONST(self, inst):
+        self.push(ConstantVariable(inst.argval))
+
+    def LOAD_FAST(self, inst):
+        name = inst.argval
+        if name in self.cells and name in self.code.co_cellvars + self.code.co_freevars:
+            if bc.PY >= (3, 13) and self._loads_cell_for_closure():
+                self.push(self.cells[name])
+                return
+        try:
+            self.push(self.symbolic_locals[name])
+        except KeyError:
+            raise UserError(UnboundLocalError(
+                f"cannot access local variable '{name}' where it is not associated with a value")) from None
+
+    def _loads_cell_for_closure(self):
+        # on 3.13 LOAD_FAST of a cell inside a BUILD_TUPLE for MAKE_FUNCTION pushes the cell
+        nxt = self.insts[self.ip] if self.ip < len(self.insts) else None
+        return nxt is not None and nxt.opname in ("BUILD_TUPLE", "LOAD_FAST", "LOAD_CONST")
+
+    def LOAD_FAST_AND_CLEAR(self, inst):
+        self.push(self.symbolic_locals.pop(inst.argval, NULL))
+
+    def STORE_FAST(self, inst):
+        v = self.pop()
+        name = inst.argval
+        if is_null(v):
+            self.symbolic_locals.pop(name, None)
+            return
+        if name in self.cells and name in self.code.co_cellvars:
+            self.cells[name].store(self, v)
+            return
+        self.output.name_value(v, name)
+        self.symbolic_locals[name] = v
+
+    def DELETE_FAST(self, inst):
+        self.symbolic_locals.pop(inst.argval, None)
+
+    def MAKE_CELL(self, inst):
+        name = inst.argval
+        if name not in self.cells:
+            init = self.symbolic_locals.get(name)
+            self.cells[name] = CellVariable(contents=init)
+
+    def LOAD_CLOSURE(self, inst):
+        self.push(self.cells[inst.argval])
+
+    def LOAD_DEREF(self, inst):
+        self.push(self.cells[inst.argval].load(self))
+
+    def STORE_DEREF(self, inst):
+        self.cells[inst.argval].store(self, self.pop())
+
+    def LOAD_GLOBAL(self, inst):
+        if inst.arg and bc.NULL_BEFORE_CALLABLE:
+            self.push(NULL)
+        self.push(self.load_global(inst.argval))
+        if inst.arg and not bc.NULL_BEFORE_CALLABLE:
+            self.push(NULL)
+
+    def load_global(self, name):
+        pending = self.output.side_effects.load_global(self.f_globals, name)
+        if pending is not None:
+            return pending
+        if name in self.f_globals:
+            src = GlobalSource(name) if self.f_globals is self.output.root_globals else None
+            if src is None:
+                return VariableBuilder(self, None).wrap(self.f_globals[name]) if not _is_tensor(self.f_globals[name]) \
+                    else self.output.foreign_global_tensor(self, self.f_globals, name)
+            return VariableBuilder(self, src).wrap(self.f_globals[name])
+        if name in self.f_builtins:
+            return VariableBuilder(self, None).wrap(self.f_builtins[name])
+        raise UserError(NameError(f"name '{name}' is not defined"))
+
+    def STORE_GLOBAL(self, inst):
+        self.output.side_effects.store_global(self, self.f_globals, inst.argval, self.pop())
+
+    # ------------------------------------------------------------------ stack
+    def POP_TOP(self, inst):
+        self.pop()
+
+    def PUSH_NULL(self, inst):
+        self.push(NULL)
+
+    def COPY(self, inst):
+        self.push(self.stack[-inst.arg])
+
+    def SWAP(self, inst):
+        i = inst.arg
+        self.stack[-1], self.stack[-i] = self.stack[-i], self.stack[-1]
+
+    def END_FOR(self, inst):
+        self.popn(bc.END_FOR_POPS)
+
+    # ------------------------------------------------------------------ operators
+    def binary_op(self, fn, a, b):
+        if isinstance(a, TensorVariable) or isinstance(b, TensorVariable):
+            return self.output.tensor_op(self, "call_function", fn, [a, b], {})
+        if a.is_python_constant() and b.is_python_constant():
+            try:
+                return ConstantVariable(fn(a.as_python_constant(), b.as_python_constant()))
+            except Exception as e:
+                raise UserError(e)
+        if isinstance(a, BaseListVariable) and isinstance(b, BaseListVariable) and fn is operator.add:
+            return type(a)(a.items + b.items)
+        if isinstance(a, BaseListVariable) and fn is operator.mul and b.is_python_constant():
+            return type(a)(a.items * b.as_python_constant())
+        if fn in (operator.eq, operator.ne, operator.is_, operator.is_not):
+            same = _identical(a, b)
+            if same is not None:
+                return ConstantVariable(same if fn in (operator.eq, operator.is_) else not same)
+        return self._user_binary(fn, a, b)
+
+    def _user_binary(self, fn, a, b):
+        names = {operator.add: "__add__", operator.sub: "__sub__", operator.mul: "__mul__",
+                 operator.truediv: "__truediv__", operator.matmul: "__matmul__"}
+        if isinstance(a, UserDefinedObjectVariable) and fn in names:
+            return a.var_getattr(self, names[fn]).call_function(self, [b], {})
+        unsupported(f"{getattr(fn, '__name__', fn)} on {type(a).__name__} and {type(b).__name__}")
+
+    def inplace_op(self, fn, a, b):
+        if isinstance(a, TensorVariable):
+            method = _INPLACE_METHODS.get(fn)
+            if method is not None:
+                return a.call_method(self, method, [b], {})
+            return self.output.tensor_op(self, "call_function", fn, [a, b], {}, inplace_of=a)
+        if isinstance(a, ListVariable) and fn is operator.iadd:
+            a.call_method(self, "extend", [b], {})
+            return a
+        return self.binary_op(_INPLACE_TO_BINARY[fn], a, b)
+
+    def BINARY_OP(self, inst):
+        b = self.pop()
+        a = self.pop()
+        sym = inst.argval
+        if sym in _INPLACE:
+            self.push(self.inplace_op(_INPLACE[sym], a, b))
+        else:
+            self.push(self.binary_op(_BINARY[sym], a, b))
+
+    def COMPARE_OP(self, inst):
+        b = self.pop()
+        a = self.pop()
+        self.push(self.binary_op(_COMPARE[inst.argval], a, b))
+
+    def IS_OP(self, inst):
+        b = self.pop()
+        a = self.pop()
+        same = _identical(a, b)
+        if same is None:
+            unsupported(f"`is` between {a} and {b}")
+        self.push(ConstantVariable(same != bool(inst.argval)))
+
+    def CONTAINS_OP(self, inst):
+        container = self.pop()
+        item = self.pop()
+        if isinstance(container, DictVariable):
+            r = item.as_python_constant() in container.items
+        elif isinstance(container, (BaseListVariable, IteratorVariable)) or container.is_python_constant():
+            if isinstance(container, BaseListVariable) and not container.is_python_constant():
+                found = False
+                for it in container.items:
+                    s = _identical(it, item)
+                    if s is None:
+                        if isinstance(it, TensorVariable) or isinstance(item, TensorVariable):
+                            unsupported("`in` over tensors compares tensor values")
+                        s = False
+                    if s:
+                        found = True
+                        break
+                r = found
+            else:
+                try:
+                    r = item.as_python_constant() in container.as_python_constant()
+                except TypeError as e:
+                    raise UserError(e)
+        else:
+            r = container.call_method(self, "__contains__", [item], {}).as_python_constant()
+        self.push(ConstantVariable(bool(r) != bool(inst.argval)))
+
+    def _unary(self, fn, v):
+        if isinstance(v, TensorVariable):
+            return self.output.tensor_op(self, "call_function", fn, [v], {})
+        if v.is_python_constant():
+            try:
+                return ConstantVariable(fn(v.as_python_constant()))
+            except Exception as e:
+                raise UserError(e)
+        unsupported(f"{fn.__name__} of {v}")
+
+    def UNARY_NEGATIVE(self, inst):
+        self.push(self._unary(operator.neg, self.pop()))
+
+    def UNARY_POSITIVE(self, inst):
+        self.push(self._unary(operator.pos, self.pop()))
+
+    def UNARY_INVERT(self, inst):
+        self.push(self._unary(operator.invert, self.pop()))
+
+    def UNARY_NOT(self, inst):
+        self.push(ConstantVariable(not self.pop().truthy(self)))
+
+    def TO_BOOL(self, inst):
+        v = self.stack[-1]
+        if not isinstance(v, TensorVariable):
+            self.stack[-1] = ConstantVariable(v.truthy(self))
+
+    # ------------------------------------------------------------------ subscripts
+    def getitem(self, obj, key):
+        if isinstance(obj, TensorVariable):
+            return self.output.tensor_op(self, "call_function", operator.getitem, [obj, key], {})
+        if isinstance(key, TensorVariable):
+            unsupported("indexing a Python container with a tensor")
+        k = key.as_python_constant()
+        if isinstance(obj, BaseListVariable):
+            return obj.getitem(self, k)
+        if isinstance(obj, DictVariable):
+            return obj.call_method(self, "__getitem__", [key], {})
+        if obj.is_python_constant():
+            try:
+                from .variables.builder import wrap_constant_result
+                return wrap_constant_result(self, obj.as_python_constant()[k])
+            except Exception as e:
+                raise UserError(e)
+        return obj.call_method(self, "__getitem__", [key], {})
+
+    def BINARY_SUBSCR(self, inst):
+        key = self.pop()
+        obj = self.pop()
+        self.push(self.getitem(obj, key))
+
+    def BINARY_SLICE(self, inst):
+        stop = self.pop()
+        start = self.pop()
+        obj = self.pop()
+        self.push(self.getitem(obj, _slice(start, stop, ConstantVariable(None))))
+
+    def setitem(self, obj, key, value):
+        if isinstance(obj, TensorVariable):
+            self.output.tensor_op(self, "call_function", operator.setitem, [obj, key, value], {}, inplace_of=obj)
+        else:
+            obj.call_method(self, "__setitem__", [key, value], {})
+
+    def STORE_SUBSCR(self, inst):
+        key = self.pop()
+        obj = self.pop()
+        value = self.pop()
+        self.setitem(obj, key, value)
+
+    def STORE_SLICE(self, inst):
+        stop = self.pop()
+        start = self.pop()
+        obj = self.pop()
+        value = self.pop()
+        self.setitem(obj, _slice(start, stop, ConstantVariable(None)), value)
+
+    def DELETE_SUBSCR(self, inst):
+        key = self.pop()
+        obj = self.pop()
+        obj.call_method(self, "__delitem__", [key], {})
+
+    def BUILD_SLICE(self, inst):
+        parts = self.popn(inst.arg)
+        if len(parts) == 2:
+            parts.append(ConstantVariable(None))
+        self.push(_slice(*parts))
+
+    # ------------------------------------------------------------------ attributes
+    def LOAD_ATTR(self, inst):
+        obj = self.pop()
+        self.push(self.getattr(obj, inst.argval))
+
+    def getattr(self, obj, name):
+        return obj.var_getattr(self, name)
+
+    def LOAD_METHOD(self, inst):
+        obj = self.pop()
+        attr = self.getattr(obj, inst.argval)
+        if bc.NULL_BEFORE_CALLABLE:
+            self.push(NULL)
+            self.push(attr)
+        else:
+            self.push(attr)
+            self.push(NULL)
+
+    def STORE_ATTR(self, inst):
+        obj = self.pop()
+        value = self.pop()
+        if isinstance(obj, UserDefinedObjectVariable):
+            obj.store_attr(self, inst.argval, value)
+        else:
+            unsupported(f"setting attribute {inst.argval!r} on {obj}")
+
+    def DELETE_ATTR(self, inst):
+        unsupported("del obj.attr")
+
+    # ------------------------------------------------------------------ building
+    def BUILD_TUPLE(self, inst):
+        self.push(TupleVariable(self.popn(inst.arg)))
+
+    def BUILD_LIST(self, inst):
+        self.push(ListVariable(self.popn(inst.arg)))
+
+    def BUILD_SET(self, inst):
+        self.push(SetVariable(self.popn(inst.arg)))
+
+    def BUILD_MAP(self, inst):
+        items = self.popn(2 * inst.arg)
+        d = {}
+        for k, v in zip(items[::2], items[1::2]):
+            d[k.as_python_constant()] = v
+        self.push(DictVariable(d))
+
+    def BUILD_CONST_KEY_MAP(self, inst):
+        keys = self.pop().as_python_constant()
+        values = self.popn(inst.arg)
+        self.push(DictVariable(dict(zip(keys, values))))
+
+    def BUILD_STRING(self, inst):
+        parts = self.popn(inst.arg)
+        self.push(ConstantVariable("".join(p.as_python_constant() for p in parts)))
+
+    def LIST_APPEND(self, inst):
+        v = self.pop()
+        self.stack[-inst.arg].items.append(v)
+
+    def SET_ADD(self, inst):
+        v = self.pop()
+        s = self.stack[-inst.arg]
+        s.items = SetVariable(s.items + [v]).items
+
+    def MAP_ADD(self, inst):
+        v = self.pop()
+        k = self.pop()
+        self.stack[-inst.arg].items[k.as_python_constant()] = v
+
+    def LIST_EXTEND(self, inst):
+        v = self.pop()
+        self.stack[-inst.arg].items.extend(v.unpack(self))
+
+    def SET_UPDATE(self, inst):
+        v = self.pop()
+        s = self.stack[-inst.arg]
+        s.items = SetVariable(s.items + v.unpack(self)).items
+
+    def DICT_UPDATE(self, inst):
+        v = self.pop()
+        target = self.stack[-inst.arg]
+        if isinstance(v, DictVariable):
+            target.items.update(v.items)
+        else:
+            unsupported("dict.update with a non-dict")
+
+    DICT_MERGE = DICT_UPDATE
+
+    def LIST_TO_TUPLE(self, inst):
+        self.push(TupleVariable(self.pop().items))
+
+    def UNPACK_SEQUENCE(self, inst):
+        seq = self.pop()
+        items = seq.unpack(self)
+        if len(items) != inst.arg:
+            raise UserError(ValueError(
+                f"too many values to unpack (expected {inst.arg})" if len(items) > inst.arg
+                else f"not enough values to unpack (expected {inst.arg}, got {len(items)})"))
+        for v in reversed(items):
+            self.push(v)
+
+    def UNPACK_EX(self, inst):
+        seq = self.pop()
+        items = seq.unpack(self)
+        before, after = inst.arg & 0xFF, inst.arg >> 8
+        if len(items) < before + after:
+            raise UserError(ValueError(f"not enough values to unpack (expected at least {before + after}, got {len(items)})"))
+        mid = ListVariable(items[before:len(items) - after])
+        vals = items[:before] + [mid] + items[len(items) - after:]
+        for v in reversed(vals):
+            self.push(v)
+
+    def FORMAT_VALUE(self, inst):
+        flags = inst.arg
+        spec = self.pop().as_python_constant() if flags & 0x04 else ""
+        v = self.pop()
+        conv = {1: str, 2: repr, 3: ascii}.get(flags & 0x03)
+        self.push(self._format(v, conv, spec))
+
+    def _format(self, v, conv, spec):
+        if not v.is_python_constant():
+            unsupported("formatting a traced value into a string")
+        x = v.as_python_constant()
+        if conv is not None:
+            x = conv(x)
+        return ConstantVariable(format(x, spec))
+
+    def CONVERT_VALUE(self, inst):
+        v = self.pop()
+        conv = {1: str, 2: repr, 3: ascii}[inst.arg]
+        if not v.is_python_constant():
+            unsupported("formatting a traced value into a string")
+        self.push(ConstantVariable(conv(v.as_python_constant())))
+
+    def FORMAT_SIMPLE(self, inst):
+        self.push(self._format(self.pop(), None, ""))
+
+    def FORMAT_WITH_SPEC(self, inst):
+        spec = self.pop().as_python_constant()
+        self.push(self._format(self.pop(), None, spec))
+
+    # ------------------------------------------------------------------ control flow
+    def JUMP(self, inst):
+        self.jump(inst)
+
+    def _branch(self, inst, value, jump_if):
+        if isinstance(value, TensorVariable):
+            unsupported("data-dependent branch: `if` on a tensor's value")
+        if value.truthy(self) == jump_if:
+            self.jump(inst)
+
+    def POP_JUMP_IF_TRUE(self, inst):
+        self._branch(inst, self.pop(), True)
+
+    def POP_JUMP_IF_FALSE(self, inst):
+        self._branch(inst, self.pop(), False)
+
+    def POP_JUMP_IF_NONE(self, inst):
+        v = self.pop()
+        if v.is_python_constant() and v.as_python_constant() is None:
+            self.jump(inst)
+
+    def POP_JUMP_IF_NOT_NONE(self, inst):
+        v = self.pop()
+        if not (v.is_python_constant() and v.as_python_constant() is None):
+            self.jump(inst)
+
+    def JUMP_IF_TRUE_OR_POP(self, inst):
+        v = self.stack[-1]
+        if isinstance(v, TensorVariable):
+            unsupported("data-dependent branch on a tensor's value")
+        if v.truthy(self):
+            self.jump(inst)
+        else:
+            self.pop()
+
+    def JUMP_IF_FALSE_OR_POP(self, inst):
+        v = self.stack[-1]
+        if isinstance(v, TensorVariable):
+            unsupported("data-dependent branch on a tensor's value")
+        if not v.truthy(self):
+            self.jump(inst)
+        else:
+            self.pop()
+
+    def GET_ITER(self, inst):
+        v = self.pop()
+        if isinstance(v, IteratorVariable):
+            self.push(v)
+        elif isinstance(v, (BaseListVariable, DictVariable, TensorVariable)) or v.is_python_constant():
+            self.push(IteratorVariable(v.unpack(self)))
+        else:
+            items = v.call_method(self, "__iter__", [], {})
+            self.push(items if isinstance(items, IteratorVariable) else IteratorVariable(items.unpack(self)))
+
+    def FOR_ITER(self, inst):
+        it = self.stack[-1]
+        v = it.next_item()
+        if v is None:
+            self.pop()
+            self.jump(inst)
+        else:
+            self.push(v)
+
+    def RETURN_VALUE(self, inst):
+        self.return_value = self.pop()
+        return True
+
+    # ------------------------------------------------------------------ with blocks
+    def BEFORE_WITH(self, inst):
+        ctx = self.pop()
+        if not isinstance(ctx, GradModeVariable):
+            unsupported(f"`with` on {ctx} (only tl.no_grad/enable_grad/set_grad_enabled are traced)")
+        exit_fn = ctx.var_getattr(self, "__exit__")
+        self.push(exit_fn)
+        self.push(ctx.enter(self))
+
+    # ------------------------------------------------------------------ calls
+    def call_function(self, fn, args, kwargs):
+        if is_null(fn):
+            raise Unsupported("internal: calling NULL")
+        return fn.call_function(self, list(args), dict(kwargs))
+
+    def _do_call(self, argc, kw_names):
+        args = self.popn(argc)
+        top = self.pop()
+        below = self.pop()
+        fn, self_arg = bc.split_callable(below, top)
+        if self_arg is not None:
+            args = [self_arg] + args
+        kwargs = {}
+        if kw_names:
+            n = len(kw_names)
+            kwargs = dict(zip(kw_names, args[-n:]))
+            args = args[:-n]
+        self.push(self.call_function(fn, args, kwargs))
+
+    def CALL(self, inst):
+        self._do_call(inst.arg, inst.kw_names)
+
+    def CALL_KW(self, inst):
+        names = self.pop().as_python_constant()
+        self._do_call(inst.arg, names)
+
+    def CALL_FUNCTION_EX(self, inst):
+        kwargs_vt = self.pop() if inst.arg & 1 else None
+        args_vt = self.pop()
+        top = self.pop()
+        below = self.pop()
+        fn, self_arg = bc.split_callable(below, top)
+        args = args_vt.unpack(self)
+        if self_arg is not None:
+            args = [self_arg] + args
+        kwargs = {}
+        if kwargs_vt is not None:
+            if not isinstance(kwargs_vt, DictVariable):
+                unsupported("**kwargs that is not a dict")
+            kwargs = dict(kwargs_vt.items)
+        self.push(self.call_function(fn, args, kwargs))
+
+    def MAKE_FUNCTION(self, inst):
+        code = self.pop().as_python_constant()
+        flags = inst.arg or 0
+        closure = self.pop() if flags & 0x08 else None
+        if flags & 0x04:
+            self.pop()  # annotations
+        kwdefaults = self.pop() if flags & 0x02 else None
+        defaults = self.pop() if flags & 0x01 else None
+        self.push(NestedFunctionVariable(code, code.co_qualname, self.f_globals, defaults, kwdefaults, closure))
+
+    def SET_FUNCTION_ATTRIBUTE(self, inst):
+        fn = self.pop()
+        value = self.pop()
+        flag = inst.arg
+        if flag == 0x08:
+            fn.closure = value
+        elif flag == 0x01:
+            fn.defaults = value
+        elif flag == 0x02:
+            fn.kwdefaults = value
+        self.push(fn)
+
+    # ------------------------------------------------------------------ inlining
+    def inline_user_function(self, fn_vt, args, kwargs):
+        if self.depth >= MAX_INLINE_DEPTH:
+            unsupported("inlining too deep (recursion?)")
+        bound, cells = fn_vt.bind(self, args, kwargs)
+        code = fn_vt.get_code()
+        sub = InliningInstructionTranslator(code, fn_vt.get_globals(), bound, dict(cells), self.output, self)
+        for name in code.co_cellvars:
+            if name not in sub.cells:
+                sub.cells[name] = CellVariable(contents=bound.get(name))
+        return sub.run()
+
+    # ------------------------------------------------------------------ misc
+    def NOP(self, inst):
+        pass
+
+    def IMPORT_NAME(self, inst):
+        fromlist = self.pop().as_python_constant()
+        level = self.pop().as_python_constant()
+        try:
+            mod = __import__(inst.argval, self.f_globals, None, fromlist, level)
+        except ImportError as e:
+            raise UserError(e)
+        self.push(VariableBuilder(self, None).wrap(mod))
+
+    def IMPORT_FROM(self, inst):
+        mod = self.stack[-1]
+        self.push(mod.var_getattr(self, inst.argval))
+
+    def LOAD_ASSERTION_ERROR(self, inst):
+        self.push(VariableBuilder(self, None).wrap(AssertionError))
+
+    def RAISE_VARARGS(self, inst):
+        unsupported("raise inside a compiled region")
+
+
+class InstructionTranslator(InstructionTranslatorBase):
+    """The root frame: arguments come from the caller (sources L['x'])."""
+
+    def __init__(self, fn, args, kwargs, output):
+        code = fn.__code__
+        self.fn = fn
+        output.root_globals = fn.__globals__
+        super().__init__(code, fn.__globals__, {}, {}, output)
+        names = _bound_arguments(fn, args, kwargs)
+        for name, value in names.items():
+            self.symbolic_locals[name] = VariableBuilder(self, LocalSource(name)).wrap(value)
+        for i, name in enumerate(code.co_freevars):
+            self.cells[name] = CellVariable(real=fn.__closure__[i], source=ClosureSource(name))
+            output.side_effects.track_cell(fn.__closure__[i], self.cells[name])
+        for name in code.co_cellvars:
+            self.cells[name] = CellVariable(contents=self.symbolic_locals.get(name))
+
+
+class InliningInstructionTranslator(InstructionTranslatorBase):
+    """A callee inlined into its caller's trace."""
+
+    def __init__(self, code, f_globals, symbolic_locals, cells, output, parent):
+        super().__init__(code, f_globals, symbolic_locals, cells, output, parent)
+
+
+def _bound_arguments(fn, args, kwargs):
+    import inspect
+    sig = inspect.signature(fn)
+    ba = sig.bind(*args, **kwargs)
+    ba.apply_defaults()
+    out = {}
+    for name, p in sig.parameters.items():
+        out[name] = ba.arguments[name]
+    return out
+
+
+def _slice(start, stop, step):
+    s = SliceVariable(start, stop, step)
+    if s.is_python_constant():
+        return ConstantVariable(s.as_python_constant())
+    unsupported("slice with traced bounds")
+
+
+def _identical(a, b):
+    """True/False if identity of two trackers is known at trace time, else None."""
+    if a is b:
+        return True
+    if a.is_python_constant() and b.is_python_constant():
+        x, y = a.as_python_constant(), b.as_python_constant()
+        if x is None or y is None or isinstance(x, (bool, type)) or isinstance(y, (bool, type)):
+            return x is y
+        return x is y or (type(x) is type(y) and x == y and isinstance(x, (int, str)))
+    if isinstance(a, TensorVariable) and isinstance(b, TensorVariable):
+        return a is b
+    if a.is_python_constant() and a.as_python_constant() is None:
+        return False
+    if b.is_python_constant() and b.as_python_constant() is None:
+        return False
+    va, vb = getattr(a, "value", None), getattr(b, "value", None)
+    if va is not None and vb is not None:
+        return va is vb
+    return None
+
+
+def _is_tensor(v):
+    import tensorlite as tl
+    return isinstance(v, tl.Tensor)
+
+
+_ = (dis, types, BuiltinSource)

@@ -1,0 +1,8 @@
+"""md.utils: counters and small helpers shared by the compiler."""
+import collections
+
+counters = collections.defaultdict(collections.Counter)
+
+
+def reset_counters():
+    counters.clear()

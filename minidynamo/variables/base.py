@@ -1,0 +1,128 @@
+"""VariableTracker: what the symbolic interpreter holds on its stack and in its locals.
+
+Each tracker stands for one Python value during tracing; `source` says where a value that
+came from outside the frame lives (so it can be guarded and re-loaded).
+"""
+from ..exc import Unsupported
+
+
+class UserError(Exception):
+    """An exception that the user's code itself raised while being traced: the frame is
+    run eagerly instead so that the user sees the exception exactly as in eager mode."""
+
+    def __init__(self, exc):
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+def unsupported(msg):
+    raise Unsupported(msg)
+
+
+class VariableTracker:
+    source = None
+
+    def __init__(self, source=None):
+        self.source = source
+
+    # python_type / constant value --------------------------------------------------
+    def python_type(self):
+        unsupported(f"python_type of {self}")
+
+    def is_python_constant(self):
+        return False
+
+    def as_python_constant(self):
+        unsupported(f"{type(self).__name__} is not a constant")
+
+    # the protocol used by the interpreter --------------------------------------------
+    def var_getattr(self, tx, name):
+        unsupported(f"getattr {type(self).__name__}.{name}")
+
+    def call_function(self, tx, args, kwargs):
+        unsupported(f"call {self}")
+
+    def call_method(self, tx, name, args, kwargs):
+        fn = self.var_getattr(tx, name)
+        return fn.call_function(tx, args, kwargs)
+
+    def truthy(self, tx):
+        unsupported(f"truth value of {self}")
+
+    def unpack(self, tx):
+        unsupported(f"cannot iterate over {self}")
+
+    def reconstruct(self, cg):
+        """Emit an expression that rebuilds this value in the transformed function."""
+        if self.source is not None:
+            return self.source.expr()
+        unsupported(f"cannot reconstruct {self} after the graph")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class NullVariable(VariableTracker):
+    """The NULL that CPython pushes for calls."""
+
+    def __repr__(self):
+        return "NULL"
+
+
+NULL = NullVariable()
+
+
+def is_null(v):
+    return v is NULL
+
+
+class ConstantVariable(VariableTracker):
+    """A Python value folded at trace time (numbers, strings, None, dtypes, slices, ...)."""
+
+    def __init__(self, value, source=None):
+        super().__init__(source)
+        self.value = value
+
+    def python_type(self):
+        return type(self.value)
+
+    def is_python_constant(self):
+        return True
+
+    def as_python_constant(self):
+        return self.value
+
+    def truthy(self, tx):
+        return bool(self.value)
+
+    def var_getattr(self, tx, name):
+        from .builder import wrap_constant_result
+        try:
+            v = getattr(self.value, name)
+        except Exception as e:
+            raise UserError(e)
+        return wrap_constant_result(tx, v)
+
+    def call_method(self, tx, name, args, kwargs):
+        from .builder import wrap_constant_result
+        if all(a.is_python_constant() for a in args) and all(a.is_python_constant() for a in kwargs.values()):
+            try:
+                r = getattr(self.value, name)(*[a.as_python_constant() for a in args],
+                                              **{k: v.as_python_constant() for k, v in kwargs.items()})
+            except Exception as e:
+                raise UserError(e)
+            return wrap_constant_result(tx, r)
+        return super().call_method(tx, name, args, kwargs)
+
+    def unpack(self, tx):
+        try:
+            items = list(self.value)
+        except TypeError as e:
+            raise UserError(e)
+        return [ConstantVariable(v) for v in items]
+
+    def reconstruct(self, cg):
+        return cg.const(self.value)
+
+    def __repr__(self):
+        return f"ConstantVariable({self.value!r})"

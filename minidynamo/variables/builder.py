@@ -1,0 +1,198 @@
+"""VariableBuilder: wrap a real value that came from a source, installing the guards that
+make the trace valid for it."""
+import builtins
+import functools
+import math
+import operator
+import types
+
+import numpy as np
+
+import tensorlite as tl
+
+from ..source import AttrSource, GetItemSource
+from .base import ConstantVariable, VariableTracker, unsupported
+from .containers import DictVariable, ListVariable, NamedTupleVariable, TupleVariable
+from .functions import (PURE_BUILTINS, BuiltinVariable, PartialVariable, TLFunctionVariable,
+                        UserFunctionVariable, UserMethodVariable)
+from .objects import (GradModeClassVariable, NNModuleVariable, PythonModuleVariable,
+                      UserDefinedClassVariable, UserDefinedObjectVariable)
+
+CONSTANT_TYPES = (int, float, bool, str, bytes, complex, type(None), type(Ellipsis), range, slice,
+                  tl.dtype, np.dtype)
+
+
+def is_tl_object(v):
+    mod = getattr(v, "__module__", None) or ""
+    return mod == "tensorlite" or mod.startswith("tensorlite.")
+
+
+def wrap_constant_result(tx, value):
+    """A value computed at trace time from constants."""
+    if isinstance(value, CONSTANT_TYPES) or value is NotImplemented:
+        return ConstantVariable(value)
+    if isinstance(value, tuple) and all(isinstance(v, CONSTANT_TYPES) for v in value):
+        return ConstantVariable(value)
+    if isinstance(value, (list, tuple)):
+        items = [wrap_constant_result(tx, v) for v in value]
+        return ListVariable(items) if isinstance(value, list) else TupleVariable(items)
+    if isinstance(value, dict):
+        return DictVariable({k: wrap_constant_result(tx, v) for k, v in value.items()})
+    return VariableBuilder(tx, None).wrap(value)
+
+
+class VariableBuilder:
+    def __init__(self, tx, source):
+        self.tx = tx
+        self.source = source
+
+    def guard(self, kind, expected=None, extra=None):
+        if self.source is not None:
+            self.tx.output.add_guard(kind, self.source, expected, extra)
+
+    def wrap(self, value):
+        out = self.tx.output
+        if self.source is not None:
+            cached = out.value_cache.get(id(value))
+            if cached is not None and cached[0] is value:
+                vt = cached[1]
+                if isinstance(vt, (ListVariable, DictVariable, UserDefinedObjectVariable)) or \
+                        type(vt).__name__ == "TensorVariable":
+                    if vt.source is not None and vt.source != self.source:
+                        out.add_guard("DUPLICATE_INPUT", self.source, vt.source)
+                    return vt
+        vt = self._wrap(value)
+        if self.source is not None and not isinstance(vt, ConstantVariable):
+            out.value_cache[id(value)] = (value, vt)
+        return vt
+
+    def _wrap(self, value):
+        tx = self.tx
+        src = self.source
+        if isinstance(value, tl.Tensor):
+            if src is None:
+                return tx.output.constant_tensor(tx, value)
+            return tx.output.graph_input_tensor(tx, value, src)
+        if isinstance(value, CONSTANT_TYPES):
+            if isinstance(value, (tl.dtype, np.dtype)) or value is None or isinstance(value, (range, slice)):
+                if isinstance(value, (range, slice)):
+                    self.guard("EQUALS_MATCH", value) if isinstance(value, range) else self.guard("TYPE_MATCH", type(value))
+                else:
+                    self.guard("ID_MATCH", value) if value is not None else self.guard("EQUALS_MATCH", None)
+            else:
+                self.guard("EQUALS_MATCH", value)
+            return ConstantVariable(value, src)
+        if isinstance(value, tl.nn.Module):
+            self.guard("ID_MATCH", value)
+            tx.output.guard_training(src, value)
+            return NNModuleVariable(value, src)
+        if isinstance(value, types.ModuleType):
+            self.guard("ID_MATCH", value)
+            return PythonModuleVariable(value, src)
+        if value in (tl.no_grad, tl.enable_grad, tl.set_grad_enabled) if isinstance(value, type) else False:
+            self.guard("ID_MATCH", value)
+            return GradModeClassVariable(value, src)
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            self.guard("TYPE_MATCH", type(value))
+            return NamedTupleVariable([VariableBuilder(tx, GetItemSource(src, i) if src else None).wrap(v)
+                                       for i, v in enumerate(value)], type(value), src)
+        if isinstance(value, (tuple, list)):
+            self.guard("TYPE_MATCH", type(value))
+            self.guard("LENGTH_CHECK", len(value))
+            items = [VariableBuilder(tx, GetItemSource(src, i) if src else None).wrap(v) for i, v in enumerate(value)]
+            if type(value) is tuple:
+                return TupleVariable(items, src)
+            if type(value) is list:
+                return ListVariable(items, src)
+            unsupported(f"subclass of {type(value).__bases__[0].__name__}: {type(value).__name__}")
+        if type(value) is dict:
+            self.guard("TYPE_MATCH", type(value))
+            if not all(isinstance(k, (str, int, bool, type(None), float)) for k in value):
+                unsupported("dict with non-constant keys")
+            self.guard("DICT_KEYS", list(value.keys()))
+            return DictVariable({k: VariableBuilder(tx, GetItemSource(src, k) if src else None).wrap(v)
+                                 for k, v in value.items()}, src)
+        if isinstance(value, functools.partial):
+            self.guard("TYPE_MATCH", type(value))
+            func = VariableBuilder(tx, AttrSource(src, "func") if src else None).wrap(value.func)
+            args = [VariableBuilder(tx, GetItemSource(AttrSource(src, "args"), i) if src else None).wrap(a)
+                    for i, a in enumerate(value.args)]
+            self.guard_len(AttrSource(src, "args") if src else None, len(value.args))
+            kw = {k: VariableBuilder(tx, GetItemSource(AttrSource(src, "keywords"), k) if src else None).wrap(v)
+                  for k, v in value.keywords.items()}
+            if src is not None:
+                tx.output.add_guard("DICT_KEYS", AttrSource(src, "keywords"), list(value.keywords))
+            return PartialVariable(func, args, kw, src)
+        if isinstance(value, types.FunctionType):
+            if is_tl_object(value):
+                self.guard("ID_MATCH", value)
+                return TLFunctionVariable(value, src)
+            if src is not None:
+                tx.output.add_guard("ID_MATCH", AttrSource(src, "__code__"), value.__code__)
+            return UserFunctionVariable(value, src)
+        if isinstance(value, types.MethodType):
+            fn = VariableBuilder(tx, AttrSource(src, "__func__") if src else None).wrap(value.__func__)
+            obj = VariableBuilder(tx, AttrSource(src, "__self__") if src else None).wrap(value.__self__)
+            return UserMethodVariable(fn, obj, src)
+        if isinstance(value, (types.BuiltinFunctionType, types.BuiltinMethodType)) or value in PURE_BUILTINS \
+                if _hashable(value) else False:
+            if isinstance(value, types.BuiltinMethodType) and getattr(value, "__self__", None) is not None \
+                    and not isinstance(value.__self__, types.ModuleType):
+                unsupported(f"bound builtin method {value.__qualname__}")
+            self.guard("ID_MATCH", value)
+            return BuiltinVariable(value, src)
+        if type(value).__module__ == "tensorlite._primitive":
+            self.guard("ID_MATCH", value)
+            return TLFunctionVariable(value, src)
+        if isinstance(value, type):
+            self.guard("ID_MATCH", value)
+            if value in PURE_BUILTINS:
+                return BuiltinVariable(value, src)
+            return UserDefinedClassVariable(value, src)
+        if value in (operator.__dict__.values()) if _hashable(value) else False:
+            return BuiltinVariable(value, src)
+        if isinstance(value, (set, frozenset)):
+            unsupported("set inputs")
+        if callable(value) and is_tl_object(value) and not isinstance(value, type):
+            self.guard("ID_MATCH", value)
+            return TLFunctionVariable(value, src)
+        self.guard("TYPE_MATCH", type(value))
+        return UserDefinedObjectVariable(value, src)
+
+    def guard_len(self, source, n):
+        if source is not None:
+            self.tx.output.add_guard("LENGTH_CHECK", source, n)
+
+    def wrap_module_member(self, module_vt, value):
+        """Wrap a parameter/submodule found by iterating a module (named by its path)."""
+        m = module_vt.value
+        for name, p in m.named_parameters():
+            if p is value:
+                return VariableBuilder(self.tx, _path_source(module_vt.source, name)).wrap(value)
+        for name, b in m.named_buffers():
+            if b is value:
+                return VariableBuilder(self.tx, _path_source(module_vt.source, name)).wrap(value)
+        for name, sub in m.named_modules():
+            if sub is value:
+                return VariableBuilder(self.tx, _path_source(module_vt.source, name) if name else module_vt.source).wrap(value)
+        if isinstance(value, tuple):
+            return TupleVariable([self.wrap_module_member(module_vt, v) for v in value])
+        return VariableBuilder(self.tx, None).wrap(value)
+
+
+def _path_source(base, path):
+    s = base
+    for part in path.split("."):
+        s = AttrSource(s, part)
+    return s
+
+
+def _hashable(v):
+    try:
+        hash(v)
+        return True
+    except TypeError:
+        return False
+
+
+_ = (builtins, math, VariableTracker)

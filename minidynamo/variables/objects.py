@@ -1,0 +1,267 @@
+"""Python modules, tl.nn.Modules, user-defined objects and classes, grad-mode contexts."""
+import inspect
+import types
+
+import tensorlite as tl
+
+from ..source import AttrSource
+from .base import ConstantVariable, UserError, VariableTracker, unsupported
+
+
+class PythonModuleVariable(VariableTracker):
+    def __init__(self, module, source=None):
+        super().__init__(source)
+        self.module = module
+
+    def python_type(self):
+        return types.ModuleType
+
+    def var_getattr(self, tx, name):
+        from .builder import VariableBuilder
+        try:
+            value = getattr(self.module, name)
+        except AttributeError as e:
+            raise UserError(e)
+        return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(value)
+
+    def __repr__(self):
+        return f"PythonModuleVariable({self.module.__name__})"
+
+
+def _class_attr(obj, name):
+    for klass in type(obj).__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+class UserDefinedObjectVariable(VariableTracker):
+    """An object of a user class; attribute reads are guarded, writes are side effects."""
+
+    def __init__(self, value, source=None):
+        super().__init__(source)
+        self.value = value
+
+    def python_type(self):
+        return type(self.value)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({type(self.value).__name__})"
+
+    def var_getattr(self, tx, name):
+        from .builder import VariableBuilder
+        from .functions import UserFunctionVariable, UserMethodVariable
+
+        pending = tx.output.side_effects.load_attr(self, name)
+        if pending is not None:
+            return pending
+        obj = self.value
+        d = getattr(obj, "__dict__", {})
+        if name in d:
+            return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(d[name])
+        attr = _class_attr(obj, name)
+        if attr is None:
+            if type(obj).__getattr__ is not object.__getattribute__ and hasattr(type(obj), "__getattr__") \
+                    and not isinstance(obj, tl.nn.Module):
+                unsupported(f"{type(obj).__name__}.__getattr__")
+            raise UserError(AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'"))
+        if isinstance(attr, property):
+            return UserFunctionVariable(attr.fget).call_function(tx, [self], {})
+        if isinstance(attr, staticmethod):
+            return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(attr.__func__)
+        if isinstance(attr, classmethod):
+            return UserMethodVariable(UserFunctionVariable(attr.__func__),
+                                      VariableBuilder(tx, None).wrap(type(obj)))
+        if isinstance(attr, types.FunctionType):
+            src = AttrSource(AttrSource(self.source, "__class__"), name) if self.source else None
+            return UserMethodVariable(VariableBuilder(tx, src).wrap(attr), self)
+        if hasattr(attr, "__get__") and not isinstance(attr, (int, float, str, tuple, bool)):
+            unsupported(f"descriptor {type(attr).__name__} for attribute {name!r}")
+        return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(getattr(obj, name))
+
+    def call_function(self, tx, args, kwargs):
+        call = _class_attr(self.value, "__call__")
+        if isinstance(call, types.FunctionType):
+            return self.var_getattr(tx, "__call__").call_function(tx, args, kwargs)
+        unsupported(f"calling an object of type {type(self.value).__name__}")
+
+    def truthy(self, tx):
+        t = type(self.value)
+        if getattr(t, "__bool__", None) is None and getattr(t, "__len__", None) is None:
+            return True
+        unsupported(f"truth value of a {t.__name__} (user-defined __bool__/__len__)")
+
+    def store_attr(self, tx, name, value):
+        tx.output.side_effects.store_attr(tx, self, name, value)
+
+
+class NNModuleVariable(UserDefinedObjectVariable):
+    """A tl.nn.Module: parameters and buffers become graph inputs, forward is inlined."""
+
+    def var_getattr(self, tx, name):
+        from .builder import VariableBuilder
+
+        pending = tx.output.side_effects.load_attr(self, name)
+        if pending is not None:
+            return pending
+        m = self.value
+        d = m.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(store, {}):
+                v = d[store][name]
+                return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(v)
+        return super().var_getattr(tx, name)
+
+    def call_function(self, tx, args, kwargs):
+        m = self.value
+        tx.output.guard_module_hooks(self)
+        if m._forward_pre_hooks or m._forward_hooks or m._backward_hooks or m._backward_pre_hooks \
+                or _global_hooks_present():
+            unsupported(f"calling module {type(m).__name__} that has hooks registered")
+        forward = self.var_getattr(tx, "forward")
+        return forward.call_function(tx, args, kwargs)
+
+    def call_method(self, tx, name, args, kwargs):
+        if name in ("parameters", "named_parameters", "buffers", "children", "modules", "named_children",
+                    "named_modules", "named_buffers"):
+            from .builder import VariableBuilder
+            from .containers import ListVariable
+            items = list(getattr(self.value, name)(*[a.as_python_constant() for a in args]))
+            return ListVariable([VariableBuilder(tx, None).wrap_module_member(self, it) for it in items])
+        return super().call_method(tx, name, args, kwargs)
+
+    def truthy(self, tx):
+        return True
+
+
+def _global_hooks_present():
+    from tensorlite.nn.modules import module as M
+    return any(getattr(M, n, None) for n in ("_global_forward_pre_hooks", "_global_forward_hooks",
+                                               "_global_backward_hooks", "_global_backward_pre_hooks"))
+
+
+class UserDefinedClassVariable(VariableTracker):
+    def __init__(self, value, source=None):
+        super().__init__(source)
+        self.value = value
+
+    def python_type(self):
+        return type(self.value)
+
+    def as_python_constant(self):
+        return self.value
+
+    def is_python_constant(self):
+        return True
+
+    def var_getattr(self, tx, name):
+        from .builder import VariableBuilder
+        try:
+            attr = inspect.getattr_static(self.value, name)
+        except AttributeError as e:
+            raise UserError(e)
+        if isinstance(attr, (staticmethod, classmethod)):
+            attr = getattr(self.value, name)
+        return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(attr)
+
+    def call_function(self, tx, args, kwargs):
+        unsupported(f"creating an instance of user class {self.value.__name__} inside a compiled region")
+
+    def reconstruct(self, cg):
+        return cg.global_obj(self.value)
+
+    def __repr__(self):
+        return f"UserDefinedClassVariable({self.value.__name__})"
+
+
+class GradModeVariable(VariableTracker):
+    """tl.no_grad() / enable_grad() / set_grad_enabled(b) as a context manager inside the graph."""
+
+    def __init__(self, target_mode, initial_mode, kind):
+        super().__init__(None)
+        self.target = target_mode
+        self.initial = initial_mode
+        self.kind = kind
+
+    def enter(self, tx):
+        self.initial = tx.grad_enabled()
+        tx.set_grad_mode(self.target)
+        return ConstantVariable(None)
+
+    def exit(self, tx):
+        tx.set_grad_mode(self.initial)
+        return ConstantVariable(None)
+
+    def var_getattr(self, tx, name):
+        if name == "__exit__":
+            return GradModeExit(self)
+        if name == "__enter__":
+            return GradModeEnter(self)
+        unsupported(f"{self.kind}.{name}")
+
+    def __repr__(self):
+        return f"GradModeVariable({self.kind}, {self.target})"
+
+
+class GradModeExit(VariableTracker):
+    def __init__(self, ctx):
+        super().__init__(None)
+        self.ctx = ctx
+
+    def call_function(self, tx, args, kwargs):
+        return self.ctx.exit(tx)
+
+
+class GradModeEnter(VariableTracker):
+    def __init__(self, ctx):
+        super().__init__(None)
+        self.ctx = ctx
+
+    def call_function(self, tx, args, kwargs):
+        return self.ctx.enter(tx)
+
+
+class GradModeClassVariable(VariableTracker):
+    """tl.no_grad / tl.enable_grad / tl.set_grad_enabled before being called."""
+
+    def __init__(self, cls, source=None):
+        super().__init__(source)
+        self.cls = cls
+
+    def is_python_constant(self):
+        return True
+
+    def as_python_constant(self):
+        return self.cls
+
+    def python_type(self):
+        return type
+
+    def call_function(self, tx, args, kwargs):
+        cls = self.cls
+        if cls is tl.no_grad:
+            if args:
+                unsupported("tl.no_grad used as a decorator inside a compiled region")
+            return GradModeVariable(False, tx.grad_enabled(), "no_grad")
+        if cls is tl.enable_grad:
+            return GradModeVariable(True, tx.grad_enabled(), "enable_grad")
+        if cls is tl.set_grad_enabled:
+            mode = (args[0] if args else kwargs["mode"]).as_python_constant()
+            v = GradModeVariable(bool(mode), tx.grad_enabled(), "set_grad_enabled")
+            # set_grad_enabled takes effect at once, even without `with`
+            v.initial = tx.grad_enabled()
+            tx.set_grad_mode(bool(mode))
+            v.entered_eagerly = True
+            return _SetGradEnabledVariable(v)
+        unsupported(f"{cls.__name__} inside a compiled region")
+
+
+class _SetGradEnabledVariable(GradModeVariable):
+    """set_grad_enabled(b): already applied; `with` re-applies it and restores on exit."""
+
+    def __init__(self, inner):
+        super().__init__(inner.target, inner.initial, "set_grad_enabled")
+
+    def enter(self, tx):
+        tx.set_grad_mode(self.target)
+        return ConstantVariable(None)

@@ -1,0 +1,127 @@
+"""TensorVariable: a tensor in the graph (a node plus a fake example value)."""
+import operator
+
+import tensorlite as tl
+
+from .base import ConstantVariable, VariableTracker, unsupported
+
+# attributes answered from metadata, never put in the graph
+_META_ATTRS = {"shape", "ndim", "dtype", "requires_grad", "is_leaf", "device"}
+_META_METHODS = {"size", "dim", "ndimension", "numel", "nelement", "is_floating_point",
+                 "element_size", "is_contiguous"}
+_DATA_DEPENDENT = {"item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "all", "any"}
+
+
+class TensorVariable(VariableTracker):
+    def __init__(self, node, example, source=None, cls=tl.Tensor):
+        super().__init__(source)
+        self.node = node
+        self.example = example
+        self.cls = cls
+        self.dynamic_dims = set()
+        self.mutated = False
+
+    def python_type(self):
+        return self.cls
+
+    def __repr__(self):
+        return f"TensorVariable({self.node.name})"
+
+    # ---- metadata ---------------------------------------------------------------------
+    def _specialize_shape(self, tx):
+        """Reading a dimension's size bakes it into the trace: guard it exactly again."""
+        if self.dynamic_dims and self.source is not None:
+            tx.output.specialize_dims(self)
+
+    def var_getattr(self, tx, name):
+        ex = self.example
+        if name in ("shape",):
+            self._specialize_shape(tx)
+            return ConstantVariable(tl.Size(ex.shape))
+        if name == "ndim":
+            return ConstantVariable(ex.ndim)
+        if name == "dtype":
+            return ConstantVariable(ex.dtype)
+        if name == "requires_grad":
+            return ConstantVariable(ex.requires_grad)
+        if name == "is_leaf":
+            return ConstantVariable(ex.grad_fn is None)
+        if name == "device":
+            return ConstantVariable("cpu")
+        if name in ("T", "mT"):
+            return tx.output.tensor_op(tx, "call_function", getattr, [self, ConstantVariable(name)], {})
+        if name == "grad":
+            if self.source is not None:
+                from .builder import VariableBuilder
+                from ..source import AttrSource
+                return VariableBuilder(tx, AttrSource(self.source, "grad")).wrap(ex_real(tx, self).grad)
+            unsupported("reading .grad of a tensor created inside the compiled region")
+        if name in ("grad_fn", "data", "_version"):
+            unsupported(f"Tensor.{name} inside a compiled region")
+        if callable(getattr(tl.Tensor, name, None)):
+            return TensorMethodVariable(self, name)
+        unsupported(f"Tensor attribute {name!r}")
+
+    def call_method(self, tx, name, args, kwargs):
+        ex = self.example
+        if name in _META_METHODS:
+            if name in ("size",) and (not args or True):
+                self._specialize_shape(tx)
+            cargs = [a.as_python_constant() for a in args]
+            ckw = {k: v.as_python_constant() for k, v in kwargs.items()}
+            try:
+                return ConstantVariable(getattr(ex, name)(*cargs, **ckw))
+            except Exception as e:
+                from .base import UserError
+                raise UserError(e)
+        if name in _DATA_DEPENDENT:
+            unsupported(f"data-dependent operation: Tensor.{name}() needs the tensor's values")
+        if name == "register_hook":
+            return tx.output.hooks.register_tensor_hook(tx, self, args, kwargs)
+        if name == "retain_grad":
+            unsupported("Tensor.retain_grad() inside a compiled region")
+        if name in ("backward",):
+            unsupported("Tensor.backward() inside a compiled region")
+        if name == "__getitem__":
+            return tx.output.tensor_op(tx, "call_function", operator.getitem, [self] + list(args), kwargs)
+        if name == "__setitem__":
+            return tx.output.tensor_op(tx, "call_function", operator.setitem, [self] + list(args), kwargs,
+                                       inplace_of=self)
+        if name == "__len__":
+            return ConstantVariable(len(ex))
+        if name.endswith("_") and not name.endswith("__"):
+            return tx.output.tensor_op(tx, "call_method", name, [self] + list(args), kwargs, inplace_of=self)
+        return tx.output.tensor_op(tx, "call_method", name, [self] + list(args), kwargs)
+
+    def truthy(self, tx):
+        unsupported("data-dependent branch: the truth value of a tensor depends on its values")
+
+    def unpack(self, tx):
+        if self.example.ndim == 0:
+            from .base import UserError
+            raise UserError(TypeError("iteration over a 0-d tensor"))
+        self._specialize_shape(tx)
+        return [tx.output.tensor_op(tx, "call_function", operator.getitem, [self, ConstantVariable(i)], {})
+                for i in range(self.example.shape[0])]
+
+    def reconstruct(self, cg):
+        return cg.tensor(self)
+
+
+def ex_real(tx, vt):
+    return tx.output.real_value_of(vt)
+
+
+class TensorMethodVariable(VariableTracker):
+    """`x.add` before it is called."""
+
+    def __init__(self, tensor, name):
+        super().__init__(None)
+        self.tensor = tensor
+        self.name = name
+
+    def call_function(self, tx, args, kwargs):
+        return self.tensor.call_method(tx, self.name, args, kwargs)
+
+    def __repr__(self):
+        return f"TensorMethodVariable({self.tensor.node.name}.{self.name})"
