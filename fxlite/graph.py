@@ -113,7 +113,9 @@ class Graph:
     def _candidate_name(self, op, target):
         if op == "call_function":
             nm = getattr(target, "__name__", None) or getattr(target, "name", None) or "fn"
-            return _snake(nm.strip("_") or nm)
+            if nm.startswith("__") and nm.endswith("__") and len(nm) > 4:
+                nm = nm[2:-2]  # magic methods: __add__ -> add
+            return _snake(nm)
         if op == "output":
             return "output"
         if isinstance(target, str):
