@@ -68,22 +68,41 @@ def bind(prim, args, params):
 
 
 def eager(prim, args, params):
-    arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    arrays = [a._data if a.__class__ is Tensor or isinstance(a, Tensor) else a for a in args]
     out = prim.impl(*arrays, **params)
-    wrap = Tensor._wrap
     if prim.n_outputs == 1:
-        outs = (wrap(out if type(out) is np.ndarray else np.asarray(out)),)
-    else:
-        outs = tuple(wrap(o if type(o) is np.ndarray else np.asarray(o)) for o in out)
+        t = _new(Tensor)
+        t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+        if prim.view:
+            _mark_view(args[0], t, prim, args[1:], params)
+        if _state.grad_enabled:
+            for a in args:
+                if a.__class__ is Tensor and a._rg or isinstance(a, Tensor) and a._rg:
+                    record(prim, args, params, (t,))
+                    break
+        return t
+    wrap = Tensor._wrap
+    outs = tuple(wrap(o if o.__class__ is np.ndarray else np.asarray(o)) for o in out)
     if prim.view:
         _mark_view(args[0], outs[0], prim, args[1:], params)
     if _state.grad_enabled:
         record(prim, args, params, outs)
-    return outs[0] if prim.n_outputs == 1 else outs
+    return outs
+
+
+_new = object.__new__
+
+
+def _is_view_of(out, src, prim, params):
+    if prim.name == "index":  # basic indexing views, advanced (tensor) indexing copies
+        return not any(s.__class__ is _TensorSlot for s in params["spec"])
+    if prim.name == "reshape":  # a copy only when the source is not contiguous
+        return src._data.flags.c_contiguous or np.may_share_memory(out._data, src._data)
+    return True
 
 
 def _mark_view(src, out, prim, extra, params):
-    if prim.name in ("reshape", "index") and not np.may_share_memory(out._data, src._data):
+    if not _is_view_of(out, src, prim, params):
         return
     base = src._base if src._base is not None else src
     if base._vc is None:
@@ -221,5 +240,6 @@ def _no_backward(prim, t):
 
 
 _EMPTY = {}
+_TensorSlot = None  # set by _prims (the marker class of tensor positions in an index spec)
 _CROSS = ((1,), (0,))
 Tensor = None  # set by _tensor.py once the class exists (avoids an import per call)

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ._dtype import promote, promote_operands, result_type
+from . import _primitive
 from ._primitive import Primitive
 
 # ----------------------------------------------------------------------------- helpers
@@ -440,7 +441,7 @@ def _sum_meta(a, dims, keepdim, dtype=None):
 
 
 def _expand_back(g, in_shape, dims, keepdim):
-    if not keepdim:
+    if not keepdim and len(dims) < len(in_shape):  # a full reduction's 0-d g broadcasts as is
         g = reshape(g, shape=_reduced_shape(in_shape, dims, True))
     return expand(g, shape=tuple(in_shape))
 
@@ -593,6 +594,7 @@ class _TensorSlot:
 
 
 _TENSOR = _TensorSlot()
+_primitive._TensorSlot = _TensorSlot
 
 
 def _index_impl(a, *idx, spec):
