@@ -441,7 +441,7 @@ def _sum_meta(a, dims, keepdim, dtype=None):
 
 
 def _expand_back(g, in_shape, dims, keepdim):
-    if not keepdim and len(dims) < len(in_shape):  # a full reduction's 0-d g broadcasts as is
+    if not keepdim:
         g = reshape(g, shape=_reduced_shape(in_shape, dims, True))
     return expand(g, shape=tuple(in_shape))
 
