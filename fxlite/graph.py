@@ -13,6 +13,7 @@ graph():
 """
 import builtins
 import contextlib
+import inspect
 import keyword
 import re
 
@@ -122,9 +123,10 @@ class Graph:
             return _snake(target.replace(".", "_").replace("*", ""))
         return op
 
-    def placeholder(self, name, type_expr=None, default_value=None):
+    def placeholder(self, name, type_expr=None, default_value=inspect.Parameter.empty):
+        """An input; default_value (when given, None included) becomes the parameter's default."""
         n = self.create_node("placeholder", name, (), {}, name=name, type_expr=type_expr)
-        if default_value is not None:
+        if default_value is not inspect.Parameter.empty:
             n.args = (default_value,)
         return n
 

@@ -7,6 +7,8 @@ Override one method per node op (`call_function`, `call_method`, ...) to change 
 >>> fxlite.Interpreter(gm).run(tl.zeros(2))
 tensor([0., 0.])
 """
+import inspect
+
 from .graph import Graph
 from .graph_module import GraphModule
 from .node import map_aggregate, map_arg
@@ -130,7 +132,7 @@ class Transformer(Interpreter):
 
     def placeholder(self, target, args, kwargs):
         from .tracer import Proxy
-        node = self.new_graph.placeholder(target, default_value=args[0] if args else None)
+        node = self.new_graph.placeholder(target, default_value=args[0] if args else inspect.Parameter.empty)
         return Proxy(node, self.tracer)
 
     def get_attr(self, target, args, kwargs):

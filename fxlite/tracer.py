@@ -215,19 +215,21 @@ class Tracer:
         sig = inspect.signature(fn)
         params = list(sig.parameters.values())[len(args_prefix):]
         args = list(args_prefix)
+        kwargs = {}
         for p in params:
+            # keyword-only parameters become placeholders too, passed by keyword
+            dest = (lambda v, name=p.name: kwargs.__setitem__(name, v)) if p.kind is p.KEYWORD_ONLY else args.append
             if p.name in concrete_args:
-                args.append(concrete_args[p.name])
+                dest(concrete_args[p.name])
                 continue
             if p.kind is p.VAR_POSITIONAL:
                 raise TraceError(f"symbolic_trace does not support *{p.name} parameters; pass concrete_args")
             if p.kind is p.VAR_KEYWORD:
                 continue
-            default = None if p.default is p.empty else p.default
-            node = self.graph.placeholder(p.name, default_value=default if p.default is not p.empty else None)
-            args.append(Proxy(node, self))
+            node = self.graph.placeholder(p.name, default_value=p.default)
+            dest(Proxy(node, self))
         with self._patch_modules():
-            result = fn(*args)
+            result = fn(*args, **kwargs)
         self.graph.output(self.create_arg(result))
         return self.graph
 
