@@ -52,9 +52,9 @@ class PyCodegen:
     def const(self, value):
         if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
             return f"float({str(value)!r})"
-        if value is None or isinstance(value, (bool, int, float, str, bytes, complex)) or value is Ellipsis:
+        if value is None or type(value) in (bool, int, float, str, bytes, complex) or value is Ellipsis:
             return repr(value)
-        if isinstance(value, tuple) and all(isinstance(v, (bool, int, float, str, type(None))) for v in value):
+        if type(value) is tuple and all(type(v) in (bool, int, float, str, type(None)) for v in value):
             return repr(value)
         return self.global_obj(value)
 
@@ -73,14 +73,17 @@ class PyCodegen:
         unsupported("returning a function created inside the compiled region")
 
 
-def transformed_source(fn, code, graph_call, prelude, effects, return_expr):
+def transformed_source(fn, code, graph_call, prelude, effects, return_expr, tail=None):
     """The source of the transformed function, with the original signature."""
     lines = [f"def {code.co_name}({_signature_src(code, fn)}):"]
     if graph_call:
         lines.append(f"    ___graph_out = {graph_call}")
     lines += [f"    {ln}" for ln in prelude]
     lines += [f"    {ln}" for ln in effects]
-    lines.append(f"    return {return_expr}")
+    if tail is not None:
+        lines += [f"    {ln}" for ln in tail]
+    else:
+        lines.append(f"    return {return_expr}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,5 @@
 """convert_frame: trace one call of a function into a cache entry (guards + transformed code)."""
+import functools
 import logging
 import time
 
@@ -10,7 +11,8 @@ from .codegen import PyCodegen, transformed_source
 from .exc import BackendCompilerFailed, InternalError, Unsupported
 from .guards import GuardSet, base_namespace
 from .output_graph import OutputGraph
-from .symbolic_convert import InstructionTranslator
+from .graph_break import break_code, can_break_at
+from .symbolic_convert import InstructionTranslator, StopTrace
 from .utils import counters
 from .variables.base import UserError
 
@@ -33,6 +35,8 @@ class CacheEntry:
         self.eager = eager
         self.reason = reason
         self.check = guard_set.check_fn if guard_set is not None else None
+        self.break_reason = None
+        self.break_stack = None
 
     @property
     def graph(self):
@@ -65,9 +69,23 @@ def convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=No
         output.restore_global_state()
         e.user_stack = e.user_stack or tx_user_stack(tx)
         counters["graph_break"][e.msg] += 1
+        from .logs import log_graph_break
+        log_graph_break(e.msg, e.user_stack)
         if fullgraph:
             raise
-        log.debug("graph break in %s: %s", code.co_name, e.msg)
+        ok, why = can_break_at(tx, e)
+        if ok:
+            try:
+                entry = trace_with_break(fn, args, kwargs, backend, e, dynamic_dims, on_graph, t0)
+                entry.break_reason = e.msg
+                entry.break_stack = e.user_stack
+                counters["frames"]["ok"] += 1
+                return FrameResult(entry=entry, break_reason=e.msg, user_stack=e.user_stack)
+            except Unsupported as e2:
+                log.debug("cannot split the graph at the break in %s: %s", code.co_name, e2.msg)
+            except UserError as e3:
+                return FrameResult(user_error=e3.exc)
+        log.debug("graph break in %s: %s; running the frame eagerly", code.co_name, e.msg)
         return FrameResult(break_reason=e.msg, user_stack=e.user_stack)
     except UserError as e:
         output.restore_global_state()
@@ -91,6 +109,25 @@ def convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=No
     return FrameResult(entry=entry)
 
 
+def trace_with_break(fn, args, kwargs, backend, err, dynamic_dims, on_graph, t0):
+    """Trace again up to the breaking instruction, then build an entry that runs the graph,
+    the instruction eagerly, and a resume function for the rest."""
+    output = OutputGraph(fn.__code__, dynamic_dims, False)
+    tx = InstructionTranslator(fn, args, kwargs, output, stop_at=err.root_index)
+    try:
+        tx.run()
+    except StopTrace as st:
+        inst = st.inst
+    else:
+        raise Unsupported("the second trace did not reach the break")
+    finally:
+        output.restore_global_state()
+    if tx.grad_enabled() != output.initial_grad_mode and not any(
+            type(v).__name__ == "GradModeExit" for v in tx.stack):
+        raise Unsupported("graph break with a changed grad mode outside a with block")
+    return build_entry(fn, output, None, backend, on_graph, t0, break_tx=tx, break_inst=inst)
+
+
 def tx_user_stack(tx):
     cur = tx
     deepest = tx
@@ -102,10 +139,16 @@ def tx_user_stack(tx):
         return cur.user_stack()
 
 
-def build_entry(fn, output, ret, backend, on_graph, t0):
+def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_inst=None):
     code = fn.__code__
     cg = PyCodegen(output)
-    return_expr = cg(ret)
+    cg.globals["___call_compiled"] = functools.partial(call_compiled, backend=backend)
+    if break_tx is not None:
+        tail = break_code(break_tx, break_inst, cg, fn, backend)
+        return_expr = None
+    else:
+        tail = None
+        return_expr = cg(ret)
     effects = output.side_effects.replay(cg) + output.hooks.replay(cg)
     graph = output.graph
     # inputs not used by any node need not be passed
@@ -132,7 +175,7 @@ def build_entry(fn, output, ret, backend, on_graph, t0):
         graph_call = f"{name}({', '.join(ga.source.expr() for ga in output.graphargs)})"
         from .logs import log_graph
         log_graph(gm, code)
-    src = transformed_source(fn, code, graph_call, cg.prelude, effects, return_expr)
+    src = transformed_source(fn, code, graph_call, cg.prelude, effects, return_expr, tail)
     ns = base_namespace(fn)
     ns.update(cg.globals)
     filename = f"<minidynamo transformed {code.co_name} at {code.co_filename}:{code.co_firstlineno}>"
@@ -148,6 +191,13 @@ def build_entry(fn, output, ret, backend, on_graph, t0):
     log_output_code(src, code)
     return CacheEntry(guards, new_fn, new_fn.__code__, src, graphs, guard_set,
                       time.perf_counter() - t0)
+
+
+def call_compiled(fn, backend):
+    """A callable that runs fn compiled with backend (used to call into a callee whose
+    tracing broke the caller's graph)."""
+    from .eval_frame import compiled_callable
+    return compiled_callable(fn, backend)
 
 
 def call_backend(backend, gm, example_inputs):

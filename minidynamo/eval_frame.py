@@ -60,7 +60,10 @@ def _cache_key(fn, backend):
 def reset():
     """Forget every compiled entry and counter."""
     _CACHES.clear()
+    _COMPILED_CALLABLES.clear()
     counters.clear()
+    from .graph_break import _RESUME_WRAPPERS
+    _RESUME_WRAPPERS.clear()
 
 
 class OptimizedFunction:
@@ -276,6 +279,32 @@ _ALLOW_IN_GRAPH = set()
 def allow_in_graph(fn):
     """Put calls to fn in the graph as one node instead of tracing into it."""
     _ALLOW_IN_GRAPH.add(fn)
+    return fn
+
+
+_COMPILED_CALLABLES = {}
+
+
+def compiled_callable(fn, backend):
+    """fn compiled with backend, cached (functions, bound methods, modules); else fn."""
+    if isinstance(fn, OptimizedFunction):
+        return fn
+    if isinstance(fn, tl.nn.Module):
+        if _has_module_hooks(fn):
+            return fn
+        key = (id(fn), id(backend))
+        hit = _COMPILED_CALLABLES.get(key)
+        if hit is None or hit[0] is not fn:
+            hit = _COMPILED_CALLABLES[key] = (fn, OptimizedFunction(type(fn).forward, backend, bound_self=fn))
+        return hit[1]
+    if inspect.ismethod(fn) and inspect.isfunction(fn.__func__):
+        return functools.partial(compiled_callable(fn.__func__, backend), fn.__self__)
+    if inspect.isfunction(fn) and not getattr(fn, "_minidynamo_disable", False):
+        key = (fn, id(backend))
+        w = _COMPILED_CALLABLES.get(key)
+        if w is None:
+            w = _COMPILED_CALLABLES[key] = OptimizedFunction(fn, backend)
+        return w
     return fn
 
 

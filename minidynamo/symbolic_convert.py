@@ -100,19 +100,33 @@ class InstructionTranslatorBase:
         return "".join(traceback.format_list(self.user_stack()))
 
     # ------------------------------------------------------------------ main loop
+    stop_at = None
+
     def run(self):
         insts = self.insts
+        root = self.parent is None
         while self.ip < len(insts):
             inst = insts[self.ip]
+            if root:
+                n = self.exec_counts.get(inst.index, 0) + 1
+                self.exec_counts[inst.index] = n
+                if self.stop_at is not None and inst.index == self.stop_at:
+                    raise StopTrace(inst)
             self.current = inst
             self.ip += 1
             self.output.count_instruction()
+            self.output.current_tx = self
             handler = getattr(self, inst.opname, None)
-            if handler is None:
-                unsupported(f"unsupported bytecode {inst.opname}")
             try:
+                if handler is None:
+                    unsupported(f"unsupported bytecode {inst.opname}")
                 done = handler(inst)
-            except (Unsupported, UserError):
+            except Unsupported as e:
+                if not e.user_stack:
+                    e.user_stack = self.user_stack()
+                if root and getattr(e, "root_index", None) is None:
+                    e.root_index = inst.index
+                    e.root_count = self.exec_counts[inst.index]
                 raise
             if done:
                 return self.return_value
@@ -707,12 +721,22 @@ class InstructionTranslatorBase:
         unsupported("raise inside a compiled region")
 
 
+class StopTrace(Exception):
+    """Raised when the root frame reaches the instruction where the graph must break."""
+
+    def __init__(self, inst):
+        super().__init__(inst.opname)
+        self.inst = inst
+
+
 class InstructionTranslator(InstructionTranslatorBase):
     """The root frame: arguments come from the caller (sources L['x'])."""
 
-    def __init__(self, fn, args, kwargs, output):
+    def __init__(self, fn, args, kwargs, output, stop_at=None):
         code = fn.__code__
         self.fn = fn
+        self.stop_at = stop_at
+        self.exec_counts = {}
         output.root_globals = fn.__globals__
         super().__init__(code, fn.__globals__, {}, {}, output)
         names = _bound_arguments(fn, args, kwargs)

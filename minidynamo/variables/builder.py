@@ -123,6 +123,9 @@ class VariableBuilder:
             if src is not None:
                 tx.output.add_guard("DICT_KEYS", AttrSource(src, "keywords"), list(value.keywords))
             return PartialVariable(func, args, kw, src)
+        special = _special_callable(value, src, self)
+        if special is not None:
+            return special
         if isinstance(value, types.FunctionType):
             if is_tl_object(value):
                 self.guard("ID_MATCH", value)
@@ -178,6 +181,41 @@ class VariableBuilder:
         if isinstance(value, tuple):
             return TupleVariable([self.wrap_module_member(module_vt, v) for v in value])
         return VariableBuilder(self.tx, None).wrap(value)
+
+
+class UnsupportedCallVariable(VariableTracker):
+    """A callable whose call must run eagerly (md.graph_break, md.disable'd functions)."""
+
+    def __init__(self, value, reason, source=None):
+        super().__init__(source)
+        self.value = value
+        self.reason = reason
+
+    def call_function(self, tx, args, kwargs):
+        unsupported(self.reason)
+
+    def reconstruct(self, cg):
+        return self.source.expr() if self.source is not None else cg.global_obj(self.value)
+
+
+def _special_callable(value, src, builder):
+    from .. import eval_frame
+    if value is eval_frame.graph_break:
+        return UnsupportedCallVariable(value, "graph_break() called", src)
+    if getattr(value, "_minidynamo_disable", False) is True:
+        return UnsupportedCallVariable(value, f"call to {getattr(value, '__qualname__', value)}, "
+                                              "which is wrapped in md.disable", src)
+    if isinstance(value, eval_frame.OptimizedFunction):
+        if value._bound_self is not None:
+            return None
+        return UserFunctionVariable(value._orig_fn, AttrSource(src, "_orig_fn") if src else None)
+    try:
+        if value in eval_frame._ALLOW_IN_GRAPH:
+            builder.guard("ID_MATCH", value)
+            return TLFunctionVariable(value, src)
+    except TypeError:
+        pass
+    return None
 
 
 def _path_source(base, path):

@@ -114,6 +114,9 @@ class UserFunctionVariable(BaseUserFunction):
     def as_python_constant(self):
         return self.fn
 
+    def reconstruct(self, cg):
+        return self.source.expr() if self.source is not None else cg.global_obj(self.fn)
+
     def get_code(self):
         return self.fn.__code__
 
@@ -297,6 +300,9 @@ class TLFunctionVariable(VariableTracker):
     def __repr__(self):
         return f"TLFunctionVariable({getattr(self.fn, '__name__', self.fn)})"
 
+    def reconstruct(self, cg):
+        return self.source.expr() if self.source is not None else cg.global_obj(self.fn)
+
 
 class BuiltinVariable(VariableTracker):
     """A Python builtin (len, isinstance, range, ...) or a pure C function (math.sqrt)."""
@@ -316,6 +322,9 @@ class BuiltinVariable(VariableTracker):
 
     def __repr__(self):
         return f"BuiltinVariable({getattr(self.fn, '__name__', self.fn)})"
+
+    def reconstruct(self, cg):
+        return self.source.expr() if self.source is not None else cg.global_obj(self.fn)
 
     def call_function(self, tx, args, kwargs):
         from .builtins_impl import call_builtin

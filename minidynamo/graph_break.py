@@ -1,0 +1,146 @@
+"""Graph breaks: compile the graph traced so far, run the unsupported instruction eagerly,
+and continue in a resume function (itself compiled lazily, cached per code and offset).
+
+Only breaks at a call or at a conditional jump of the root frame, outside loops, are split
+this way; anything else runs the whole frame eagerly (never silently wrong).
+"""
+from . import bytecode_compat as bc
+from .exc import Unsupported
+from .resume_execution import live_locals, make_resume_function, resume_code
+from .variables.base import NULL, is_null, unsupported
+from .variables.containers import IteratorVariable
+from .variables.functions import BaseUserFunction, UserMethodVariable
+from .variables.objects import NNModuleVariable
+
+_BREAKABLE = {"CALL", "CALL_KW", "CALL_FUNCTION_EX", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_FALSE"}
+_RESUME_WRAPPERS = {}
+
+
+def can_break_at(tx, e):
+    """Whether an Unsupported raised at root instruction e.root_index can become a break."""
+    idx = getattr(e, "root_index", None)
+    if idx is None:
+        return False, "the break happened outside the function's own bytecode"
+    inst = tx.insts[idx]
+    if inst.opname not in _BREAKABLE:
+        return False, f"cannot resume after {inst.opname}"
+    if getattr(e, "root_count", 1) != 1:
+        return False, "graph break inside a loop"
+    for j in tx.insts:
+        if j.opname == "JUMP" and j.target is not None and j.target <= idx < j.index:
+            return False, "graph break inside a loop"
+    return True, None
+
+
+def _next_offset(code, offset):
+    from .resume_execution import _raw_instructions
+    for r in _raw_instructions(code):
+        if r.offset > offset:
+            return r.offset
+    raise Unsupported("no instruction after the graph break")
+
+
+def resume_wrapper(fn, code, backend):
+    """The compiled wrapper of a resume function (one per resume code object)."""
+    key = (code, id(backend), fn if fn.__closure__ else None)
+    w = _RESUME_WRAPPERS.get(key)
+    if w is None:
+        from .eval_frame import OptimizedFunction
+        w = _RESUME_WRAPPERS[key] = OptimizedFunction(make_resume_function(fn, code), backend)
+    return w
+
+
+def _stack_exprs(cg, values):
+    layout, exprs = [], []
+    for v in values:
+        if is_null(v):
+            layout.append(False)
+        else:
+            if isinstance(v, IteratorVariable):
+                unsupported("graph break with a live iterator on the stack")
+            layout.append(True)
+            exprs.append(cg(v))
+    return layout, exprs
+
+
+def _local_exprs(cg, tx, names):
+    out = []
+    for n in names:
+        v = tx.symbolic_locals.get(n)
+        if v is None:
+            if n in tx.cells:
+                unsupported(f"graph break with live cell variable {n!r}")
+            unsupported(f"graph break with unbound live local {n!r}")
+        out.append(cg(v))
+    return out
+
+
+def _callable_expr(cg, fn_vt):
+    expr = cg(fn_vt)
+    if isinstance(fn_vt, (BaseUserFunction, UserMethodVariable, NNModuleVariable)):
+        return f"___call_compiled({expr})"
+    return expr
+
+
+def break_code(tx, inst, cg, fn, backend):
+    """Lines that run the unsupported instruction and return the resume call(s)."""
+    code = tx.code
+    stack = list(tx.stack)
+    lines = []
+    varnames = list(code.co_varnames)
+    if inst.opname in ("CALL", "CALL_KW", "CALL_FUNCTION_EX"):
+        if inst.opname == "CALL_FUNCTION_EX":
+            has_kw = bool(inst.arg & 1)
+            n = 3 + has_kw
+            below, top = stack[-n], stack[-n + 1]
+            args_vt = stack[-n + 2]
+            kw_vt = stack[-1] if has_kw else None
+        else:
+            extra = 1 if inst.opname == "CALL_KW" else 0
+            n = inst.arg + 2 + extra
+            below, top = stack[-n], stack[-n + 1]
+            arg_vts = stack[-n + 2: len(stack) - extra]
+            kw_names = inst.kw_names or (stack[-1].as_python_constant() if extra else ())
+        fn_vt, self_vt = bc.split_callable(below, top)
+        rest = stack[:-n]
+        layout, stack_vals = _stack_exprs(cg, rest)
+        live = live_locals(tx.insts, inst.index + 1, varnames)
+        local_vals = _local_exprs(cg, tx, live)
+        call = _callable_expr(cg, fn_vt)
+        if inst.opname == "CALL_FUNCTION_EX":
+            parts = ([cg(self_vt)] if self_vt is not None else []) + [f"*{cg(args_vt)}"]
+            if kw_vt is not None:
+                parts.append(f"**{cg(kw_vt)}")
+        else:
+            pos = arg_vts[:len(arg_vts) - len(kw_names)] if kw_names else arg_vts
+            kws = arg_vts[len(arg_vts) - len(kw_names):] if kw_names else []
+            parts = ([cg(self_vt)] if self_vt is not None else []) + [cg(a) for a in pos]
+            parts += [f"{k}={cg(v)}" for k, v in zip(kw_names, kws)]
+        lines.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
+        lines.append(f"___locals = ({''.join(e + ', ' for e in local_vals)})")
+        lines.append(f"___result = {call}({', '.join(parts)})")
+        rcode = resume_code(code, _next_offset(code, inst.offset), layout + [True], live)
+        name = cg.global_obj(resume_wrapper(fn, rcode, backend))
+        lines.append(f"return {name}(*___stack, ___result, *___locals)")
+        return lines
+    # a conditional jump on a tensor's value
+    cond = stack[-1]
+    rest = stack[:-1]
+    layout, stack_vals = _stack_exprs(cg, rest)
+    jump_if = inst.opname == "POP_JUMP_IF_TRUE"
+    target_inst = tx.insts[inst.target]
+    taken_live = live_locals(tx.insts, inst.target, varnames)
+    fall_live = live_locals(tx.insts, inst.index + 1, varnames)
+    lines.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
+    taken = resume_wrapper(fn, resume_code(code, target_inst.offset, layout, taken_live), backend)
+    fall = resume_wrapper(fn, resume_code(code, _next_offset(code, inst.offset), layout, fall_live), backend)
+    t_name, f_name = cg.global_obj(taken), cg.global_obj(fall)
+    t_locals = ", ".join(_local_exprs(cg, tx, taken_live))
+    f_locals = ", ".join(_local_exprs(cg, tx, fall_live))
+    lines.append(f"if {'' if jump_if else 'not '}{cg(cond)}:")
+    lines.append(f"    return {t_name}(*___stack{', ' + t_locals if t_locals else ''})")
+    lines.append(f"return {f_name}(*___stack{', ' + f_locals if f_locals else ''})")
+    return lines
+
+
+_ = NULL

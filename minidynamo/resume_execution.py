@@ -1,0 +1,131 @@
+"""Resume functions: continue a function's original bytecode at an instruction, with the
+stack values and live locals passed as arguments.
+
+    resume(___stack0, ..., ___stackN, *live_locals):
+        <original prologue: COPY_FREE_VARS, MAKE_CELL, RESUME>
+        LOAD_FAST ___stack0 ... (PUSH_NULL where the stack held NULL)
+        JUMP <the instruction to resume at>
+        <the whole original body>
+
+Built with the `bytecode` package; cached per (code, resume offset, stack layout, locals).
+"""
+import dis
+import types
+
+from bytecode import Bytecode, Instr, Label
+
+from . import bytecode_compat as bc
+
+_CACHE = {}
+
+_PROLOGUE_OPS = {"RESUME", "COPY_FREE_VARS", "MAKE_CELL", "NOP"}
+
+
+def live_locals(insts, start, varnames):
+    """Locals that may be read before being written on some path from instruction `start`."""
+    n = len(insts)
+    live_in = [set() for _ in range(n + 1)]
+    changed = True
+    succ_cache = {}
+
+    def succs(i):
+        if i in succ_cache:
+            return succ_cache[i]
+        inst = insts[i]
+        out = []
+        op = inst.opname
+        if op in ("RETURN_VALUE", "RAISE_VARARGS", "RERAISE"):
+            out = []
+        elif op == "JUMP":
+            out = [inst.target]
+        elif inst.target is not None:
+            out = [i + 1, inst.target]
+        else:
+            out = [i + 1]
+        succ_cache[i] = [s for s in out if s <= n]
+        return succ_cache[i]
+
+    while changed:
+        changed = False
+        for i in range(n - 1, -1, -1):
+            inst = insts[i]
+            out = set()
+            for s in succs(i):
+                out |= live_in[s]
+            op = inst.opname
+            if op in ("STORE_FAST", "DELETE_FAST"):
+                out.discard(inst.argval)
+            elif op in ("LOAD_FAST", "LOAD_FAST_AND_CLEAR", "LOAD_DEREF", "LOAD_CLOSURE", "MAKE_CELL"):
+                out.add(inst.argval)
+            if out != live_in[i]:
+                live_in[i] = out
+                changed = True
+    return [v for v in varnames if v in live_in[start]]
+
+
+def _raw_instructions(code):
+    return [i for i in dis.get_instructions(code) if i.opname not in ("EXTENDED_ARG", "CACHE")]
+
+
+def resume_code(code, resume_offset, stack_layout, argnames):
+    """A code object that continues `code` at the instruction at resume_offset.
+
+    stack_layout: one entry per stack slot, True for a value passed as argument, False for NULL.
+    argnames: the live locals, passed after the stack values.
+    """
+    key = (code, resume_offset, tuple(stack_layout), tuple(argnames))
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    bcode = Bytecode.from_code(code)
+    raw = _raw_instructions(code)
+    instrs = [x for x in bcode if isinstance(x, Instr)]
+    if len(raw) != len(instrs):
+        raise RuntimeError("cannot map bytecode instructions for a resume function")
+    by_offset = {r.offset: ins for r, ins in zip(raw, instrs)}
+    target = by_offset[resume_offset]
+    label = Label()
+    body = list(bcode)
+    body.insert(body.index(target), label)
+
+    # the original prologue stays first
+    cut = 0
+    for i, x in enumerate(body):
+        if isinstance(x, Instr) and x.name not in _PROLOGUE_OPS:
+            break
+        cut = i + 1
+    stack_args = [f"___stack{i}" for i, v in enumerate(stack_layout) if v]
+    lineno = target.lineno if target.lineno is not None else code.co_firstlineno
+    pro = []
+    j = 0
+    for present in stack_layout:
+        if present:
+            pro.append(Instr("LOAD_FAST", stack_args[j], lineno=lineno))
+            j += 1
+        else:
+            pro.append(Instr("PUSH_NULL", lineno=lineno))
+    pro.append(Instr("JUMP_FORWARD", label, lineno=lineno))
+    new_body = body[:cut] + pro + body[cut:]
+
+    out = Bytecode(new_body)
+    out.first_lineno = bcode.first_lineno
+    out.name = bcode.name
+    out.qualname = f"{getattr(code, 'co_qualname', code.co_name)}.<resume at {lineno}>" if bc.PY >= (3, 11) else code.co_name
+    out.filename = bcode.filename
+    out.docstring = None
+    args = stack_args + list(argnames)
+    out.argcount = len(args)
+    out.posonlyargcount = 0
+    out.kwonlyargcount = 0
+    out.argnames = args
+    out.cellvars = list(bcode.cellvars)
+    out.freevars = list(bcode.freevars)
+    out.flags = bcode.flags & ~(0x04 | 0x08)  # no *args / **kwargs: everything is positional now
+    new_code = out.to_code()
+    _CACHE[key] = new_code
+    return new_code
+
+
+def make_resume_function(fn, code):
+    """A function object for a resume code, sharing fn's globals and closure."""
+    return types.FunctionType(code, fn.__globals__, code.co_name, None, fn.__closure__)
