@@ -75,7 +75,7 @@ class PyCodegen:
 
 def transformed_source(fn, code, graph_call, prelude, effects, return_expr, tail=None):
     """The source of the transformed function, with the original signature."""
-    lines = [f"def {code.co_name}({_signature_src(code, fn)}):"]
+    lines = [f"def ___transformed({_signature_src(code, fn)}):"]
     if graph_call:
         lines.append(f"    ___graph_out = {graph_call}")
     lines += [f"    {ln}" for ln in prelude]

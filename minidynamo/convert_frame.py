@@ -9,7 +9,7 @@ from backends import backend_name, lookup_backend
 from . import config
 from .codegen import PyCodegen, transformed_source
 from .exc import BackendCompilerFailed, InternalError, Unsupported
-from .guards import GuardSet, base_namespace
+from .guards import GuardSet, base_namespace, rename_code
 from .output_graph import OutputGraph
 from .graph_break import break_code, can_break_at
 from .symbolic_convert import InstructionTranslator, StopTrace
@@ -19,6 +19,7 @@ from .variables.base import UserError
 log = logging.getLogger("minidynamo")
 
 _compiled_fn_counter = [0]
+OBSERVERS = []  # callables(fn, FrameResult) told about every converted frame (md.explain)
 
 
 class CacheEntry:
@@ -58,6 +59,14 @@ class FrameResult:
 
 def convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=None, on_graph=None):
     """Trace fn(*args, **kwargs); return a FrameResult."""
+    result = _convert_frame(fn, args, kwargs, backend, fullgraph=fullgraph, dynamic_dims=dynamic_dims,
+                            on_graph=on_graph)
+    for obs in OBSERVERS:
+        obs(fn, result)
+    return result
+
+
+def _convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=None, on_graph=None):
     counters["frames"]["total"] += 1
     code = fn.__code__
     t0 = time.perf_counter()
@@ -182,8 +191,8 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     import linecache
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     exec(compile(src, filename, "exec"), ns)  # noqa: S102
-    new_fn = ns[code.co_name]
-    new_fn.__qualname__ = fn.__qualname__
+    new_fn = ns["___transformed"]
+    rename_code(new_fn, code)
     guards = list(output.guards.values())
     guard_set = GuardSet(guards, code, fn)
     from .logs import log_guards, log_output_code

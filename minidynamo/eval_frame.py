@@ -16,7 +16,7 @@ from backends import lookup_backend
 from . import config
 from .convert_frame import convert_frame
 from .exc import RecompileError
-from .guards import _signature_src, base_namespace
+from .guards import _signature_src, base_namespace, rename_code
 from .utils import counters
 
 log = logging.getLogger("minidynamo")
@@ -43,11 +43,11 @@ class FrameCache:
     def check_arity(self, args, kwargs):
         if self._arity is None:
             code = self.fn.__code__
-            src = f"def {code.co_name}({_signature_src(code, self.fn)}):\n    pass\n"
+            src = f"def ___arity({_signature_src(code, self.fn)}):\n    pass\n"
             ns = base_namespace(self.fn)
             exec(builtins.compile(src, "<arity>", "exec"), ns)  # noqa: S102
-            f = ns[code.co_name]
-            f.__code__ = f.__code__.replace(co_qualname=code.co_qualname)
+            f = ns["___arity"]
+            rename_code(f, code)
             self._arity = f
         self._arity(*args, **kwargs)
 

@@ -245,9 +245,17 @@ def _compile_check(guards, code, fn):
     ns.update(consts)
     exec(compile(src, f"<guards for {code.co_name}>", "exec"), ns)  # noqa: S102
     check = ns["___guard"]
-    check.__qualname__ = check.__name__ = code.co_name
+    rename_code(check, code)
     check.source = src
     return check
+
+
+def rename_code(f, code):
+    """Give a generated function the name of the user's function (so that argument errors
+    read exactly as Python's own: `f() takes 1 positional argument but 2 were given`)."""
+    f.__code__ = f.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname)
+    f.__name__ = code.co_name
+    f.__qualname__ = code.co_qualname
 
 
 def _eval_namespace(code, fn, args, kwargs):

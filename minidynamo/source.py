@@ -28,7 +28,12 @@ class Source:
         return re.sub(r"[^a-zA-Z0-9]+", "_", self.name())
 
     def __eq__(self, other):
+        if isinstance(other, str):
+            return self.name() == other
         return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __str__(self):
+        return self.name()
 
     def __hash__(self):
         return hash((type(self).__name__,) + tuple(sorted(map(repr, self.__dict__.items()))))

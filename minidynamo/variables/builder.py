@@ -24,6 +24,9 @@ CONSTANT_TYPES = (int, float, bool, str, bytes, complex, type(None), type(Ellips
 
 def is_tl_object(v):
     mod = getattr(v, "__module__", None) or ""
+    if mod.startswith("tensorlite.nn.modules"):
+        # tl.nn.Module code (forward, __init__, helpers) is user-level Python: inlined
+        return False
     return mod == "tensorlite" or mod.startswith("tensorlite.")
 
 
