@@ -232,7 +232,12 @@ def base_namespace(fn):
     return {"___G": g, "___B": b, "___cells": cells, "___st": tl_state,
             "___defaults": (fn.__defaults__ or ()) if fn is not None else (),
             "___kwdefaults": (fn.__kwdefaults__ or {}) if fn is not None else {},
-            "Tensor": tl.Tensor}
+            "Tensor": tl.Tensor, "___nn_module_globals": _nn_module_globals()}
+
+
+def _nn_module_globals():
+    from tensorlite.nn.modules import module
+    return module
 
 
 def _compile_check(guards, code, fn):

@@ -207,6 +207,10 @@ class OutputGraph:
             raise UserError(e) from None
         node = self.graph.create_node(kind, target, node_args, node_kwargs)
         node.meta["stack_trace"] = tx.stack_trace()
+        if inplace_of is not None and target is operator.setitem:
+            # x[i] = v returns None: later uses of x keep reading x's node (mutated in place)
+            inplace_of.mutated = True
+            return ConstantVariable(None)
         if inplace_of is not None:
             node.meta["val"] = inplace_of.example
             inplace_of.node = node

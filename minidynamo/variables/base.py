@@ -62,6 +62,22 @@ class VariableTracker:
         return f"{type(self).__name__}()"
 
 
+class BoundMethodVariable(VariableTracker):
+    """`obj.name` for a method the tracker implements in its call_method (list.append,
+    dict.items, str.upper, module.parameters, ...): calling it calls obj.call_method."""
+
+    def __init__(self, obj, name):
+        super().__init__(None)
+        self.obj = obj
+        self.name = name
+
+    def call_function(self, tx, args, kwargs):
+        return self.obj.call_method(tx, self.name, args, kwargs)
+
+    def __repr__(self):
+        return f"BoundMethodVariable({self.obj!r}.{self.name})"
+
+
 class NullVariable(VariableTracker):
     """The NULL that CPython pushes for calls."""
 
@@ -101,6 +117,8 @@ class ConstantVariable(VariableTracker):
             v = getattr(self.value, name)
         except Exception as e:
             raise UserError(e)
+        if callable(v) and getattr(v, "__self__", None) is self.value and not isinstance(v, type):
+            return BoundMethodVariable(self, name)
         return wrap_constant_result(tx, v)
 
     def call_method(self, tx, name, args, kwargs):

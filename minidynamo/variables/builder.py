@@ -1,6 +1,7 @@
 """VariableBuilder: wrap a real value that came from a source, installing the guards that
 make the trace valid for it."""
 import builtins
+import collections
 import functools
 import math
 import operator
@@ -108,13 +109,13 @@ class VariableBuilder:
             if type(value) is list:
                 return ListVariable(items, src)
             unsupported(f"subclass of {type(value).__bases__[0].__name__}: {type(value).__name__}")
-        if type(value) is dict:
+        if type(value) is dict or type(value) is collections.OrderedDict:
             self.guard("TYPE_MATCH", type(value))
             if not all(isinstance(k, (str, int, bool, type(None), float)) for k in value):
                 unsupported("dict with non-constant keys")
             self.guard("DICT_KEYS", list(value.keys()))
             return DictVariable({k: VariableBuilder(tx, GetItemSource(src, k) if src else None).wrap(v)
-                                 for k, v in value.items()}, src)
+                                 for k, v in value.items()}, src, dict_cls=type(value))
         if isinstance(value, functools.partial):
             self.guard("TYPE_MATCH", type(value))
             func = VariableBuilder(tx, AttrSource(src, "func") if src else None).wrap(value.func)

@@ -1,5 +1,13 @@
 """Tuples, lists, dicts, sets, slices, ranges and iterators of trackers."""
-from .base import ConstantVariable, UserError, VariableTracker, unsupported
+from .base import BoundMethodVariable, ConstantVariable, UserError, VariableTracker, unsupported
+
+
+def _method(vt, tx, name):
+    """list.append, dict.items, ...: a bound method answered by vt.call_method."""
+    kind = vt.python_type()
+    if callable(getattr(kind, name, None)):
+        return BoundMethodVariable(vt, name)
+    raise UserError(AttributeError(f"'{kind.__name__}' object has no attribute '{name}'"))
 
 
 def _const_items(items):
@@ -27,6 +35,9 @@ class BaseListVariable(VariableTracker):
 
     def unpack(self, tx):
         return list(self.items)
+
+    def var_getattr(self, tx, name):
+        return _method(self, tx, name)
 
     def getitem(self, tx, key):
         if isinstance(key, slice):
@@ -162,6 +173,9 @@ class DictVariable(VariableTracker):
 
     def truthy(self, tx):
         return bool(self.items)
+
+    def var_getattr(self, tx, name):
+        return _method(self, tx, name)
 
     def is_python_constant(self):
         return _const_items(self.items.values())

@@ -180,8 +180,8 @@ class NestedFunctionVariable(BaseUserFunction):
         return self.code.co_name
 
     def bind(self, tx, args, kwargs):
-        defaults = self.defaults.items if self.defaults is not None else []
-        kwd = dict(self.kwdefaults.items) if self.kwdefaults is not None else {}
+        defaults = _seq_items(self.defaults)
+        kwd = _map_items(self.kwdefaults)
         bound = bind_args(self.code, self.code.co_name, args, kwargs, defaults, kwd)
         cells = dict(zip(self.code.co_freevars, self.closure.items if self.closure is not None else ()))
         return bound, cells
@@ -198,6 +198,23 @@ class NestedFunctionVariable(BaseUserFunction):
 
     def __repr__(self):
         return f"NestedFunctionVariable({self.qualname})"
+
+
+def _seq_items(v):
+    """MAKE_FUNCTION's defaults: a built tuple, or a constant tuple (LOAD_CONST)."""
+    if v is None:
+        return []
+    if isinstance(v, ConstantVariable):
+        return [ConstantVariable(x) for x in v.value]
+    return list(v.items)
+
+
+def _map_items(v):
+    if v is None:
+        return {}
+    if isinstance(v, ConstantVariable):
+        return {k: ConstantVariable(x) for k, x in v.value.items()}
+    return dict(v.items)
 
 
 class UserMethodVariable(VariableTracker):

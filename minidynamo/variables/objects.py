@@ -61,8 +61,7 @@ class UserDefinedObjectVariable(VariableTracker):
             return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(d[name])
         attr = _class_attr(obj, name)
         if attr is None:
-            if type(obj).__getattr__ is not object.__getattribute__ and hasattr(type(obj), "__getattr__") \
-                    and not isinstance(obj, tl.nn.Module):
+            if getattr(type(obj), "__getattr__", None) is not None and not isinstance(obj, tl.nn.Module):
                 unsupported(f"{type(obj).__name__}.__getattr__")
             raise UserError(AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'"))
         if isinstance(attr, property):
