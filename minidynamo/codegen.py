@@ -24,6 +24,7 @@ class PyCodegen:
         self.globals = {}
         self._temps = {}
         self.prelude = []
+        self.early = []  # lines that need no graph output (rebuilt functions): before the graph
 
     def __call__(self, vt):
         key = id(vt)
@@ -59,10 +60,19 @@ class PyCodegen:
         return self.global_obj(value)
 
     def global_obj(self, obj):
+        """A name for obj in the transformed function's namespace (readable when possible)."""
         for k, v in self.globals.items():
             if v is obj:
                 return k
-        name = f"___const_{len(self.globals)}"
+        import re
+        import types
+        hint = obj.co_name if isinstance(obj, types.CodeType) else getattr(obj, "__name__", None)
+        hint = re.sub(r"[^0-9a-zA-Z_]+", "_", hint).strip("_") if isinstance(hint, str) else ""
+        base = f"___{hint}" if hint else "___const"
+        name, i = base, 0
+        while name in self.globals:
+            i += 1
+            name = f"{base}_{i}"
         self.globals[name] = obj
         return name
 
@@ -70,12 +80,45 @@ class PyCodegen:
         return "{" + ", ".join(f"{self.const(k)}: {self(v)}" for k, v in vt.items.items()) + "}"
 
     def nested_function(self, vt):
-        unsupported("returning a function created inside the compiled region")
+        """Rebuild a function created inside the region (a lambda or local def) at run time."""
+        import types
+        from .variables.functions import CellVariable
+        if vt.fn_globals is not self.output.root_globals:
+            unsupported("rebuilding a nested function of another module")
+        code = self.global_obj(vt.code)
+        defaults = self(vt.defaults) if vt.defaults is not None else "None"
+        cells = []
+        for c in (vt.closure.items if vt.closure is not None else []):
+            if not isinstance(c, CellVariable):
+                unsupported("closure that is not a cell")
+            if c.real is not None and c.source is not None:
+                cells.append(c.source.expr().rsplit(".cell_contents", 1)[0])
+            elif c.contents is None:
+                cells.append("___make_cell()")
+            else:
+                cells.append(f"___make_cell({self(c.contents)})")
+        fn = self.global_obj(types.FunctionType)
+        closure = "(" + "".join(c + ", " for c in cells) + ")" if cells else "None"
+        kwd = ""
+        if vt.kwdefaults is not None:
+            kwd = f"; ___f.__kwdefaults__ = {self(vt.kwdefaults)}"
+        name = f"___fn_{len(self._temps)}"
+        line = f"{name} = {fn}({code}, ___G, {vt.code.co_name!r}, {defaults}, {closure}){kwd.replace('___f', name)}"
+        (self.prelude if "___graph_out" in line or "___tmp_" in line else self.early).append(line)
+        self._temps[id(vt)] = (name, vt)
+        return name
 
 
-def transformed_source(fn, code, graph_call, prelude, effects, return_expr, tail=None):
+def transformed_source(fn, code, graph_call, prelude, effects, return_expr, tail=None, pre_graph=(),
+                       early=()):
     """The source of the transformed function, with the original signature."""
     lines = [f"def ___transformed({_signature_src(code, fn)}):"]
+    defined_late = {ln.split(" = ", 1)[0] for ln in prelude}
+    for ln in pre_graph:
+        if "___graph_out" in ln or any(name in ln for name in defined_late):
+            unsupported("a hook that closes over a value computed inside the graph")
+    lines += [f"    {ln}" for ln in early]
+    lines += [f"    {ln}" for ln in pre_graph]
     if graph_call:
         lines.append(f"    ___graph_out = {graph_call}")
     lines += [f"    {ln}" for ln in prelude]

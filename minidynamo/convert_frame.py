@@ -152,6 +152,8 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     code = fn.__code__
     cg = PyCodegen(output)
     cg.globals["___call_compiled"] = functools.partial(call_compiled, backend=backend)
+    from .hooks import HookBox
+    cg.globals["___HookBox"] = HookBox
     if break_tx is not None:
         tail = break_code(break_tx, break_inst, cg, fn, backend)
         return_expr = None
@@ -159,12 +161,14 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         tail = None
         return_expr = cg(ret)
     effects = output.side_effects.replay(cg) + output.hooks.replay(cg)
+    pre_graph = output.hooks.pre_graph_lines(cg)
     graph = output.graph
     # inputs not used by any node need not be passed
     for ga in list(output.graphargs):
         if not ga.node.users:
             graph.erase_node(ga.node)
             output.graphargs.remove(ga)
+    output.graphargs = output.ordered_graphargs()
     graphs = []
     graph_call = None
     if output.count_calls() or cg.graph_outputs:
@@ -184,7 +188,7 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         graph_call = f"{name}({', '.join(ga.source.expr() for ga in output.graphargs)})"
         from .logs import log_graph
         log_graph(gm, code)
-    src = transformed_source(fn, code, graph_call, cg.prelude, effects, return_expr, tail)
+    src = transformed_source(fn, code, graph_call, cg.prelude, effects, return_expr, tail, pre_graph, cg.early)
     ns = base_namespace(fn)
     ns.update(cg.globals)
     filename = f"<minidynamo transformed {code.co_name} at {code.co_filename}:{code.co_firstlineno}>"

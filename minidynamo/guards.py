@@ -5,6 +5,7 @@ parameters as the user's function; the same guard data explains a failure in wor
 (`tensor 'x' size mismatch at index 0. expected 3, actual 4`, `n == 2`).
 """
 import builtins
+import types
 
 import tensorlite as tl
 from tensorlite import _state as tl_state

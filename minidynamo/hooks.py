@@ -1,14 +1,190 @@
-"""Hooks registered inside compiled regions (Tensor.register_hook on traced tensors)."""
-from .variables.base import unsupported
+"""Tensor hooks registered inside a compiled region.
+
+* On a tensor that came from outside (an input, a parameter): nothing enters the graph; the
+  registration is replayed after the graph, so a function that only registers hooks compiles
+  no graph at all.
+* On an intermediate: the graph gets a node `apply_backward_hook(y, hook_box)` placed right
+  after y, and every use of y (before and after the registration) is rewired through it, so
+  the backward runs the hook on y's total gradient. The hook itself is not traced and not
+  guarded: it travels in a HookBox passed to the graph as an input at each call, so rebinding
+  the hook or changing what it closes over needs no recompile.
+"""
+import tensorlite as tl
+from tensorlite.utils.hooks import RemovableHandle
+
+from .source import Source
+from .variables.base import ConstantVariable, VariableTracker, unsupported
+
+
+class HookBox:
+    """The hooks of one register_hook call made inside a compiled region (one per call)."""
+
+    __slots__ = ("hooks", "handle")
+
+    def __init__(self, hook):
+        self.hooks = {}
+        self.handle = RemovableHandle(self.hooks)
+        self.hooks[self.handle.id] = hook
+
+    def add(self, hook):
+        """Another hook on the same tensor: runs after the earlier ones."""
+        h = RemovableHandle(self.hooks)
+        self.hooks[h.id] = hook
+        return h
+
+    def __call__(self, grad):
+        for fn in list(self.hooks.values()):
+            r = fn(grad)
+            if r is not None:
+                grad = r
+        return grad
+
+
+class _BackwardHook(tl.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, box):
+        ctx.box = box
+        return x.view(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _call_box(grad, ctx.box), None
+
+
+def _call_box(grad, box):
+    try:
+        from backends.aot.trace_wrapped import trace_wrapped
+    except ImportError:
+        return box(grad)
+    return trace_wrapped(grad, fn=box)
+
+
+def apply_backward_hook(x, box):
+    """Identity in the forward; in the backward, x's gradient goes through box (the hooks)."""
+    if not x.requires_grad or not tl.is_grad_enabled():
+        return x
+    return _BackwardHook.apply(x, box)
+
+
+apply_backward_hook.__module__ = "minidynamo.hooks"
+
+
+class HookBoxSource(Source):
+    def __init__(self, index):
+        self.index = index
+
+    def name(self):
+        return f"___hook_box_{self.index}"
+
+    def expr(self):
+        return f"___hook_box_{self.index}"
+
+    def graph_name(self):
+        return f"L_hook_box_{self.index}_"
+
+
+class RemovableHandleVariable(VariableTracker):
+    """A handle returned by register_hook inside the region; it is a real object at run time."""
+
+    def __init__(self, expr):
+        super().__init__(None)
+        self.expr = expr
+
+    def python_type(self):
+        return RemovableHandle
+
+    def call_method(self, tx, name, args, kwargs):
+        if name == "remove":
+            expr = self.expr
+            tx.output.side_effects.add_statement(lambda cg: [f"{expr}.remove()"])
+            return ConstantVariable(None)
+        unsupported(f"RemovableHandle.{name}")
+
+    def var_getattr(self, tx, name):
+        if name == "remove":
+            from .variables.tensor import TensorMethodVariable
+            return _BoundHandleMethod(self, name)
+        unsupported(f"RemovableHandle.{name}")
+
+    def reconstruct(self, cg):
+        return self.expr
+
+
+class _BoundHandleMethod(VariableTracker):
+    def __init__(self, handle, name):
+        super().__init__(None)
+        self.handle = handle
+        self.name = name
+
+    def call_function(self, tx, args, kwargs):
+        return self.handle.call_method(tx, self.name, args, kwargs)
 
 
 class HookTracker:
     def __init__(self, output):
         self.output = output
-        self.registrations = []
+        self.n_boxes = 0
+        self.n_handles = 0
+        self.pre_graph = []  # functions cg -> lines, run before the graph call
 
     def register_tensor_hook(self, tx, tensor_vt, args, kwargs):
-        unsupported("Tensor.register_hook inside a compiled region")
+        if len(args) != 1 or kwargs:
+            unsupported("Tensor.register_hook expects one hook argument")
+        hook = args[0]
+        ex = tensor_vt.example
+        if not ex.requires_grad:
+            from .variables.base import UserError
+            raise UserError(RuntimeError("cannot register a hook on a tensor that doesn't require gradient"))
+        if tensor_vt.source is not None:
+            return self._register_on_source(tensor_vt, hook, "register_hook")
+        return self._register_on_intermediate(tx, tensor_vt, hook)
+
+    def register_post_accumulate_grad_hook(self, tx, tensor_vt, args, kwargs):
+        if tensor_vt.source is None:
+            unsupported("register_post_accumulate_grad_hook on a tensor created inside the compiled region")
+        return self._register_on_source(tensor_vt, args[0], "register_post_accumulate_grad_hook")
+
+    def _register_on_source(self, tensor_vt, hook, method):
+        name = f"___handle_{self.n_handles}"
+        self.n_handles += 1
+        src = tensor_vt.source.expr()
+        self.output.side_effects.add_statement(lambda cg: [f"{name} = {src}.{method}({cg(hook)})"])
+        return RemovableHandleVariable(name)
+
+    def _register_on_intermediate(self, tx, tensor_vt, hook):
+        out = self.output
+        graph = out.graph
+        existing = getattr(tensor_vt, "hook_box", None)
+        if existing is not None:
+            name = f"___handle_{self.n_handles}"
+            self.n_handles += 1
+            self.pre_graph.append(lambda cg: [f"{name} = {existing.expr()}.add({cg(hook)})"])
+            return RemovableHandleVariable(name)
+        i = self.n_boxes
+        self.n_boxes += 1
+        source = HookBoxSource(i)
+        self.pre_graph.append(lambda cg: [f"{source.expr()} = ___HookBox({cg(hook)})"])
+        box = out.new_placeholder(source.graph_name())
+        from .output_graph import GraphArg
+        out.graphargs.append(GraphArg(source, None, box))
+        y = tensor_vt.node
+        with graph.inserting_after(y):
+            hooked = graph.call_function(apply_backward_hook, (y, box))
+        hooked.meta["val"] = tensor_vt.example
+        hooked.meta["stack_trace"] = tx.stack_trace()
+        y.replace_all_uses_with(hooked, delete_user_cb=lambda u: u is not hooked)
+        tensor_vt.node = hooked
+        tensor_vt.hook_box = source
+        return RemovableHandleVariable(f"{source.expr()}.handle")
+
+    def pre_graph_lines(self, cg):
+        lines = []
+        for f in self.pre_graph:
+            lines += f(cg)
+        return lines
 
     def replay(self, cg):
         return []
+
+
+_ = ConstantVariable

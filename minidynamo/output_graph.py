@@ -113,7 +113,7 @@ class OutputGraph:
         shape = tuple(None if i in dyn else s for i, s in enumerate(value.shape))
         self.add_guard("TENSOR_MATCH", source, (value._data.dtype, shape, value.requires_grad, type(value)))
         target = source.graph_name()
-        node = self.graph.create_node("placeholder", target, name=target.lower())
+        node = self.new_placeholder(target)
         fake = self.fake_mode.from_real(value)
         node.meta["val"] = fake
         node.meta["source"] = source.name()
@@ -123,6 +123,24 @@ class OutputGraph:
         vt = TensorVariable(node, fake, source, type(value))
         vt.dynamic_dims = set(dyn)
         return vt
+
+    def new_placeholder(self, target):
+        """Placeholders stay together at the top of the graph, in creation order."""
+        graph = self.graph
+        anchor = getattr(self, "_ph_anchor", None)
+        if anchor is None:
+            first = next(iter(graph.nodes), None)
+            ctx = graph.inserting_before(first) if first is not None else graph.inserting_after(None)
+        else:
+            ctx = graph.inserting_after(anchor)
+        with ctx:
+            node = graph.create_node("placeholder", target, name=target.lower())
+        self._ph_anchor = node
+        return node
+
+    def ordered_graphargs(self):
+        by_node = {ga.node: ga for ga in self.graphargs}
+        return [by_node[n] for n in self.graph.nodes if n.op == "placeholder" and n in by_node]
 
     def specialize_dims(self, vt):
         """A dynamic dimension's size was read as a Python value: guard it exactly."""

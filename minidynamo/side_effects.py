@@ -70,6 +70,13 @@ class SideEffects:
             self.mutated[key] = container_vt
             self._note(key)
 
+    def add_statement(self, fn):
+        """A residual statement (fn(cg) -> lines), replayed in program order."""
+        key = ("stmt", len(self.order), id(fn))
+        self.statements = getattr(self, "statements", {})
+        self.statements[key] = fn
+        self.order.append(key)
+
     def is_empty(self):
         return not self.order and not self.hook_registrations
 
@@ -88,6 +95,8 @@ class SideEffects:
             elif kind == "cell":
                 cell, value = self.cell_stores[key]
                 lines.append(f"{cell.source.expr().rsplit('.cell_contents', 1)[0]}.cell_contents = {cg(value)}")
+            elif kind == "stmt":
+                lines += self.statements[key](cg)
             elif kind == "container":
                 c = self.mutated[key]
                 from .variables.containers import DictVariable

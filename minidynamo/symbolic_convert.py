@@ -789,7 +789,8 @@ def _identical(a, b):
         return False
     if b.is_python_constant() and b.as_python_constant() is None:
         return False
-    va, vb = getattr(a, "value", None), getattr(b, "value", None)
+    va = getattr(a, "value", None) or getattr(a, "fn", None)
+    vb = getattr(b, "value", None) or getattr(b, "fn", None)
     if va is not None and vb is not None:
         return va is vb
     return None

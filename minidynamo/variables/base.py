@@ -144,3 +144,81 @@ class ConstantVariable(VariableTracker):
 
     def __repr__(self):
         return f"ConstantVariable({self.value!r})"
+
+
+class LazyConstantVariable(ConstantVariable):
+    """A Python scalar from a source whose guard is installed on first real use; passing it
+    along untouched (into a hook's closure, or back to the caller) guards nothing."""
+
+    def __init__(self, value, source, guard):
+        VariableTracker.__init__(self, source)
+        self._value = value
+        self._guard = guard
+
+    def _use(self):
+        g = self._guard
+        if g is not None:
+            self._guard = None
+            g()
+        return self._value
+
+    @property
+    def value(self):
+        return self._use()
+
+    def python_type(self):
+        self._use()
+        return type(self._value)
+
+    def reconstruct(self, cg):
+        return self.source.expr()
+
+    def __repr__(self):
+        return f"LazyConstantVariable({self._value!r})"
+
+
+class LazyVariable(VariableTracker):
+    """A sourced callable (function, partial, method) wrapped, and guarded, only when it is
+    actually used; reconstructing it (to register it as a hook) guards nothing, so a hook
+    can be rebound without a recompile."""
+
+    def __init__(self, value, source, realize_fn):
+        super().__init__(source)
+        self.value = value
+        self._realize_fn = realize_fn
+        self._real = None
+
+    def realize(self):
+        if self._real is None:
+            self._real = self._realize_fn()
+        return self._real
+
+    def python_type(self):
+        return type(self.value)
+
+    def is_python_constant(self):
+        return self.realize().is_python_constant()
+
+    def as_python_constant(self):
+        return self.realize().as_python_constant()
+
+    def var_getattr(self, tx, name):
+        return self.realize().var_getattr(tx, name)
+
+    def call_function(self, tx, args, kwargs):
+        return self.realize().call_function(tx, args, kwargs)
+
+    def call_method(self, tx, name, args, kwargs):
+        return self.realize().call_method(tx, name, args, kwargs)
+
+    def truthy(self, tx):
+        return self.realize().truthy(tx)
+
+    def unpack(self, tx):
+        return self.realize().unpack(tx)
+
+    def reconstruct(self, cg):
+        return self.source.expr()
+
+    def __repr__(self):
+        return f"LazyVariable({type(self.value).__name__})"

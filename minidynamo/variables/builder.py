@@ -12,7 +12,7 @@ import numpy as np
 import tensorlite as tl
 
 from ..source import AttrSource, GetItemSource
-from .base import ConstantVariable, VariableTracker, unsupported
+from .base import ConstantVariable, LazyConstantVariable, LazyVariable, VariableTracker, unsupported
 from .containers import DictVariable, ListVariable, NamedTupleVariable, TupleVariable
 from .functions import (PURE_BUILTINS, BuiltinVariable, PartialVariable, TLFunctionVariable,
                         UserFunctionVariable, UserMethodVariable)
@@ -83,8 +83,8 @@ class VariableBuilder:
                     self.guard("EQUALS_MATCH", value) if isinstance(value, range) else self.guard("TYPE_MATCH", type(value))
                 else:
                     self.guard("ID_MATCH", value) if value is not None else self.guard("EQUALS_MATCH", None)
-            else:
-                self.guard("EQUALS_MATCH", value)
+            elif src is not None:
+                return LazyConstantVariable(value, src, lambda: self.guard("EQUALS_MATCH", value))
             return ConstantVariable(value, src)
         if isinstance(value, tl.nn.Module):
             self.guard("ID_MATCH", value)
@@ -130,6 +130,10 @@ class VariableBuilder:
         special = _special_callable(value, src, self)
         if special is not None:
             return special
+        if src is not None and isinstance(value, (types.FunctionType, functools.partial, types.MethodType,
+                                                  types.BuiltinFunctionType)) \
+                and not is_tl_object(value) and not getattr(self, "_eager", False):
+            return LazyVariable(value, src, lambda: self._eager_wrap(value))
         if isinstance(value, types.FunctionType):
             if is_tl_object(value):
                 self.guard("ID_MATCH", value)
@@ -165,6 +169,10 @@ class VariableBuilder:
             return TLFunctionVariable(value, src)
         self.guard("TYPE_MATCH", type(value))
         return UserDefinedObjectVariable(value, src)
+
+    def _eager_wrap(self, value):
+        self._eager = True
+        return self._wrap(value)
 
     def guard_len(self, source, n):
         if source is not None:

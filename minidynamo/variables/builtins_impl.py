@@ -19,6 +19,9 @@ _TENSOR_OPERATORS = {
 }
 
 
+_PURE_MODULE_NAMES = {m.__name__ for m in PURE_MODULES} | {"_operator"}
+
+
 def _iter_items(tx, v):
     if isinstance(v, IteratorVariable):
         return v.unpack(tx)
@@ -37,7 +40,7 @@ def call_builtin(tx, fn, args, kwargs):
         if r is not NotImplemented:
             return r
     if _all_const(args, kwargs) and (fn in PURE_BUILTINS or getattr(fn, "__module__", None) in
-                                     {m.__name__ for m in PURE_MODULES} or getattr(fn, "__self__", None) in PURE_MODULES):
+                                     _PURE_MODULE_NAMES or getattr(fn, "__self__", None) in PURE_MODULES):
         a, k = _consts(args, kwargs)
         try:
             r = fn(*a, **k)
@@ -77,7 +80,7 @@ def _isinstance(tx, args, kwargs):
 
 def _minmax(fn):
     def impl(tx, args, kwargs):
-        if len(args) == 1 and not args[0].is_python_constant():
+        if len(args) == 1:
             items = _iter_items(tx, args[0])
         else:
             items = args
@@ -246,16 +249,40 @@ def _callable(tx, args, kwargs):
     v = args[0]
     if v.is_python_constant():
         return NotImplemented
+    from ..exc import Unsupported
     from .functions import BaseUserFunction, BuiltinVariable, TLFunctionVariable, UserMethodVariable
-    return ConstantVariable(isinstance(v, (BaseUserFunction, BuiltinVariable, TLFunctionVariable, UserMethodVariable)))
+    try:
+        t = v.python_type()
+    except Unsupported:
+        return ConstantVariable(isinstance(v, (BaseUserFunction, BuiltinVariable, TLFunctionVariable,
+                                               UserMethodVariable)))
+    return ConstantVariable(hasattr(t, "__call__"))
 
 
 def _sorted(tx, args, kwargs):
     items = _iter_items(tx, args[0])
     if all(i.is_python_constant() for i in items) and _all_const([], kwargs):
-        return ListVariable([ConstantVariable(v) for v in sorted([i.as_python_constant() for i in items],
-                                                                  **_consts([], kwargs)[1])])
-    unsupported("sorted() over traced values")
+        try:
+            return ListVariable([ConstantVariable(v) for v in sorted([i.as_python_constant() for i in items],
+                                                                      **_consts([], kwargs)[1])])
+        except Exception as e:
+            raise UserError(e)
+    key = kwargs.get("key")
+    reverse = kwargs.get("reverse", ConstantVariable(False))
+    if set(kwargs) - {"key", "reverse"} or not reverse.is_python_constant():
+        unsupported("sorted() with unsupported arguments")
+    if key is None or (key.is_python_constant() and key.as_python_constant() is None):
+        keys = items
+    else:
+        keys = [key.call_function(tx, [i], {}) for i in items]
+    if not all(k.is_python_constant() for k in keys):
+        unsupported("sorted() over traced values")
+    kv = [k.as_python_constant() for k in keys]
+    try:
+        order = sorted(range(len(items)), key=kv.__getitem__, reverse=reverse.as_python_constant())
+    except Exception as e:
+        raise UserError(e)
+    return ListVariable([items[i] for i in order])
 
 
 def _float_int(fn):

@@ -107,7 +107,14 @@ class ListVariable(BaseListVariable):
         if name == "__len__":
             return ConstantVariable(len(self.items))
         if name in ("index", "count"):
-            unsupported(f"list.{name} on traced values")
+            if not (self.is_python_constant() and all(a.is_python_constant() for a in args)):
+                unsupported(f"list.{name} on traced values")
+            try:
+                return ConstantVariable(getattr(self.as_python_constant(), name)(*[a.as_python_constant() for a in args]))
+            except ValueError as e:
+                raise UserError(e)
+        if name == "copy":
+            return ListVariable(self.items)
         # mutations
         mutating = {"append", "extend", "insert", "pop", "clear", "reverse", "__setitem__",
                     "__delitem__", "remove", "sort"}

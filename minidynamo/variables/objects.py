@@ -109,6 +109,9 @@ class NNModuleVariable(UserDefinedObjectVariable):
             if name in d.get(store, {}):
                 v = d[store][name]
                 return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(v)
+        if name in _MODULE_ITER_METHODS and name not in d:
+            from .base import BoundMethodVariable
+            return BoundMethodVariable(self, name)
         return super().var_getattr(tx, name)
 
     def call_function(self, tx, args, kwargs):
@@ -121,8 +124,7 @@ class NNModuleVariable(UserDefinedObjectVariable):
         return forward.call_function(tx, args, kwargs)
 
     def call_method(self, tx, name, args, kwargs):
-        if name in ("parameters", "named_parameters", "buffers", "children", "modules", "named_children",
-                    "named_modules", "named_buffers"):
+        if name in _MODULE_ITER_METHODS:
             from .builder import VariableBuilder
             from .containers import ListVariable
             items = list(getattr(self.value, name)(*[a.as_python_constant() for a in args]))
@@ -131,6 +133,10 @@ class NNModuleVariable(UserDefinedObjectVariable):
 
     def truthy(self, tx):
         return True
+
+
+_MODULE_ITER_METHODS = ("parameters", "named_parameters", "buffers", "children", "modules", "named_children",
+                        "named_modules", "named_buffers")
 
 
 def _global_hooks_present():
@@ -164,13 +170,110 @@ class UserDefinedClassVariable(VariableTracker):
         return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(attr)
 
     def call_function(self, tx, args, kwargs):
-        unsupported(f"creating an instance of user class {self.value.__name__} inside a compiled region")
+        import functools
+        cls = self.value
+        if cls is functools.partial:
+            from .functions import PartialVariable
+            if not args:
+                raise UserError(TypeError("type 'partial' takes at least one argument"))
+            return PartialVariable(args[0], args[1:], kwargs)
+        if issubclass(cls, tuple) and hasattr(cls, "_fields"):
+            return _build_namedtuple(tx, cls, args, kwargs)
+        if _plain_user_class(cls):
+            obj = NewUserObjectVariable(object.__new__(cls))
+            init = _class_attr_of(cls, "__init__")
+            if init is not object.__init__:
+                r = self.var_getattr(tx, "__init__").call_function(tx, [obj] + list(args), kwargs)
+                if not (r.is_python_constant() and r.as_python_constant() is None):
+                    raise UserError(TypeError(f"__init__() should return None, not '{type(r).__name__}'"))
+            elif args or kwargs:
+                raise UserError(TypeError(f"{cls.__name__}() takes no arguments"))
+            return obj
+        unsupported(f"creating an instance of user class {cls.__name__} inside a compiled region")
 
     def reconstruct(self, cg):
         return cg.global_obj(self.value)
 
     def __repr__(self):
         return f"UserDefinedClassVariable({self.value.__name__})"
+
+
+def _class_attr_of(cls, name):
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+def _plain_user_class(cls):
+    """A class whose instances are plain objects with a __dict__: object.__new__, no slots,
+    no custom attribute protocol, a Python __init__ (or none)."""
+    if type(cls) is not type or cls.__new__ is not object.__new__ or issubclass(cls, tl.nn.Module):
+        return False
+    for klass in cls.__mro__[:-1]:
+        if klass.__module__ == "builtins" or "__slots__" in klass.__dict__:
+            return False
+    for name in ("__setattr__", "__getattribute__", "__getattr__", "__delattr__"):
+        if _class_attr_of(cls, name) is not getattr(object, name, None):
+            return False
+    init = _class_attr_of(cls, "__init__")
+    return init is object.__init__ or isinstance(init, types.FunctionType)
+
+
+def _build_namedtuple(tx, cls, args, kwargs):
+    from .containers import NamedTupleVariable
+    fields = cls._fields
+    if len(args) > len(fields):
+        raise UserError(TypeError(f"{cls.__name__}.__new__() takes {len(fields) + 1} positional arguments "
+                                  f"but {len(args) + 1} were given"))
+    vals = dict(zip(fields, args))
+    for k, v in kwargs.items():
+        if k not in fields:
+            raise UserError(TypeError(f"{cls.__name__}.__new__() got an unexpected keyword argument '{k}'"))
+        if k in vals:
+            raise UserError(TypeError(f"{cls.__name__}.__new__() got multiple values for argument '{k}'"))
+        vals[k] = v
+    defaults = getattr(cls, "_field_defaults", {})
+    items = []
+    for f in fields:
+        if f in vals:
+            items.append(vals[f])
+        elif f in defaults:
+            items.append(ConstantVariable(defaults[f]) if isinstance(defaults[f], (int, float, str, bool, type(None)))
+                         else unsupported("namedtuple default that is not a constant"))
+        else:
+            raise UserError(TypeError(f"{cls.__name__}.__new__() missing required argument: '{f}'"))
+    return NamedTupleVariable(items, cls)
+
+
+class NewUserObjectVariable(UserDefinedObjectVariable):
+    """An object of a plain user class created inside the compiled region. Its attributes
+    live here while tracing; if it escapes, the transformed code rebuilds it
+    (object.__new__ + attribute stores)."""
+
+    def __init__(self, value):
+        super().__init__(value, None)
+        self.attrs = {}
+
+    def var_getattr(self, tx, name):
+        if name in self.attrs:
+            return self.attrs[name]
+        if name == "__dict__":
+            unsupported("__dict__ of an object created inside the compiled region")
+        return super().var_getattr(tx, name)
+
+    def store_attr(self, tx, name, value):
+        self.attrs[name] = value
+
+    def reconstruct(self, cg):
+        name = f"___tmp_{len(cg._temps)}"
+        cg._temps[id(self)] = (name, self)
+        cls = cg.global_obj(type(self.value))
+        cg.prelude.append(f"{name} = {cg.global_obj(object.__new__)}({cls})")
+        for k, v in self.attrs.items():
+            cg.prelude.append(f"{name}.{k} = {cg(v)}" if k.isidentifier()
+                              else f"setattr({name}, {k!r}, {cg(v)})")
+        return name
 
 
 class GradModeVariable(VariableTracker):

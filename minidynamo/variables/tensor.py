@@ -78,6 +78,8 @@ class TensorVariable(VariableTracker):
             unsupported(f"data-dependent operation: Tensor.{name}() needs the tensor's values")
         if name == "register_hook":
             return tx.output.hooks.register_tensor_hook(tx, self, args, kwargs)
+        if name == "register_post_accumulate_grad_hook":
+            return tx.output.hooks.register_post_accumulate_grad_hook(tx, self, args, kwargs)
         if name == "retain_grad":
             unsupported("Tensor.retain_grad() inside a compiled region")
         if name in ("backward",):
