@@ -1,0 +1,363 @@
+"""compile_fx_graph: a primitive-level GraphModule -> generated Python/numpy source -> callable.
+
+Passes, in order: dead-code elimination, constant folding (nodes computable from constants
+only), CSE, eliding `expand` feeding broadcasting elementwise ops, lowering (lowering.py),
+fusion of large elementwise chains (fusion.py), buffer planning (memory.py), emission of one
+statement per graph node, named after the node.
+
+>>> import tensorlite as tl, fxlite
+>>> from backends.codegen import compile_fx_graph
+>>> gm = fxlite.make_fx(lambda x: (tl.sin(x) * 2 + 1,))(tl.ones(3))
+>>> fn = compile_fx_graph(gm, [tl.ones(3)])
+>>> print(fn.source.split("def make")[0].strip())  # doctest: +SKIP
+>>> fn(tl.zeros(3))[0].tolist()
+[1.0, 1.0, 1.0]
+"""
+import numpy as np
+
+from fxlite import Node
+from tensorlite._primitive import Primitive
+from tensorlite._tensor import Tensor
+
+from . import fusion, lowering
+from .lowering import ELEMENTWISE, VIEW_PRIMS, Steps, Uncacheable, literal, lower_node, probe_dtype
+from .memory import Value, plan
+
+__all__ = ["generate", "Artifact"]
+
+FOLD_LIMIT = 4096  # largest constant (elements) that is folded into the kernel
+
+
+class Artifact:
+    """What compilation produces (and the disk cache stores): source + constant arrays."""
+
+    def __init__(self, source, consts, buffers, cacheable=True, name="kernel"):
+        self.source = source
+        self.consts = consts  # name -> np.ndarray
+        self.buffers = buffers  # [(shape, dtype str)]
+        self.cacheable = cacheable
+        self.name = name
+
+
+def _flat_nodes(x, out):
+    if isinstance(x, Node):
+        out.append(x)
+    elif isinstance(x, (tuple, list)):
+        for y in x:
+            _flat_nodes(y, out)
+    elif isinstance(x, dict):
+        for y in x.values():
+            _flat_nodes(y, out)
+    elif isinstance(x, slice):
+        _flat_nodes((x.start, x.stop, x.step), out)
+    return out
+
+
+def _meta(n):
+    v = n.meta.get("val") if isinstance(n, Node) else None
+    return v if hasattr(v, "shape") and hasattr(v, "dtype") else None
+
+
+def _npdt(m):
+    d = m.dtype
+    return np.dtype(d.np if hasattr(d, "np") else d)
+
+
+def _subst(x, env):
+    if isinstance(x, Node):
+        return env[x]
+    if isinstance(x, tuple):
+        return tuple(_subst(y, env) for y in x)
+    if isinstance(x, list):
+        return [_subst(y, env) for y in x]
+    if isinstance(x, dict):
+        return {k: _subst(y, env) for k, y in x.items()}
+    return x
+
+
+def generate(gm, example_inputs, options=None):
+    """Lower gm to an Artifact (source text defining `make(_bufs, _gm)`)."""
+    options = options or {}
+    graph = gm.graph
+    nodes = list(graph.nodes)
+    out_node = next(n for n in reversed(nodes) if n.op == "output")
+    result = out_node.args[0]
+    out_nodes = _flat_nodes(result, [])
+    # -- dead code elimination -------------------------------------------------------------
+    live = set(out_nodes)
+    for n in reversed(nodes):
+        if n in live:
+            live.update(_flat_nodes((n.args, n.kwargs), []))
+    consts = {}
+    src = {}  # node -> source string of its value inside the kernel
+    folded = {}  # node -> constant value
+    cse = {}
+    lines = []
+    values = []
+    placeholders = [n for n in nodes if n.op == "placeholder"]
+    ph_inputs = dict(zip(placeholders, list(example_inputs) + [None] * len(placeholders)))
+    params = []
+    is_out = set(out_nodes)
+    ops = []  # (node, lowered) in order
+
+    def node_src(x):
+        return src[x]
+
+    for n in nodes:
+        if n.op == "placeholder":
+            ex = ph_inputs.get(n)
+            pname = n.name + "_in" if n in is_out else n.name
+            params.append(pname)
+            src[n] = n.name
+            if isinstance(ex, Tensor) or _meta(n) is not None and ex is None:
+                lines.append(f"{n.name} = {pname}._data")
+                values.append(Value(n.name, _meta(n).shape, _npdt(_meta(n)), kind="input"))
+            elif pname != n.name:
+                lines.append(f"{n.name} = {pname}")
+            continue
+        if n not in live or n.op == "output":
+            continue
+        if n.op == "get_attr":
+            src[n] = n.name
+            lines.append(f"{n.name} = _gm.{n.target}._data")
+            values.append(Value(n.name, _meta(n).shape, _npdt(_meta(n)), kind="input"))
+            continue
+        if n.op != "call_function":
+            raise NotImplementedError(f"codegen: unsupported node op {n.op!r} ({n.name})")
+        if not isinstance(n.target, Primitive):
+            if getattr(n.target, "__name__", None) == "getitem":
+                src[n] = n.name
+                base = src[n.args[0]]
+                lines.append(f"{n.name} = {base}[{n.args[1]!r}]")
+                values.append(Value(n.name, _meta(n).shape, _npdt(_meta(n)), [base], kind="view"))
+                continue
+            raise NotImplementedError(f"codegen: unsupported call target {n.target!r} ({n.name})")
+        deps = _flat_nodes((n.args, n.kwargs), [])
+        # -- constant folding ------------------------------------------------------------
+        if all(d in folded for d in deps) and n.target.name != "expand":
+            try:
+                with np.errstate(all="ignore"):
+                    val = n.target.impl(*_subst(n.args, folded), **_subst(n.kwargs, folded))
+                val = np.asarray(val)
+            except Exception:
+                val = None
+            if val is not None and val.size <= FOLD_LIMIT and n.target.n_outputs == 1:
+                folded[n] = val
+                if val.ndim == 0:
+                    src[n] = literal(val, consts)
+                else:
+                    src[n] = f"_k{len(consts)}"
+                    consts[src[n]] = np.array(val)
+                continue
+        # -- CSE --------------------------------------------------------------------------
+        try:
+            key = (n.target.name, literal(n.args, {}, node_src, True), literal(n.kwargs, {}, node_src, True))
+        except Uncacheable:
+            key = None
+        if key is not None and key in cse and n not in is_out:
+            src[n] = src[cse[key]]
+            continue
+        if key is not None:
+            cse[key] = n
+        src[n] = n.name
+        ops.append(n)
+    # -- expand elision ---------------------------------------------------------------------
+    elided = set()
+    for n in ops:
+        if n.target.name == "expand" and n not in is_out and _elidable(n, live):
+            elided.add(n)
+            src[n] = src[n.args[0]]
+    # -- lowering -------------------------------------------------------------------------
+    probes = {}
+    for n in list(src):
+        m = _meta(n)
+        if m is not None and src[n] == n.name:
+            probes[n.name] = np.zeros((1,) * len(m.shape), _npdt(m)) if m.shape else np.zeros((), _npdt(m))
+    ns = lowering.impl_namespace()
+    ns.update(consts)
+
+    def probe(s):
+        if s not in probes:
+            probes[s] = eval(s, ns)
+        return probes[s]
+
+    lowered = {}
+    vnames = {v.name for v in values}
+    for n in ops:
+        if n in elided:
+            continue
+        low = lower_node(n, lambda x: literal(x, consts, node_src), _meta, consts)
+        m = _meta(n)
+        if isinstance(low, Steps):
+            try:
+                dts = probe_dtype(low, _ProbeMap(probe))
+                ok = m is not None and all(d == _npdt(m) for d in dts)
+            except Exception:
+                ok = False
+            if not ok:
+                low = lowering._impl_call(n.target.name, [literal(x, consts, node_src) for x in n.args],
+                                          n.kwargs, consts, node_src)
+        lowered[n] = low
+        name = n.target.name
+        operands = []
+        for d in _flat_nodes((n.args, n.kwargs), []):
+            s_ = src[d]
+            if s_ in vnames and s_ not in operands:
+                operands.append(s_)
+        kind = "steps" if isinstance(low, Steps) else ("view" if name in VIEW_PRIMS else "expr")
+        if kind == "view":
+            first = src[n.args[0]] if isinstance(n.args[0], Node) else None
+            if first not in vnames:
+                kind = "input"  # a view of a constant: never written
+            else:
+                operands = [first] + [o for o in operands if o != first]
+        vnames.add(n.name)
+        values.append(Value(n.name, m.shape if m else (), _npdt(m) if m else None, operands, kind=kind,
+                            elementwise=name in ELEMENTWISE, escapes=n in is_out))
+    # -- fusion + memory planning -----------------------------------------------------------
+    groups = fusion.find_groups(ops, lowered, values, is_out, options)
+    p = plan(values)
+    body = list(lines)
+    emitted = set()
+    for n in ops:
+        if n in elided or n in emitted:
+            continue
+        g = groups.get(n)
+        if g is not None:
+            body += g.emit(p, src)
+            emitted.update(g.nodes)
+            continue
+        low = lowered[n]
+        if isinstance(low, Steps):
+            body += low.emit(n.name, p.out.get(n.name))
+        else:
+            body.append(f"{n.name} = {low}")
+    # -- outputs -----------------------------------------------------------------------------
+    counts = {}
+    for o in out_nodes:
+        counts[o] = counts.get(o, 0) + 1
+    out_src = {}
+    for o in out_nodes:
+        if o in out_src:
+            continue
+        if o.op == "placeholder":
+            out_src[o] = o.name + "_in" if ph_inputs.get(o) is not None or _meta(o) else o.name
+            if not isinstance(ph_inputs.get(o), Tensor):
+                out_src[o] = o.name + "_in"
+        elif o.op == "get_attr":
+            out_src[o] = f"_gm.{o.target}"
+        else:
+            m = _meta(o)
+            inner = src[o]
+            if o in folded:
+                inner = f"np.array({inner})"
+            elif m is not None and not m.shape:
+                inner = f"_asarray({inner})"
+            out_src[o] = f"_wrap({inner})" if m is not None else inner
+            if counts[o] > 1:
+                body.append(f"{o.name}_out = {out_src[o]}")
+                out_src[o] = f"{o.name}_out"
+    body.append("return " + literal(result, {}, lambda x: out_src[x]))
+    bufs = [f"_b{k}" for k in range(len(p.buffers))]
+    sig = ", ".join(params + [f"{b}={b}" for b in bufs])
+    name = getattr(gm, "_codegen_name", None) or "kernel"
+    text = ["def make(_bufs, _gm):"]
+    if bufs:
+        text.append(f"    {', '.join(bufs)}{',' if len(bufs) == 1 else ''} = _bufs")
+    text.append(f"    def {name}({sig}):")
+    text += ["        " + ln for ln in body]
+    text.append(f"    return {name}")
+    source = "\n".join(text) + "\n"
+    cacheable = all(isinstance(v, np.ndarray) for v in consts.values())
+    return Artifact(source, consts, [(s, np.dtype(d).str) for s, d in p.buffers], cacheable, name)
+
+
+class _ProbeMap:
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __getitem__(self, k):
+        return self.fn(k)
+
+
+def _elidable(n, live):
+    src_meta = _meta(n.args[0]) if isinstance(n.args[0], Node) else None
+    if src_meta is None:
+        return False
+    users = [u for u in n.users if u in live]
+    if not users:
+        return False
+    for u in users:
+        if u.op != "call_function" or not isinstance(u.target, Primitive) or u.target.name not in ELEMENTWISE:
+            return False
+        if u.target.name in ("cast", "clone") or u.kwargs and u.target.name != "clamp":
+            return False
+        shapes = []
+        for a in u.args:
+            if a is n:
+                shapes.append(tuple(src_meta.shape))
+            elif isinstance(a, Node):
+                m = _meta(a)
+                if m is None:
+                    return False
+                shapes.append(tuple(m.shape))
+        try:
+            if tuple(np.broadcast_shapes(*shapes)) != tuple(_meta(u).shape):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
+# ----------------------------------------------------------------------------- runtime
+
+def _wrap_array(arr, _new=object.__new__, _T=Tensor):
+    t = _new(_T)
+    t._data = arr
+    return t
+
+
+class CompiledGraph:
+    """The callable compile_fx_graph returns: runs the generated kernel on tensors.
+
+    Persistent buffers belong to this object; a re-entrant or concurrent call (the kernel is
+    already running) gets freshly allocated buffers, so buffers are never shared by two
+    running calls. numpy floating-point warnings are off inside, as in eager tensorlite.
+    """
+
+    def __init__(self, artifact, gm):
+        import contextvars
+        self.artifact = artifact
+        self.source = artifact.source
+        ns = lowering.impl_namespace()
+        ns.update(artifact.consts)
+        ns["_wrap"] = _wrap_array
+        ns["_asarray"] = np.asarray
+        code = compile(artifact.source, f"<codegen {artifact.name}>", "exec")
+        exec(code, ns)
+        self._make = ns["make"]
+        self._gm = gm
+        self.kernel = self._make(self._new_buffers(), gm)
+        ctx = contextvars.copy_context()
+        ctx.run(np.seterr, all="ignore")
+        self._run = ctx.run
+        kernel, run, fallback = self.kernel, self._run, self._fallback
+
+        def call(*args):
+            try:
+                return run(kernel, *args)
+            except RuntimeError as e:
+                return fallback(e, args)
+        self._call = call
+
+    def _new_buffers(self):
+        return [np.empty(s, np.dtype(d)) for s, d in self.artifact.buffers]
+
+    def _fallback(self, err, args):
+        if "already entered" not in str(err):
+            raise err
+        with np.errstate(all="ignore"):
+            return self._make(self._new_buffers(), self._gm)(*args)
+
+    def __call__(self, *args):
+        return self._call(*args)

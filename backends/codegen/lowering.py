@@ -1,0 +1,278 @@
+"""Lowering: one numpy emitter per tensorlite primitive.
+
+Every primitive lowers to one of
+  * `Steps`: a short sequence of numpy ufunc calls that can write into an `out=` buffer
+    (elementwise ops, sums, max/min reductions, matmul), or
+  * an expression string (views, `np.where`, casts, ...), or, for everything else,
+  * a call of the primitive's own eager implementation (`_impl_index_put(...)`), which is
+    always correct because it *is* what eager tensorlite runs.
+
+A `Steps` lowering is used only when numpy's natural result dtype of every step equals the
+dtype the graph recorded (probed on tiny dummy arrays at compile time); otherwise the
+eager implementation runs, so promotion always matches eager tensorlite exactly.
+
+>>> import numpy as np
+>>> from backends.codegen.lowering import literal
+>>> literal((1, slice(None, 2), None, float("inf")), {})
+'(1, slice(None, 2, None), None, _inf)'
+"""
+import math
+
+import numpy as np
+
+import tensorlite as tl
+from tensorlite._dtype import dtype as _TlDtype
+from tensorlite._primitive import PRIMITIVES, Primitive
+from tensorlite import _prims
+
+__all__ = ["literal", "Steps", "lower_node", "VIEW_PRIMS", "ELEMENTWISE", "probe_dtype"]
+
+BINARY_UFUNCS = {
+    "add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.true_divide",
+    "pow": "np.power", "maximum": "np.maximum", "minimum": "np.minimum",
+    "floor_divide": "np.floor_divide", "remainder": "np.remainder",
+    "bitwise_and": "np.bitwise_and", "bitwise_or": "np.bitwise_or", "bitwise_xor": "np.bitwise_xor",
+    "eq": "np.equal", "ne": "np.not_equal", "lt": "np.less", "le": "np.less_equal",
+    "gt": "np.greater", "ge": "np.greater_equal",
+}
+UNARY_UFUNCS = {"neg": "np.negative", "abs": "np.absolute", "sign": "np.sign",
+                "logical_not": "np.logical_not", "bitwise_not": "np.invert",
+                "floor": "np.floor", "ceil": "np.ceil"}
+FLOAT_UFUNCS = {"exp": "np.exp", "log": "np.log", "sin": "np.sin", "cos": "np.cos",
+                "tanh": "np.tanh", "sqrt": "np.sqrt"}
+ELEMENTWISE = set(BINARY_UFUNCS) | set(UNARY_UFUNCS) | set(FLOAT_UFUNCS) | {
+    "relu", "rsqrt", "clamp", "sigmoid", "erf", "round", "where", "cast", "clone"}
+# results that share memory with their first argument
+VIEW_PRIMS = {"reshape", "permute", "expand", "index", "detach"}
+
+PREV = object()  # a step operand meaning "the previous step's result"
+
+
+class Uncacheable(Exception):
+    """A parameter has no source form: the kernel works but is kept out of the disk cache."""
+
+
+def _np_eval(ufunc_src):
+    if not ufunc_src.startswith("np."):
+        return globals()[ufunc_src]
+    obj = np
+    for part in ufunc_src.split(".")[1:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+def literal(v, consts, node_src=None, strict=False):
+    """Python source for a parameter value; arrays (and, unless strict, objects without a
+    source form) go to `consts` as `_kN`."""
+    from fxlite import Node
+    if isinstance(v, Node):
+        return node_src(v)
+    if v is None or v is True or v is False or isinstance(v, (int, str)) and not isinstance(v, bool):
+        return repr(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "_nan"
+        if math.isinf(v):
+            return "_inf" if v > 0 else "-_inf"
+        return repr(v)
+    if isinstance(v, tuple):
+        items = [literal(x, consts, node_src, strict) for x in v]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(v, list):
+        return "[" + ", ".join(literal(x, consts, node_src, strict) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {literal(x, consts, node_src, strict)}" for k, x in v.items()) + "}"
+    if isinstance(v, slice):
+        return f"slice({literal(v.start, consts, node_src, strict)}, {literal(v.stop, consts, node_src, strict)}, " \
+               f"{literal(v.step, consts, node_src, strict)})"
+    if v is Ellipsis:
+        return "..."
+    if isinstance(v, _TlDtype):
+        return f"tl.{v.name}" if v.name != "bool" else "tl.bool_"
+    if isinstance(v, np.dtype):
+        return f"np.dtype({v.name!r})"
+    if isinstance(v, np.generic):
+        if isinstance(v, np.floating) and not np.isfinite(v):
+            return f"np.{v.dtype.name}({literal(float(v), consts)})"
+        return repr(v)
+    if isinstance(v, Primitive):
+        return f"_P[{v.name!r}]"
+    if isinstance(v, _prims._TensorSlot):
+        return "_T"
+    if isinstance(v, np.ndarray):
+        if v.ndim == 0:
+            return literal(v[()], consts)
+        name = f"_k{len(consts)}"
+        consts[name] = v
+        return name
+    if strict:
+        raise Uncacheable(f"no source form for {type(v).__name__}")
+    name = f"_k{len(consts)}"
+    consts[name] = v
+    return name
+
+
+class Steps:
+    """ufunc calls computing one value; operands are source strings or PREV."""
+
+    __slots__ = ("calls",)
+
+    def __init__(self, calls):
+        self.calls = calls  # [(ufunc_src, [operand], {kw: src})]
+
+    def emit(self, name, out):
+        """Statements computing `name`, the first writing into `out` (None: numpy allocates)."""
+        lines = []
+        for i, (fn, ops, kw) in enumerate(self.calls):
+            args = [name if o is PREV else o for o in ops]
+            extra = "".join(f", {k}={v}" for k, v in kw.items())
+            target = out if i == 0 else name
+            if target is not None:
+                extra += f", out={target}"
+            lines.append(f"{name} = {fn}({', '.join(args)}{extra})")
+        return lines
+
+
+def probe_dtype(steps, probes):
+    """numpy's result dtype of each step, run on tiny dummy operands (probes: src -> value)."""
+    prev = None
+    dts = []
+    with np.errstate(all="ignore"):
+        for fn, ops, kw in steps.calls:
+            vals = [prev if o is PREV else probes[o] for o in ops]
+            kwv = {k: eval(v, {"np": np, "tl": tl, "_inf": math.inf, "_nan": math.nan}) for k, v in kw.items()}
+            prev = np.asarray(_np_eval(fn)(*vals, **kwv))
+            dts.append(prev.dtype)
+    return dts
+
+
+def _float_in(m):
+    return m is not None and np.dtype(m.dtype.np).kind == "f"
+
+
+def lower_node(node, src, meta, consts):
+    """Steps, or an expression string, for one call_function node.
+
+    src(arg) gives an argument's source; meta(arg) its TensorMeta (None for a scalar).
+    """
+    prim = node.target
+    name = prim.name
+    a = node.args
+    p = node.kwargs
+    s = [src(x) for x in a]
+    if name in BINARY_UFUNCS and len(a) == 2:
+        return Steps([(BINARY_UFUNCS[name], s, {})])
+    if name in UNARY_UFUNCS:
+        return Steps([(UNARY_UFUNCS[name], s, {})])
+    if name in FLOAT_UFUNCS and _float_in(meta(a[0])):
+        return Steps([(FLOAT_UFUNCS[name], s, {})])
+    if name == "round" and _float_in(meta(a[0])):
+        return Steps([("np.rint", s, {})])
+    if name == "relu":
+        return Steps([("np.maximum", [s[0], "0"], {})])
+    if name == "rsqrt" and _float_in(meta(a[0])):
+        return Steps([("np.sqrt", s, {}), ("np.true_divide", ["1", PREV], {})])
+    if name == "clamp" and (p.get("min") is not None or p.get("max") is not None):
+        calls, first = [], s[0]
+        if p.get("min") is not None:
+            calls.append(("np.maximum", [first, literal(p["min"], consts)], {}))
+            first = PREV
+        if p.get("max") is not None:
+            calls.append(("np.minimum", [first, literal(p["max"], consts)], {}))
+        return Steps(calls)
+    if name == "sigmoid" and _float_in(meta(a[0])):
+        # eager: where(a >= 0, 1 / (1 + e), e / (1 + e)) with e = exp(-|a|); same arithmetic
+        return Steps([("np.absolute", s, {}), ("np.negative", [PREV], {}), ("np.exp", [PREV], {}),
+                       ("_sigmoid_tail", [s[0], PREV], {})])
+    if name == "sum":
+        dt = p.get("dtype")
+        m = meta(a[0])
+        if dt is None and np.dtype(m.dtype.np).kind in "biu":
+            dt = tl.int64
+        kw = {"axis": literal(tuple(p["dims"]), consts), "dtype": literal(dt, consts),
+              "keepdims": literal(bool(p["keepdim"]), consts)}
+        return Steps([("np.add.reduce", s, kw)])
+    if name in ("amax", "amin"):
+        m = meta(a[0])
+        if any(m.shape[d] == 0 for d in p["dims"]):
+            return _impl_call(name, s, p, consts)
+        kw = {"axis": literal(tuple(p["dims"]), consts), "keepdims": literal(bool(p["keepdim"]), consts)}
+        return Steps([("np.maximum.reduce" if name == "amax" else "np.minimum.reduce", s, kw)])
+    if name == "matmul":
+        if len(meta(a[0]).shape) >= 2 and len(meta(a[1]).shape) >= 2:
+            return Steps([("np.matmul", s, {})])
+        return f"np.matmul({s[0]}, {s[1]})"
+    if name == "where":
+        return f"np.where({s[0]}, {s[1]}, {s[2]})"
+    if name == "cast":
+        return f"{s[0]}.astype({literal(p['dtype'].np, consts)})"
+    if name == "clone":
+        return f"np.array({s[0]})"
+    if name == "detach":
+        return f"np.asarray({s[0]}).view()"
+    if name == "reshape":
+        return f"{s[0]}.reshape({literal(tuple(p['shape']), consts)})"
+    if name == "permute":
+        return f"{s[0]}.transpose({literal(tuple(p['dims']), consts)})"
+    if name == "expand":
+        return f"np.broadcast_to({s[0]}, {literal(tuple(p['shape']), consts)})"
+    if name == "full":
+        return f"np.full({literal(tuple(p['shape']), consts)}, {literal(p['value'], consts)}, " \
+               f"dtype={literal(p['dtype'].np, consts)})"
+    if name == "index":
+        return _index_expr(s[0], s[1:], p["spec"], consts)
+    if name == "cat":
+        dt = node.meta["val"].dtype
+        return f"np.concatenate(({', '.join(s)}{',' if len(s) == 1 else ''}), axis={p['dim']!r}, " \
+               f"dtype={literal(dt.np, consts)})"
+    return _impl_call(name, s, p, consts, src)
+
+
+def _index_expr(base, tensors, spec, consts):
+    it = iter(tensors)
+    parts = []
+    simple = True
+    for item in spec:
+        if isinstance(item, _prims._TensorSlot):
+            parts.append(next(it))
+            simple = False
+        elif isinstance(item, slice):
+            parts.append(":".join("" if x is None else literal(x, consts) for x in (item.start, item.stop, item.step))
+                         .rstrip(":") or ":")
+            simple = False
+        elif item is None or item is Ellipsis:
+            parts.append(literal(item, consts))
+            simple = False
+        else:
+            parts.append(literal(item, consts))
+    if simple:  # all integers: a 0-d view rather than a numpy scalar, as eager does
+        parts.append("...")
+    if not parts:
+        return f"{base}[...]"
+    return f"{base}[{', '.join(parts)}{',' if len(parts) == 1 else ''}]"
+
+
+def _impl_call(name, s, params, consts, src=None):
+    kw = "".join(f", {k}={literal(v, consts, src)}" for k, v in params.items())
+    args = ", ".join(s)
+    if not args:
+        kw = kw[2:]
+    return f"_impl_{name}({args}{kw})"
+
+
+def impl_namespace():
+    """The names generated code may use besides its constants."""
+    ns = {"np": np, "tl": tl, "_P": PRIMITIVES, "_T": _prims._TENSOR, "_inf": math.inf,
+          "_nan": math.nan, "_sigmoid_tail": _sigmoid_tail}
+    for n, prim in PRIMITIVES.items():
+        ns[f"_impl_{n}"] = prim.impl
+    return ns
+
+
+def _sigmoid_tail(a, e, out=None):
+    """1 / (1 + e) where a >= 0 else e / (1 + e), written into out (may be e itself)."""
+    d = np.add(e, 1)
+    pos = np.greater_equal(a, 0)
+    res = np.true_divide(e, d, out=out)
+    np.true_divide(1, d, out=res, where=pos)
+    return res
