@@ -180,32 +180,25 @@ def recompile_message(fn, lines):
     return "\n".join(out)
 
 
+def _call_module(self, *args, **kwargs):
+    return self(*args, **kwargs)
+
+
 class OptimizedModule(tl.nn.Module):
-    """md.compile(module): forwards attributes to the original module; forward is compiled."""
+    """md.compile(module): forwards attributes to the original module. A call is compiled
+    as a whole, hooks included (they run inside the same frame as forward: one graph)."""
 
     def __init__(self, mod, backend, fullgraph=False, dynamic=None):
         super().__init__()
         object.__setattr__(self, "_orig_mod", mod)
         self._modules["_orig_mod"] = mod
         object.__setattr__(self, "_compiled_forward",
-                           OptimizedFunction(type(mod).forward, backend, fullgraph, dynamic, bound_self=mod))
+                           OptimizedFunction(_call_module, backend, fullgraph, dynamic, bound_self=mod))
 
     def forward(self, *args, **kwargs):
         return self._compiled_forward(*args, **kwargs)
 
     def __call__(self, *args, **kwargs):
-        mod = self._orig_mod
-        if _has_module_hooks(mod):
-            # hooks run eagerly around the compiled forward
-            saved = mod.__dict__.get("forward")
-            mod.__dict__["forward"] = self._compiled_forward
-            try:
-                return mod(*args, **kwargs)
-            finally:
-                if saved is None:
-                    del mod.__dict__["forward"]
-                else:
-                    mod.__dict__["forward"] = saved
         return self._compiled_forward(*args, **kwargs)
 
     def __getattr__(self, name):

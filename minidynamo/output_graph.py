@@ -80,19 +80,16 @@ class OutputGraph:
         from .source import AttrSource
         if module_vt.source is None:
             return
-        for name in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks"):
-            if not getattr(module_vt.value, name):
-                self.add_guard("EMPTY_DICT", AttrSource(module_vt.source, name))
+        for name in ("_backward_hooks", "_backward_pre_hooks"):
+            self.add_guard("LENGTH_CHECK", AttrSource(module_vt.source, name), len(getattr(module_vt.value, name)))
         self.guard_global_hooks()
 
     def guard_global_hooks(self):
         from .source import AttrSource, ConstSource
         from tensorlite.nn.modules import module as M
         src = ConstSource("___nn_module_globals")
-        for name in ("_global_forward_pre_hooks", "_global_forward_hooks", "_global_backward_hooks",
-                     "_global_backward_pre_hooks"):
-            if not getattr(M, name):
-                self.add_guard("EMPTY_DICT", AttrSource(src, name))
+        for name in ("_global_backward_hooks", "_global_backward_pre_hooks"):
+            self.add_guard("LENGTH_CHECK", AttrSource(src, name), len(getattr(M, name)))
 
     # ---- grad mode ------------------------------------------------------------------
     def grad_enabled(self):

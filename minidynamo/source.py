@@ -170,3 +170,32 @@ class GradModeSource(Source):
 
     def expr(self):
         return "___st.grad_enabled"
+
+
+class DictValueSource(Source):
+    """The i-th value of a dict in insertion order (hook dicts are keyed by handle ids,
+    which differ between module instances; their order does not)."""
+
+    def __init__(self, base, index):
+        self.base = base
+        self.index = index
+
+    def name(self):
+        return f"list({self.base.name()}.values())[{self.index}]"
+
+    def expr(self):
+        return f"list({self.base.expr()}.values())[{self.index}]"
+
+
+class ExprSource(Source):
+    """An arbitrary expression over other sources (for guards such as membership tests)."""
+
+    def __init__(self, expr_text, name_text):
+        self.expr_text = expr_text
+        self.name_text = name_text
+
+    def name(self):
+        return self.name_text
+
+    def expr(self):
+        return self.expr_text

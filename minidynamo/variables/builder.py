@@ -87,7 +87,9 @@ class VariableBuilder:
                 return LazyConstantVariable(value, src, lambda: self.guard("EQUALS_MATCH", value))
             return ConstantVariable(value, src)
         if isinstance(value, tl.nn.Module):
-            self.guard("ID_MATCH", value)
+            # modules are guarded by type, not identity: instances of one class share entries;
+            # everything the trace reads from them is guarded through its own source
+            self.guard("TYPE_MATCH", type(value))
             tx.output.guard_training(src, value)
             return NNModuleVariable(value, src)
         if isinstance(value, types.ModuleType):

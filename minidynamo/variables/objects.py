@@ -115,13 +115,65 @@ class NNModuleVariable(UserDefinedObjectVariable):
         return super().var_getattr(tx, name)
 
     def call_function(self, tx, args, kwargs):
+        """Module.__call__ inlined: forward pre-hooks, forward, forward hooks (global first)."""
+        from tensorlite.nn.modules import module as M
+        from .containers import DictVariable, TupleVariable
+
         m = self.value
         tx.output.guard_module_hooks(self)
-        if m._forward_pre_hooks or m._forward_hooks or m._backward_hooks or m._backward_pre_hooks \
-                or _global_hooks_present():
-            unsupported(f"calling module {type(m).__name__} that has hooks registered")
-        forward = self.var_getattr(tx, "forward")
-        return forward.call_function(tx, args, kwargs)
+        if m._backward_hooks or m._backward_pre_hooks or M._global_backward_hooks or M._global_backward_pre_hooks:
+            unsupported(f"calling module {type(m).__name__} with full backward hooks (it runs eagerly)")
+        args = list(args)
+        kwargs = dict(kwargs)
+        for hook, with_kwargs in self._hooks(tx, "_global_forward_pre_hooks", "_forward_pre_hooks",
+                                             "_forward_pre_hooks_with_kwargs", None):
+            if with_kwargs:
+                res = hook.call_function(tx, [self, TupleVariable(args), DictVariable(kwargs)], {})
+                if not (res.is_python_constant() and res.as_python_constant() is None):
+                    new_args, new_kwargs = res.unpack(tx)
+                    args, kwargs = new_args.unpack(tx), dict(new_kwargs.items)
+            else:
+                res = hook.call_function(tx, [self, TupleVariable(args)], {})
+                if not (res.is_python_constant() and res.as_python_constant() is None):
+                    args = res.unpack(tx) if isinstance(res, TupleVariable) else [res]
+        out = self.var_getattr(tx, "forward").call_function(tx, args, kwargs)
+        for hook, with_kwargs in self._hooks(tx, "_global_forward_hooks", "_forward_hooks",
+                                             "_forward_hooks_with_kwargs", "_global_forward_hooks_with_kwargs"):
+            if with_kwargs:
+                res = hook.call_function(tx, [self, TupleVariable(args), DictVariable(kwargs), out], {})
+            else:
+                res = hook.call_function(tx, [self, TupleVariable(args), out], {})
+            if not (res.is_python_constant() and res.as_python_constant() is None):
+                out = res
+        return out
+
+    def _hooks(self, tx, global_name, own_name, own_kw_name, global_kw_name):
+        """(hook tracker, with_kwargs) for the global then the module's hooks, with guards."""
+        from tensorlite.nn.modules import module as M
+        from ..source import ConstSource, DictValueSource, ExprSource
+        from .builder import VariableBuilder
+
+        out = []
+        gsrc = ConstSource("___nn_module_globals")
+        for owner, owner_src, name in ((M, gsrc, global_name), (self.value, self.source, own_name)):
+            d = getattr(owner, name)
+            dsrc = AttrSource(owner_src, name) if owner_src is not None else None
+            if dsrc is not None:
+                tx.output.add_guard("LENGTH_CHECK", dsrc, len(d))
+            for i, (hid, hook) in enumerate(d.items()):
+                kw_dicts = [getattr(self.value, own_kw_name)]
+                kw_srcs = [AttrSource(self.source, own_kw_name) if self.source else None]
+                if global_kw_name is not None:
+                    kw_dicts.append(getattr(M, global_kw_name))
+                    kw_srcs.append(AttrSource(gsrc, global_kw_name))
+                with_kwargs = any(hid in kd for kd in kw_dicts)
+                if dsrc is not None:
+                    test = " or ".join(f"list({dsrc.expr()}.keys())[{i}] in {ks.expr()}" for ks in kw_srcs if ks)
+                    name_t = " or ".join(f"list({dsrc.name()}.keys())[{i}] in {ks.name()}" for ks in kw_srcs if ks)
+                    tx.output.add_guard("EQUALS_MATCH", ExprSource(f"({test})", name_t), with_kwargs)
+                hook_vt = VariableBuilder(tx, DictValueSource(dsrc, i) if dsrc is not None else None).wrap(hook)
+                out.append((hook_vt, with_kwargs))
+        return out
 
     def call_method(self, tx, name, args, kwargs):
         if name in _MODULE_ITER_METHODS:
