@@ -1,0 +1,176 @@
+"""backends.aot: AOT autograd (joint forward+backward tracing, partitioning, runtime wrapper).
+
+* `aot_function(fn, fw_compiler, bw_compiler=None, partition_fn=None)`: compile a function of
+  tensors (and nested tuples/lists/dicts of them) for training; recompiles per input
+  signature (shapes, dtypes, requires_grad, non-tensor values).
+* `aot_module_simplified(gm, example_inputs, fw_compiler, bw_compiler=None, ...)`: the
+  Dynamo entry point: compile a Dynamo-level GraphModule called with flat inputs.
+* `default_partition`, `min_cut_rematerialization_partition`: partitioners (partition.py).
+* `nop`: a compiler that runs the graph as it is.
+
+Pipeline (one compile): metadata pass on fake tensors -> joint trace with `make_fx`
+(`inner_f(primals, tangents)`, see joint.py) -> `partition_fn` -> `fw_compiler(fw_gm)` now,
+`bw_compiler(bw_gm)` on the first backward -> runtime wrapper (runtime.py). Hooks on
+intermediates are carried by `trace_wrapped` (see trace_wrapped.py for the contract).
+With `MINIDYNAMO_LOGS=aot_graphs` the forward and backward graphs are logged.
+
+>>> import tensorlite as tl
+>>> from backends.aot import aot_function, nop
+>>> def f(x, w):
+...     return (x @ w).relu().sum()
+>>> cf = aot_function(f, fw_compiler=nop)
+>>> x, w = tl.ones(2, 3, requires_grad=True), tl.ones(3, 2, requires_grad=True)
+>>> cf(x, w).backward(); w.grad
+tensor([[2., 2.],
+        [2., 2.],
+        [2., 2.]])
+"""
+import functools
+
+from tensorlite._tensor import Tensor
+
+from . import trace_wrapped  # noqa: F401  (registers the trace_wrapped primitive)
+from .joint import tree_flatten, tree_unflatten
+from .partition import default_partition, min_cut_rematerialization_partition
+from .runtime import AOTConfig, AOTDispatcher
+
+__all__ = ["aot_function", "aot_module_simplified", "default_partition",
+           "min_cut_rematerialization_partition", "nop", "make_boxed_compiler"]
+
+
+def nop(gm, example_inputs):
+    """A compiler that runs the graph as traced (returns its generated forward)."""
+    return gm.forward
+
+
+def make_boxed_compiler(compiler):
+    """Compatibility shim: our compilers already take and return plain callables."""
+    return compiler
+
+
+def _key(leaf):
+    if isinstance(leaf, Tensor):
+        return (Tensor, leaf._data.shape, leaf._data.dtype, leaf._rg)
+    try:
+        hash(leaf)
+        return (type(leaf), leaf)
+    except TypeError:
+        return (type(leaf), id(leaf))
+
+
+def aot_function(fn, fw_compiler, bw_compiler=None, partition_fn=None, inference_compiler=None):
+    """Compile fn for forward and backward; compilation happens on the first call per signature.
+
+    >>> import tensorlite as tl
+    >>> seen = []
+    >>> def fw(gm, inputs):
+    ...     seen.append("fw"); return gm.forward
+    >>> def bw(gm, inputs):
+    ...     seen.append("bw"); return gm.forward
+    >>> g = aot_function(lambda x: x.sin().sum(), fw, bw)
+    >>> y = g(tl.zeros(3, requires_grad=True)); seen
+    ['fw']
+    >>> y.backward(); seen
+    ['fw', 'bw']
+    """
+    config = AOTConfig(fw_compiler, bw_compiler, partition_fn, inference_compiler)
+    cache = {}
+
+    @functools.wraps(fn)
+    def returned(*args, **kwargs):
+        leaves, in_spec = tree_flatten((args, kwargs))
+        key = (in_spec_key(in_spec), tuple(map(_key, leaves)))
+        entry = cache.get(key)
+        if entry is None:
+            def flat_fn(*flat):
+                a, k = tree_unflatten(flat, in_spec)
+                return fn(*a, **k)
+
+            entry = cache[key] = AOTDispatcher(flat_fn, leaves, config)
+        outs = entry(*leaves)
+        return tree_unflatten(outs, entry.meta.out_spec)
+
+    returned.cache = cache
+    return returned
+
+
+def in_spec_key(spec):
+    if spec is None:
+        return None
+    if spec[0] is dict:
+        return (dict, tuple(spec[1]), tuple(in_spec_key(s) for s in spec[2]))
+    return (spec[0], tuple(in_spec_key(s) for s in spec[1]))
+
+
+def _lift_parameters(gm, example_inputs):
+    """get_attr tensors that require grad become leading inputs (their gradients are needed)."""
+    import fxlite
+
+    lifted = []
+    for n in gm.graph.nodes:
+        if n.op == "get_attr":
+            v = _fetch(gm, n.target)
+            if isinstance(v, Tensor) and v.requires_grad:
+                lifted.append(n)
+    if not lifted:
+        return gm, list(example_inputs), None
+    g = fxlite.Graph()
+    env = {}
+    for n in lifted:
+        env[n] = g.placeholder(n.target.replace(".", "_"))
+        env[n].meta = dict(n.meta)
+    for n in gm.graph.nodes:
+        if n.op == "placeholder":
+            env[n] = g.node_copy(n, env.__getitem__)
+    for n in gm.graph.nodes:
+        if n not in env:
+            env[n] = g.node_copy(n, env.__getitem__)
+    new = fxlite.GraphModule(gm, g, type(gm).__name__)
+    targets = [n.target for n in lifted]
+    return new, [_fetch(gm, t) for t in targets] + list(example_inputs), targets
+
+
+def _fetch(obj, target):
+    for part in target.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def aot_module_simplified(gm, example_inputs, fw_compiler, bw_compiler=None, partition_fn=None,
+                          inference_compiler=None):
+    """Compile a Dynamo-level GraphModule; returns a callable taking the same flat inputs.
+
+    Callable inputs are traced as graph inputs (placeholders), so hooks passed to
+    `trace_wrapped.register_hook` through them may change between calls.
+
+    >>> import tensorlite as tl, fxlite
+    >>> gm = fxlite.symbolic_trace(lambda x: (x.sin(),))
+    >>> x = tl.ones(2, requires_grad=True)
+    >>> out = aot_module_simplified(gm, [x], nop)(x)
+    >>> out[0].grad_fn.name()
+    'CompiledFunctionBackward'
+    """
+    import tensorlite as tl
+
+    gm, inputs, lifted = _lift_parameters(gm, example_inputs)
+    config = AOTConfig(fw_compiler, bw_compiler, partition_fn, inference_compiler)
+    graph_inputs = [i for i, a in enumerate(inputs) if not isinstance(a, Tensor) and callable(a)]
+    disp = AOTDispatcher(gm.forward, inputs, config, graph_inputs)
+    rg_key = tuple(inputs[i].requires_grad for i in disp.tensor_idx) if tl.is_grad_enabled() else None
+    disp.compile_variant(tl.is_grad_enabled(), rg_key)
+    spec = disp.meta.out_spec
+    flat_tuple = spec is not None and spec[0] is tuple and all(s is None for s in spec[1])
+
+    if lifted is None and flat_tuple:
+        return disp
+    if lifted is None:
+        return lambda *args: tree_unflatten(disp(*args), spec)
+
+    def run(*args):
+        outs = disp(*[_fetch(gm, t) for t in lifted], *args)
+        return tuple(outs) if flat_tuple else tree_unflatten(outs, spec)
+
+    return run
+
+
+from .. import aot_eager as _aot_eager  # noqa: E402,F401  (registers the "aot_eager" backend)

@@ -1,0 +1,300 @@
+"""The runtime wrapper: run a compiled forward graph and attach ONE autograd node per call.
+
+`AOTDispatcher(fn, example_args, config)` is called with the flat inputs. Per call it picks a
+variant by grad mode and by which tensor inputs require grad (compiling it on first use):
+
+* inference (grad disabled, or no input requires grad): run the forward-only graph;
+* training: run the partitioned forward graph under no_grad; its outputs are the user
+  outputs followed by the values saved for backward. A `CompiledFunctionBackward` node,
+  whose edges are the grad-requiring inputs, becomes the `grad_fn` of every output that
+  requires grad. Its `apply` compiles the backward graph the first time it runs (through
+  `bw_compiler`), then calls it on `(*saved, *tangents)`.
+
+Eager semantics kept by the wrapper: `retain_graph` (saved values are released after a
+backward unless retained; a second backward then raises "Specify retain_graph=True"),
+in-place modification of a saved value after the forward raises "modified by an inplace
+operation", hooks on inputs/outputs (ordinary autograd on the node's edges and outputs),
+`requires_grad` of outputs, inputs mutated by the graph (the new value is copied back after
+the forward), outputs that are inputs or views of inputs (regenerated eagerly from the real
+input, so they alias it as in eager), duplicated outputs (the same object twice) and
+non-tensor outputs. `create_graph=True` falls back to running the original function eagerly
+on the saved inputs and differentiating it with create_graph (raises for graphs that mutate
+their inputs).
+
+>>> import tensorlite as tl
+>>> from backends.aot import aot_function, nop
+>>> f = aot_function(lambda x: (x * x).sum(), nop)
+>>> x = tl.tensor([1.0, 2.0], requires_grad=True)
+>>> y = f(x); y.grad_fn.name()
+'CompiledFunctionBackward'
+>>> y.backward(); x.grad
+tensor([2., 4.])
+"""
+import itertools
+
+import numpy as np
+
+import tensorlite as tl
+from tensorlite import _state
+from tensorlite._modes import fake_tensor
+from tensorlite._node import _FREED_MSG, Node
+from tensorlite._primitive import bind
+from tensorlite._tensor import Tensor
+
+from .joint import collect_metadata, trace_inference, trace_joint, tree_flatten
+
+__all__ = ["AOTConfig", "AOTDispatcher", "CompiledFunctionBackward"]
+
+_graph_counter = itertools.count()
+
+
+class AOTConfig:
+    def __init__(self, fw_compiler, bw_compiler=None, partition_fn=None, inference_compiler=None):
+        from .partition import default_partition
+        self.fw_compiler = fw_compiler
+        self.bw_compiler = bw_compiler or fw_compiler
+        self.partition_fn = partition_fn or default_partition
+        self.inference_compiler = inference_compiler or fw_compiler
+
+
+def _example_inputs(gm):
+    out = []
+    for n in gm.graph.nodes:
+        if n.op == "placeholder":
+            v = n.meta.get("val")
+            if isinstance(v, Tensor):
+                v = fake_tensor(v._data.shape, v._data.dtype)
+            out.append(v)
+    return out
+
+
+def _log(kind, gm, idx):
+    try:
+        from minidynamo import logs
+    except ImportError:
+        return
+    if logs.enabled("aot_graphs"):
+        logs.log.info("TRACED GRAPH\n ===== %s graph %d =====\n%s", kind, idx, gm.print_readable(False))
+
+
+def _inplace_error(t):
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [tensorlite.{t.dtype.name} {list(t.shape)}], which is a value saved by a "
+        "compiled (aot) graph; expected it unchanged since the forward. Hint: the variable was "
+        "changed in place after the compiled call.")
+
+
+class CompiledFunctionBackward(Node):
+    """The autograd node of one call of a compiled graph (its ctx holds the saved values)."""
+
+    _name = "CompiledFunctionBackward"
+    _inputs = None
+
+    def apply(self, grads):
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        rt = self._rt
+        for k, v in zip(rt.saved_tensor_idx, self._versions):
+            t = saved[k]
+            vc = t._vc
+            if (vc[0] if vc is not None else -1) != v:
+                raise _inplace_error(t)
+        if _state.grad_enabled:
+            return rt.double_backward(self, grads)
+        tangents = []
+        for g, m in zip(grads, rt.tangent_meta):
+            tangents.append(g if g is not None else Tensor._wrap(np.zeros(m[0], m[1])))
+        bw = rt.bw or rt.compile_bw()
+        out = bw(*saved, *tangents)
+        return [out[i] for i in rt.grad_inputs]
+
+    def _release(self):
+        self._saved = None
+        self._inputs = None
+
+
+class _Training:
+    """One training variant: forward graph, lazily compiled backward graph, metadata."""
+
+    def __init__(self, disp, meta):
+        self.meta = meta
+        self.disp = disp
+        joint = trace_joint(disp.fn, disp.example_args, meta)
+        n_fw = len(meta.outputs) + len(meta.mutated_inputs)
+        fw_gm, bw_gm = disp.config.partition_fn(joint, disp.example_args, num_fwd_outputs=n_fw)
+        self.joint, self.fw_gm, self.bw_gm = joint, fw_gm, bw_gm
+        idx = next(_graph_counter)
+        _log("Forward", fw_gm, idx)
+        _log("Backward", bw_gm, idx)
+        self.fw = disp.config.fw_compiler(fw_gm, _example_inputs(fw_gm))
+        self.bw = None
+        self.n_out = len(meta.outputs)
+        self.n_fw = n_fw
+        self.grad_inputs = meta.grad_inputs
+        self.tangent_outputs = meta.tangent_outputs
+        self.tangent_meta = [(meta.outputs[i].shape, meta.outputs[i].dtype) for i in meta.tangent_outputs]
+        self.in_meta = tuple((disp.example_args[i]._data.shape, disp.example_args[i]._data.dtype)
+                             for i in meta.grad_inputs)
+        fw_out = list(fw_gm.graph.nodes)[-1].args[0]
+        saved_nodes = list(fw_out[n_fw:])
+        self.saved_tensor_idx = tuple(k for k, s in enumerate(saved_nodes)
+                                      if isinstance(s.meta.get("val"), Tensor))
+        outs = set(fw_out[:self.n_out])
+        self.saved_is_output = tuple(k for k, s in enumerate(saved_nodes) if s in outs)
+
+    def compile_bw(self):
+        self.bw = self.disp.config.bw_compiler(self.bw_gm, _example_inputs(self.bw_gm))
+        return self.bw
+
+    def __call__(self, args):
+        prev = _state.grad_enabled
+        _state.grad_enabled = False
+        try:
+            outs = self.fw(*args)
+        finally:
+            _state.grad_enabled = prev
+        n_out = self.n_out
+        saved = list(outs[self.n_fw:])
+        for k in self.saved_is_output:  # a detached alias: no node -> tensor -> node cycle
+            saved[k] = Tensor._wrap(saved[k]._data)
+        disp = self.disp
+        if disp.mutated:
+            disp.apply_mutations(args, outs, saved)
+        node = CompiledFunctionBackward(
+            tuple([args[i]._edge() if args[i]._rg else None for i in self.grad_inputs]), self.in_meta)
+        node._rt = self
+        node._saved = saved
+        node._versions = [saved[k]._vc[0] if saved[k]._vc is not None else -1 for k in self.saved_tensor_idx]
+        node._inputs = args
+        node.n_outputs = len(self.tangent_outputs)
+        for slot, i in enumerate(self.tangent_outputs):
+            o = outs[i]
+            o.grad_fn = node
+            o._out_nr = slot
+            o._rg = True
+        if disp.simple_outputs:
+            return outs[:n_out] if len(outs) != n_out else outs
+        return disp.finish_outputs(args, outs)
+
+    def double_backward(self, node, grads):
+        """create_graph=True: differentiate the original function eagerly, keeping the graph."""
+        if self.meta.mutated_inputs:
+            raise RuntimeError("aot_eager: create_graph=True (double backward) through a compiled graph "
+                               "that mutates its inputs is not supported; run it eagerly")
+        args = node._inputs
+        with tl.enable_grad():
+            flat = tree_flatten(self.disp.fn(*args))[0]
+            outs = [flat[i] for i in self.tangent_outputs]
+            gs = [g if g is not None else tl.zeros(m[0], dtype=tl._dtype.from_np(m[1]))
+                  for g, m in zip(grads, self.tangent_meta)]
+            wanted = [i for i in self.grad_inputs if args[i]._rg]
+            res = tl.autograd.grad(outs, [args[i] for i in wanted], grad_outputs=gs,
+                                   create_graph=True, allow_unused=True)
+        by_pos = dict(zip(wanted, res))
+        return [by_pos.get(i) for i in self.grad_inputs]
+
+
+class _Inference:
+    def __init__(self, disp, meta):
+        self.meta = meta
+        self.disp = disp
+        self.gm = trace_inference(disp.fn, disp.example_args, meta)
+        _log("Forward", self.gm, next(_graph_counter))
+        self.fw = disp.config.inference_compiler(self.gm, _example_inputs(self.gm))
+        self.n_out = len(meta.outputs)
+
+    def __call__(self, args):
+        prev = _state.grad_enabled
+        _state.grad_enabled = False
+        try:
+            outs = self.fw(*args)
+        finally:
+            _state.grad_enabled = prev
+        disp = self.disp
+        if disp.mutated:
+            disp.apply_mutations(args, outs, ())
+        if disp.simple_outputs:
+            return outs[:self.n_out] if len(outs) != self.n_out else outs
+        return disp.finish_outputs(args, outs)
+
+
+class AOTDispatcher:
+    """Compiled fn over flat inputs: picks (and compiles on first use) the variant per call."""
+
+    def __init__(self, fn, example_args, config, graph_inputs=()):
+        self.fn = fn
+        self.example_args = list(example_args)
+        self.config = config
+        self.graph_inputs = tuple(graph_inputs)
+        self.tensor_idx = tuple(i for i, a in enumerate(self.example_args) if isinstance(a, Tensor))
+        self.variants = {}
+        self.inference = None
+        self.meta = None
+        self.mutated = ()
+        self.simple_outputs = True
+
+    def _setup(self, meta):
+        if self.meta is None:
+            self.meta = meta
+            self.mutated = tuple(meta.mutated_inputs)
+            self.aliases = [(k, o.alias) for k, o in enumerate(meta.outputs) if o.is_tensor and o.alias]
+            self.dups = [(k, o.dup_of) for k, o in enumerate(meta.outputs) if o.dup_of is not None]
+            self.simple_outputs = not self.aliases and not self.dups
+            self.n_out = len(meta.outputs)
+
+    def compile_variant(self, grad_enabled, rg_key):
+        """Compile the variant for this grad mode and requires_grad pattern (done on first use)."""
+        args = self.example_args
+        if rg_key is not None:
+            for i, rg in zip(self.tensor_idx, rg_key):
+                if args[i].requires_grad != rg:
+                    args[i] = fake_tensor(args[i]._data.shape, args[i]._data.dtype, rg)
+        meta = collect_metadata(self.fn, args, grad_enabled, self.graph_inputs)
+        self._setup(meta)
+        if grad_enabled and meta.grad_inputs and meta.tangent_outputs:
+            v = _Training(self, meta)
+        else:
+            v = self.inference if self.inference is not None else _Inference(self, meta)
+            if not grad_enabled or not meta.grad_inputs:
+                self.inference = v
+        if rg_key is not None:
+            self.variants[rg_key] = v
+        return v
+
+    def __call__(self, *args):
+        if _state.grad_enabled:
+            key = tuple([args[i]._rg for i in self.tensor_idx])
+            v = self.variants.get(key)
+            if v is None:
+                v = self.compile_variant(True, key)
+            return v(args)
+        v = self.inference
+        if v is None:
+            v = self.compile_variant(False, None)
+        return v(args)
+
+    # -- the epilogue: mutations, aliases, duplicates --------------------------------------
+    def apply_mutations(self, args, outs, saved):
+        n = self.n_out
+        news = outs[n:n + len(self.mutated)]
+        for k, s in enumerate(saved):  # a saved value sharing memory with an input about to change
+            if isinstance(s, Tensor) and any(np.may_share_memory(s._data, args[i]._data) for i in self.mutated):
+                saved[k] = Tensor._wrap(s._data.copy())
+        for i, new in zip(self.mutated, news):
+            dst = args[i]
+            if new is not dst:
+                dst._data[...] = new._data
+                dst._bump_version()
+
+    def finish_outputs(self, args, outs):
+        outs = list(outs[:self.n_out])
+        for k, (i, chain) in self.aliases:
+            t = args[i]
+            for prim, extra, params in chain:
+                t = bind(prim, (t, *extra), params)
+            outs[k] = t
+        for k, j in self.dups:
+            outs[k] = outs[j]
+        return outs
