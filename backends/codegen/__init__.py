@@ -46,7 +46,7 @@ def compile_fx_graph(gm, example_inputs):
     Graphs with nodes codegen cannot lower run as the GraphModule itself.
 
     >>> import tensorlite as tl, fxlite
-    >>> gm = fxlite.make_fx(lambda x: (x * 2).sum(dims=0))(tl.ones(3))
+    >>> gm = fxlite.make_fx(lambda x: (x * 2).sum(0))(tl.ones(3))
     >>> compile_fx_graph(gm, [tl.ones(3)])(tl.ones(3)).item()
     6.0
     """

@@ -237,8 +237,8 @@ def _index_expr(base, tensors, spec, consts):
             parts.append(next(it))
             simple = False
         elif isinstance(item, slice):
-            parts.append(":".join("" if x is None else literal(x, consts) for x in (item.start, item.stop, item.step))
-                         .rstrip(":") or ":")
+            f = ["" if v is None else literal(v, consts) for v in (item.start, item.stop, item.step)]
+            parts.append(f"{f[0]}:{f[1]}" + (f":{f[2]}" if f[2] else ""))
             simple = False
         elif item is None or item is Ellipsis:
             parts.append(literal(item, consts))
