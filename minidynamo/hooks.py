@@ -69,6 +69,10 @@ def apply_backward_hook(x, box):
 apply_backward_hook.__module__ = "minidynamo.hooks"
 
 
+def _identity_hook(grad):
+    return None
+
+
 class HookBoxSource(Source):
     def __init__(self, index):
         self.index = index
@@ -166,7 +170,8 @@ class HookTracker:
         self.pre_graph.append(lambda cg: [f"{source.expr()} = ___HookBox({cg(hook)})"])
         box = out.new_placeholder(source.graph_name())
         from .output_graph import GraphArg
-        out.graphargs.append(GraphArg(source, None, box))
+        # the example value only stands in for the hook passed at each call
+        out.graphargs.append(GraphArg(source, HookBox(_identity_hook), box))
         y = tensor_vt.node
         with graph.inserting_after(y):
             hooked = graph.call_function(apply_backward_hook, (y, box))
