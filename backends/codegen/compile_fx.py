@@ -197,6 +197,14 @@ def generate(gm, example_inputs, options=None):
             if not ok:
                 low = lowering._impl_call(n.target.name, [literal(x, consts, node_src) for x in n.args],
                                           n.kwargs, consts, node_src)
+        elif n.target.name == "where":
+            try:
+                with np.errstate(all="ignore"):
+                    ok = np.asarray(eval(low, ns, _ProbeMap(probe))).dtype == _npdt(m)
+            except Exception:
+                ok = False
+            if not ok:
+                low = lowering._impl_call("where", [literal(x, consts, node_src) for x in n.args], {}, consts)
         lowered[n] = low
         name = n.target.name
         operands = []
@@ -212,7 +220,7 @@ def generate(gm, example_inputs, options=None):
             else:
                 operands = [first] + [o for o in operands if o != first]
         vnames.add(n.name)
-        values.append(Value(n.name, m.shape if m else (), _npdt(m) if m else None, operands, kind=kind,
+        values.append(Value(n.name, m.shape if m is not None else (), _npdt(m) if m is not None else None, operands, kind=kind,
                             elementwise=name in ELEMENTWISE, escapes=n in is_out))
     # -- fusion + memory planning -----------------------------------------------------------
     groups = fusion.find_groups(ops, lowered, values, is_out, options)
