@@ -123,8 +123,8 @@ def tensor_mismatch(name, value, expected):
     if type(value) is not typ:
         return f"tensor '{name}' type mismatch. expected {typ.__name__}, actual {type(value).__name__}"
     if value._data.dtype != dtype:
-        return (f"tensor '{name}' dtype mismatch. expected {tl._dtype.from_np(dtype).name.capitalize()}, "
-                f"actual {value.dtype.name.capitalize()}")
+        return (f"tensor '{name}' dtype mismatch. expected {tl.scalar_type_name(tl._dtype.from_np(dtype))}, "
+                f"actual {tl.scalar_type_name(value.dtype)}")
     if value.requires_grad != rg:
         return f"tensor '{name}' requires_grad mismatch. expected requires_grad={int(rg)}"
     if value.dim() != len(shape):
@@ -173,6 +173,12 @@ class GuardSet:
     """The guards of one cache entry, compiled into a single check function."""
 
     def __init__(self, guards, code, fn):
+        if fn is not None and (fn.__defaults__ or fn.__kwdefaults__):
+            # the guard and transformed functions bind defaults captured now: a function
+            # whose defaults were reassigned is another program
+            for attr in ("__defaults__", "__kwdefaults__"):
+                if getattr(fn, attr):
+                    guards.insert(0, Guard("ID_MATCH", FunctionAttrSource(code.co_name, attr), getattr(fn, attr)))
         self.guards = guards
         self.check_fn = _compile_check(guards, code, fn)
 
@@ -233,7 +239,25 @@ def base_namespace(fn):
     return {"___G": g, "___B": b, "___cells": cells, "___st": tl_state,
             "___defaults": (fn.__defaults__ or ()) if fn is not None else (),
             "___kwdefaults": (fn.__kwdefaults__ or {}) if fn is not None else {},
-            "Tensor": tl.Tensor, "___nn_module_globals": _nn_module_globals()}
+            "Tensor": tl.Tensor, "___nn_module_globals": _nn_module_globals(), "___fn": fn,
+            "___make_cell": types.CellType}
+
+
+class FunctionAttrSource:
+    """An attribute of the compiled function itself (its __defaults__)."""
+
+    def __init__(self, fn_name, attr):
+        self.fn_name = fn_name
+        self.attr = attr
+
+    def name(self):
+        return f"{self.fn_name}.{self.attr}"
+
+    def expr(self):
+        return f"___fn.{self.attr}"
+
+    def local_name(self):
+        return self.name()
 
 
 def _nn_module_globals():
