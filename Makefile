@@ -23,7 +23,7 @@ test-all:
 	$(MAKE) test PYVER=3.13 VENV=.venv-3.13
 
 demo: $(VENV)/.installed
-	$(VPY) -m demo
+	$(VPY) -m minidynamo demo
 
 bench: $(VENV)/.installed
 	@for f in benchmarks/*.py; do echo "== $$f"; $(VPY) $$f || exit 1; done
