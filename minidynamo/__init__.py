@@ -13,22 +13,12 @@ from .eval_frame import (OptimizedFunction, OptimizedModule, allow_in_graph, com
                          graph_break, reset)
 from .logs import set_logs
 from . import testing
-import os as _os
-
-if _os.environ.get("MINIDYNAMO_REPORT"):
-    from . import report as _report  # noqa: F401  (writes the report at exit)
+from .explain import explain
+from .inspect_api import inspect
+from .report import report  # also writes the report at exit when MINIDYNAMO_REPORT is set
 
 __all__ = ["compile", "reset", "disable", "graph_break", "allow_in_graph", "config", "exc", "utils",
            "testing", "set_logs", "OptimizedFunction", "OptimizedModule"]
 
 
-def __getattr__(name):
-    import importlib
-    lazy = {"explain": ("minidynamo.explain", "explain"), "inspect": ("minidynamo.inspect_api", "inspect"),
-            "report": ("minidynamo.report", "report")}
-    if name in lazy:
-        mod, attr = lazy[name]
-        val = getattr(importlib.import_module(mod), attr)
-        globals()[name] = val
-        return val
-    raise AttributeError(f"module 'minidynamo' has no attribute {name!r}")
+__all__ += ["explain", "inspect", "report"]
