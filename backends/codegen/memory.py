@@ -14,8 +14,13 @@ Storage kinds:
 >>> vals = [Value("x", (4,), "f", kind="input"), Value("a", (4,), "f", ["x"], kind="steps"),
 ...         Value("b", (4,), "f", ["a"], kind="steps", escapes=True)]
 >>> p = plan(vals)
->>> p.out["a"], p.out["b"], p.buffers
-('_b0', None, [((4,), 'f')])
+>>> p.out["a"], p.out["b"], p.buffers  # the chain runs in b's fresh array
+(None, 'a', [])
+>>> vals.append(Value("c", (), "f", ["b"], kind="steps", elementwise=False, escapes=True))
+>>> vals[2].escapes = False
+>>> p = plan(vals)
+>>> p.out["a"], p.out["b"], p.out["c"], p.buffers  # a and b die: one persistent buffer
+('_b0', 'a', None, [((4,), 'f')])
 """
 __all__ = ["Value", "Plan", "plan"]
 
@@ -65,6 +70,17 @@ def plan(values):
             escapes.add(root[v.name])
     for r in escapes:
         last[r] = INF
+    # an elementwise chain ending in an output runs in the output's fresh array from its
+    # first op (`y = np.sin(x); np.add(y, 1, out=y)`), as hand-written numpy does
+    want_fresh = set()
+    for v in reversed(values):
+        if v.kind == "steps" and v.elementwise and v.shape and (root[v.name] in escapes or v.name in want_fresh):
+            for o in v.operands:
+                ov = by_name.get(o)
+                if ov is not None and ov.kind == "steps" and root[o] == o and o not in escapes and \
+                        (ov.shape, ov.dtype) == (v.shape, v.dtype) and last.get(o) == pos[v.name]:
+                    want_fresh.add(o)
+                    break
     result = Plan()
     result.last_use = {n: last.get(root[n], -1) for n in root}
     storage = {}  # root -> ("p", k) | ("f", owner) | ("x",)
@@ -81,7 +97,7 @@ def plan(values):
             storage[r] = st
             owner[st] = r
         else:
-            st = _choose(v, i, r, storage, owner, free, last, escapes, by_name, root, result)
+            st = _choose(v, i, r, storage, owner, free, last, escapes | want_fresh, by_name, root, result)
             storage[r] = st
             owner[st] = r
         # release what died at this node
