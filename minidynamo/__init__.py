@@ -15,10 +15,12 @@ from .logs import set_logs
 from . import testing
 from .explain import explain
 from .inspect_api import inspect
+from .higher_order import mark_compile_region, nested_compile_region
+from backends.aot.trace_wrapped import trace_wrapped
 from .report import report  # also writes the report at exit when MINIDYNAMO_REPORT is set
 
 __all__ = ["compile", "reset", "disable", "graph_break", "allow_in_graph", "config", "exc", "utils",
            "testing", "set_logs", "OptimizedFunction", "OptimizedModule"]
 
 
-__all__ += ["explain", "inspect", "report"]
+__all__ += ["explain", "inspect", "report", "nested_compile_region", "mark_compile_region", "trace_wrapped"]

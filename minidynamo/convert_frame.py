@@ -8,7 +8,8 @@ from backends import backend_name, lookup_backend
 
 from . import config
 from .codegen import PyCodegen, transformed_source
-from .exc import BackendCompilerFailed, InternalError, Unsupported
+from .exc import (BackendCompilerFailed, InternalError, RecompileError, UncapturedHigherOrderOpError,
+                  Unsupported)
 from .guards import GuardSet, base_namespace, rename_code
 from .output_graph import OutputGraph
 from .graph_break import break_code, can_break_at
@@ -80,7 +81,8 @@ def _convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=N
         counters["graph_break"][e.msg] += 1
         from .logs import log_graph_break
         log_graph_break(e.msg, e.user_stack)
-        if fullgraph:
+        from .higher_order import RegionError
+        if fullgraph or isinstance(e, RegionError):
             raise
         ok, why = can_break_at(tx, e)
         if ok:
@@ -99,6 +101,8 @@ def _convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=N
     except UserError as e:
         output.restore_global_state()
         return FrameResult(user_error=e.exc)
+    except (BackendCompilerFailed, UncapturedHigherOrderOpError, RecompileError):
+        raise
     except Exception as e:  # a bug in the interpreter
         output.restore_global_state()
         where = tx_user_stack(tx)

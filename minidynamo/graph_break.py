@@ -4,13 +4,16 @@ and continue in a resume function (itself compiled lazily, cached per code and o
 Only breaks at a call or at a conditional jump of the root frame, outside loops, are split
 this way; anything else runs the whole frame eagerly (never silently wrong).
 """
+import tensorlite as tl
+from tensorlite import _state as tl_state
+
 from . import bytecode_compat as bc
 from .exc import Unsupported
 from .resume_execution import live_locals, make_resume_function, resume_code
-from .variables.base import NULL, is_null, unsupported
+from .variables.base import NULL, LazyVariable, is_null, unsupported
 from .variables.containers import IteratorVariable
 from .variables.functions import BaseUserFunction, UserMethodVariable
-from .variables.objects import NNModuleVariable
+from .variables.objects import GradModeExit, NNModuleVariable
 
 _BREAKABLE = {"CALL", "CALL_KW", "CALL_FUNCTION_EX", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_FALSE"}
 _RESUME_WRAPPERS = {}
@@ -50,6 +53,21 @@ def resume_wrapper(fn, code, backend):
     return w
 
 
+class GradModeRestore:
+    """The `__exit__` of a grad-mode `with` block that a graph break split: the generated
+    code passes one to the resume function, which calls it where the block ends."""
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def __call__(self, *exc_info):
+        tl.set_grad_enabled(self.mode)
+
+
+def _set_grad_mode(mode):
+    tl_state.grad_enabled = mode
+
+
 def _stack_exprs(cg, values):
     layout, exprs = [], []
     for v in values:
@@ -59,8 +77,18 @@ def _stack_exprs(cg, values):
             if isinstance(v, IteratorVariable):
                 unsupported("graph break with a live iterator on the stack")
             layout.append(True)
-            exprs.append(cg(v))
+            if isinstance(v, GradModeExit):
+                exprs.append(f"{cg.global_obj(GradModeRestore)}({bool(v.ctx.initial)!r})")
+            else:
+                exprs.append(cg(v))
     return layout, exprs
+
+
+def _grad_mode_lines(cg, tx):
+    """Inside a split grad-mode block, the instruction and the resume run in the block's mode."""
+    if tx.grad_enabled() == tx.output.initial_grad_mode:
+        return []
+    return [f"{cg.global_obj(_set_grad_mode)}({bool(tx.grad_enabled())!r})"]
 
 
 def _local_exprs(cg, tx, names):
@@ -77,9 +105,21 @@ def _local_exprs(cg, tx, names):
 
 def _callable_expr(cg, fn_vt):
     expr = cg(fn_vt)
+    if isinstance(fn_vt, LazyVariable):  # a sourced callable not yet realized
+        if _compiles_when_called(fn_vt.value):
+            return f"___call_compiled({expr})"
+        return expr
     if isinstance(fn_vt, (BaseUserFunction, UserMethodVariable, NNModuleVariable)):
         return f"___call_compiled({expr})"
     return expr
+
+
+def _compiles_when_called(obj):
+    import types
+    import tensorlite as tl
+    if getattr(obj, "_minidynamo_disable", False):
+        return False
+    return isinstance(obj, (types.FunctionType, types.MethodType, tl.nn.Module))
 
 
 def break_code(tx, inst, cg, fn, backend):
@@ -99,7 +139,7 @@ def break_code(tx, inst, cg, fn, backend):
             extra = 1 if inst.opname == "CALL_KW" else 0
             n = inst.arg + 2 + extra
             below, top = stack[-n], stack[-n + 1]
-            arg_vts = stack[-n + 2: len(stack) - extra]
+            arg_vts = stack[len(stack) - n + 2: len(stack) - extra]
             kw_names = inst.kw_names or (stack[-1].as_python_constant() if extra else ())
         fn_vt, self_vt = bc.split_callable(below, top)
         rest = stack[:-n]
@@ -118,6 +158,7 @@ def break_code(tx, inst, cg, fn, backend):
             parts += [f"{k}={cg(v)}" for k, v in zip(kw_names, kws)]
         lines.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
         lines.append(f"___locals = ({''.join(e + ', ' for e in local_vals)})")
+        lines += _grad_mode_lines(cg, tx)
         lines.append(f"___result = {call}({', '.join(parts)})")
         rcode = resume_code(code, _next_offset(code, inst.offset), layout + [True], live)
         name = cg.global_obj(resume_wrapper(fn, rcode, backend))
@@ -132,6 +173,7 @@ def break_code(tx, inst, cg, fn, backend):
     taken_live = live_locals(tx.insts, inst.target, varnames)
     fall_live = live_locals(tx.insts, inst.index + 1, varnames)
     lines.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
+    lines += _grad_mode_lines(cg, tx)
     taken = resume_wrapper(fn, resume_code(code, target_inst.offset, layout, taken_live), backend)
     fall = resume_wrapper(fn, resume_code(code, _next_offset(code, inst.offset), layout, fall_live), backend)
     t_name, f_name = cg.global_obj(taken), cg.global_obj(fall)

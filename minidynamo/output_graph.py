@@ -110,7 +110,16 @@ class OutputGraph:
         shape = tuple(None if i in dyn else s for i, s in enumerate(value.shape))
         self.add_guard("TENSOR_MATCH", source, (value._data.dtype, shape, value.requires_grad, type(value)))
         target = source.graph_name()
-        node = self.new_placeholder(target)
+        if self.subgraph_depth():
+            saved = (self.graph, self._ph_anchor)
+            self.graph, self._ph_anchor = self._sub_stack[0][0], self._sub_stack[0][1]
+            try:
+                node = self.new_placeholder(target)
+            finally:
+                self._sub_stack[0] = (self.graph, self._ph_anchor, self._sub_stack[0][2])
+                self.graph, self._ph_anchor = saved
+        else:
+            node = self.new_placeholder(target)
         fake = self.fake_mode.from_real(value)
         node.meta["val"] = fake
         node.meta["source"] = source.name()
@@ -138,6 +147,60 @@ class OutputGraph:
     def ordered_graphargs(self):
         by_node = {ga.node: ga for ga in self.graphargs}
         return [by_node[n] for n in self.graph.nodes if n.op == "placeholder" and n in by_node]
+
+    # ---- nested compile regions (subgraphs) -------------------------------------------
+    def subgraph_depth(self):
+        return len(getattr(self, "_sub_stack", ()))
+
+    def start_subgraph(self):
+        if not hasattr(self, "_sub_stack"):
+            self._sub_stack = []
+        self._sub_stack.append((self.graph, getattr(self, "_ph_anchor", None), {}))
+        self.graph = fxlite.Graph()
+        self._ph_anchor = None
+
+    def subgraph_input(self, vt):
+        """An explicit operand of the region: a placeholder of the subgraph."""
+        node = self.new_placeholder(f"arg{len(self._sub_stack[-1][2])}")
+        node.meta["val"] = vt.example
+        self._sub_stack[-1][2][vt.node] = node
+        new = TensorVariable(node, vt.example, None, vt.cls)
+        new.operand = True
+        return new
+
+    def lift(self, parent_node, example):
+        """A tensor of the enclosing graph used inside the region becomes an operand."""
+        lifted = self._sub_stack[-1][2]
+        node = lifted.get(parent_node)
+        if node is None:
+            node = self.new_placeholder(f"arg{len(lifted)}")
+            node.meta["val"] = example
+            lifted[parent_node] = node
+            self._lifted_order = getattr(self, "_lifted_order", [])
+            self._lifted_order.append(parent_node)
+        return node
+
+    def end_subgraph(self):
+        """Back to the enclosing graph; returns the enclosing nodes lifted into the region."""
+        parent, anchor, lifted = self._sub_stack.pop()
+        self.graph = parent
+        self._ph_anchor = anchor
+        order = getattr(self, "_lifted_order", [])
+        self._lifted_order = []
+        return [n for n in order if n in lifted]
+
+    def register_subgraph(self, graph, meta):
+        """Name a region's graph; identical code and input metadata share one subgraph."""
+        gm = fxlite.GraphModule({}, graph)
+        key = (gm.code, meta)
+        cache = getattr(self, "_subgraphs", None)
+        if cache is None:
+            cache = self._subgraphs = {}
+        name = cache.get(key)
+        if name is None:
+            name = cache[key] = f"subgraph_{len(cache)}"
+            self.constants[name] = gm
+        return name
 
     def specialize_dims(self, vt):
         """A dynamic dimension's size was read as a Python value: guard it exactly."""
@@ -183,6 +246,8 @@ class OutputGraph:
     # ---- operations -----------------------------------------------------------------
     def _node_arg(self, v):
         if isinstance(v, TensorVariable):
+            if v.node.graph is not self.graph:
+                return self.lift(v.node, v.example)
             return v.node
         if isinstance(v, (TupleVariable, ListVariable)) and not isinstance(v, NamedTupleVariable):
             items = [self._node_arg(i) for i in v.items]

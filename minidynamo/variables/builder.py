@@ -214,6 +214,12 @@ class UnsupportedCallVariable(VariableTracker):
 
 def _special_callable(value, src, builder):
     from .. import eval_frame
+    region = getattr(value, "_md_nested_region", None)
+    if region is not None and not isinstance(value, tl.nn.Module) and callable(region):
+        from ..higher_order import RegionVariable
+        inner = VariableBuilder(builder.tx, AttrSource(src, "__wrapped__") if src else None)
+        inner._eager = True
+        return RegionVariable(inner._wrap(region), src)
     if value is eval_frame.graph_break:
         return UnsupportedCallVariable(value, "graph_break() called", src)
     if getattr(value, "_minidynamo_disable", False) is True:

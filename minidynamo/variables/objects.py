@@ -136,7 +136,11 @@ class NNModuleVariable(UserDefinedObjectVariable):
                 res = hook.call_function(tx, [self, TupleVariable(args)], {})
                 if not (res.is_python_constant() and res.as_python_constant() is None):
                     args = res.unpack(tx) if isinstance(res, TupleVariable) else [res]
-        out = self.var_getattr(tx, "forward").call_function(tx, args, kwargs)
+        forward = self.var_getattr(tx, "forward")
+        if getattr(m, "_md_nested_region", False) is True:
+            from ..higher_order import RegionVariable
+            forward = RegionVariable(forward)
+        out = forward.call_function(tx, args, kwargs)
         for hook, with_kwargs in self._hooks(tx, "_global_forward_hooks", "_forward_hooks",
                                              "_forward_hooks_with_kwargs", "_global_forward_hooks_with_kwargs"):
             if with_kwargs:

@@ -125,5 +125,8 @@ class TensorMethodVariable(VariableTracker):
     def call_function(self, tx, args, kwargs):
         return self.tensor.call_method(tx, self.name, args, kwargs)
 
+    def reconstruct(self, cg):  # the callable of a call that breaks the graph
+        return f"{cg(self.tensor)}.{self.name}"
+
     def __repr__(self):
         return f"TensorMethodVariable({self.tensor.node.name}.{self.name})"
