@@ -19,6 +19,7 @@ Two facts about the call protocol remain, exposed as functions: where the NULL g
 """
 import dis
 import sys
+import weakref
 
 PY = sys.version_info[:2]
 NULL_BEFORE_CALLABLE = PY < (3, 13)
@@ -66,8 +67,24 @@ def _lineno(ins, last):
     return last
 
 
+_MEMO = {}  # id(code) -> (weakref to code, instructions); code objects are immutable
+
+
 def normalize(code):
-    """Normalized instructions of a code object (see the module docstring)."""
+    """Normalized instructions of a code object (see the module docstring); computed once
+    per code object (the list is shared: callers must not modify it)."""
+    hit = _MEMO.get(id(code))
+    if hit is not None and hit[0]() is code:
+        return hit[1]
+    out = _normalize(code)
+    if len(_MEMO) > 4096:
+        for k in [k for k, (ref, _) in _MEMO.items() if ref() is None] or list(_MEMO)[:1024]:
+            del _MEMO[k]
+    _MEMO[id(code)] = (weakref.ref(code), out)
+    return out
+
+
+def _normalize(code):
     out = []
     offset_to_first = {}
     pending_kw = None
