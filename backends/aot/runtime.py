@@ -168,6 +168,7 @@ class _Training:
         node._saved = saved
         node._versions = [saved[k]._vc[0] if saved[k]._vc is not None else -1 for k in self.saved_tensor_idx]
         node._inputs = args
+        node._in_versions = [args[i]._vc[0] if args[i]._vc is not None else -1 for i in disp.tensor_idx]
         node.n_outputs = len(self.tangent_outputs)
         for slot, i in enumerate(self.tangent_outputs):
             o = outs[i]
@@ -184,6 +185,10 @@ class _Training:
             raise RuntimeError("aot_eager: create_graph=True (double backward) through a compiled graph "
                                "that mutates its inputs is not supported; run it eagerly")
         args = node._inputs
+        for i, v in zip(self.disp.tensor_idx, node._in_versions):
+            vc = args[i]._vc
+            if (vc[0] if vc is not None else -1) != v:
+                raise _inplace_error(args[i])
         with tl.enable_grad():
             flat = tree_flatten(self.disp.fn(*args))[0]
             outs = [flat[i] for i in self.tangent_outputs]

@@ -82,7 +82,14 @@ PRIM_CASES = {
     "view_scatter": lambda: (
         lambda base, src: ops.view_scatter(base, src, chain=((PRIMITIVES["permute"], (), {"dims": (1, 0)}),)),
         (rand64(2, 3), rand64(3, 2))),
+    "trace_wrapped": lambda: _trace_wrapped_case(),
 }
+
+
+def _trace_wrapped_case():
+    # registered by backends.aot (the opaque hook op): the identity when its fn returns None
+    from backends.aot.trace_wrapped import trace_wrapped
+    return (lambda a: trace_wrapped(a, fn=lambda g: None), (rand64(2, 3),))
 
 
 def test_every_differentiable_primitive_has_a_gradcheck_case():
