@@ -16,6 +16,7 @@ from . import testing
 from .explain import explain
 from .inspect_api import inspect
 from .higher_order import mark_compile_region, nested_compile_region
+from . import compiled_autograd
 from backends.aot.trace_wrapped import trace_wrapped
 from .report import report  # also writes the report at exit when MINIDYNAMO_REPORT is set
 
@@ -23,4 +24,5 @@ __all__ = ["compile", "reset", "disable", "graph_break", "allow_in_graph", "conf
            "testing", "set_logs", "OptimizedFunction", "OptimizedModule"]
 
 
-__all__ += ["explain", "inspect", "report", "nested_compile_region", "mark_compile_region", "trace_wrapped"]
+__all__ += ["explain", "inspect", "report", "nested_compile_region", "mark_compile_region", "trace_wrapped",
+            "compiled_autograd"]

@@ -12,7 +12,7 @@ import math
 from .bytecode_compat import code_signature_names
 from .guards import _signature_src
 from .variables.base import ConstantVariable, unsupported
-from .variables.containers import DictVariable, ListVariable, SetVariable
+from .variables.containers import BaseListVariable, DictVariable, ListVariable, SetVariable
 from .variables.tensor import TensorVariable
 
 
@@ -32,6 +32,10 @@ class PyCodegen:
             return self._temps[key][0]
         if isinstance(vt, TensorVariable):
             return self.tensor(vt)
+        if isinstance(vt, (BaseListVariable, DictVariable)) and vt.source is not None:
+            # an object from outside the frame is returned as itself (identity is kept); its
+            # recorded mutations are replayed on it before this expression is evaluated
+            return vt.source.expr()
         if isinstance(vt, (ListVariable, DictVariable, SetVariable)) and vt.source is None:
             expr = vt.reconstruct(self)
             name = f"___tmp_{len(self._temps)}"
@@ -74,6 +78,13 @@ class PyCodegen:
             i += 1
             name = f"{base}_{i}"
         self.globals[name] = obj
+        return name
+
+    def temp(self, expr):
+        """Evaluate expr once, after the graph and before any side effect."""
+        name = f"___tmp_{len(self._temps)}"
+        self.prelude.append(f"{name} = {expr}")
+        self._temps[("expr", name)] = (name, None)
         return name
 
     def dict_items(self, vt):

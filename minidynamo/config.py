@@ -15,9 +15,11 @@ error_on_recompile = False
 automatic_dynamic_shapes = True
 verbose = False
 inline_inbuilt_nn_modules = True
+codegen_cache = True  # the codegen backend's on-disk cache (MINIDYNAMO_CACHE_DIR)
 
 _DEFAULTS = dict(cache_size_limit=8, suppress_errors=False, error_on_recompile=False,
-                 automatic_dynamic_shapes=True, verbose=False, inline_inbuilt_nn_modules=True)
+                 automatic_dynamic_shapes=True, verbose=False, inline_inbuilt_nn_modules=True,
+                 codegen_cache=True)
 
 
 class _Patch(contextlib.ContextDecorator):

@@ -165,6 +165,11 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         tail = None
         return_expr = cg(ret)
     effects = output.side_effects.replay(cg) + output.hooks.replay(cg)
+    if break_tx is None and output.current_grad_mode != output.initial_grad_mode:
+        # the frame leaves grad mode changed (set_grad_enabled, or a resume function that
+        # ends a `with no_grad()` block): set it whatever the backend did with the graph
+        from .graph_break import _set_grad_mode
+        effects.append(f"{cg.global_obj(_set_grad_mode)}({bool(output.current_grad_mode)!r})")
     pre_graph = output.hooks.pre_graph_lines(cg)
     graph = output.graph
     # inputs not used by any node need not be passed
@@ -194,6 +199,7 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         log_graph(gm, code)
     src = transformed_source(fn, code, graph_call, cg.prelude, effects, return_expr, tail, pre_graph, cg.early)
     ns = base_namespace(fn)
+    ns["___Gs"] = output.globals_list
     ns.update(cg.globals)
     filename = f"<minidynamo transformed {code.co_name} at {code.co_filename}:{code.co_firstlineno}>"
     import linecache
@@ -202,7 +208,7 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     new_fn = ns["___transformed"]
     rename_code(new_fn, code)
     guards = list(output.guards.values())
-    guard_set = GuardSet(guards, code, fn)
+    guard_set = GuardSet(guards, code, fn, {"___Gs": output.globals_list})
     from .logs import log_guards, log_output_code
     log_guards(guards, code)
     log_output_code(src, code)

@@ -52,9 +52,24 @@ class FrameCache:
         self._arity(*args, **kwargs)
 
 
+class _BackendKey:
+    """Keys caches by the backend object itself (held alive), never by a reusable id()."""
+
+    __slots__ = ("backend",)
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def __hash__(self):
+        return id(self.backend)
+
+    def __eq__(self, other):
+        return isinstance(other, _BackendKey) and other.backend is self.backend
+
+
 def _cache_key(fn, backend):
     key = fn if fn.__closure__ else fn.__code__
-    return (key, id(backend))
+    return (key, _BackendKey(backend))
 
 
 def reset():
@@ -164,6 +179,7 @@ class OptimizedFunction:
         fn = self._orig_fn
         e = cache.entries[0]
         ns = _eval_namespace(fn.__code__, fn, args, kwargs)
+        ns.update(e.guard_set.extra_ns)
         for g in e.guards:
             if g.kind != "TENSOR_MATCH":
                 continue
@@ -291,7 +307,7 @@ def compiled_callable(fn, backend):
     if isinstance(fn, tl.nn.Module):
         if _has_module_hooks(fn):
             return fn
-        key = (id(fn), id(backend))
+        key = (id(fn), _BackendKey(backend))
         hit = _COMPILED_CALLABLES.get(key)
         if hit is None or hit[0] is not fn:
             hit = _COMPILED_CALLABLES[key] = (fn, OptimizedFunction(type(fn).forward, backend, bound_self=fn))
@@ -299,7 +315,7 @@ def compiled_callable(fn, backend):
     if inspect.ismethod(fn) and inspect.isfunction(fn.__func__):
         return functools.partial(compiled_callable(fn.__func__, backend), fn.__self__)
     if inspect.isfunction(fn) and not getattr(fn, "_minidynamo_disable", False):
-        key = (fn, id(backend))
+        key = (fn, _BackendKey(backend))
         w = _COMPILED_CALLABLES.get(key)
         if w is None:
             w = _COMPILED_CALLABLES[key] = OptimizedFunction(fn, backend)

@@ -15,6 +15,8 @@ from .variables.containers import IteratorVariable
 from .variables.functions import BaseUserFunction, UserMethodVariable
 from .variables.objects import GradModeExit, NNModuleVariable
 
+# builtins that read the calling frame: they cannot run from generated code
+_FRAME_BUILTINS = {super, locals, globals, vars, dir, eval, exec, breakpoint}
 _BREAKABLE = {"CALL", "CALL_KW", "CALL_FUNCTION_EX", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_FALSE"}
 _RESUME_WRAPPERS = {}
 
@@ -29,8 +31,8 @@ def can_break_at(tx, e):
         return False, f"cannot resume after {inst.opname}"
     if getattr(e, "root_count", 1) != 1:
         return False, "graph break inside a loop"
-    for j in tx.insts:
-        if j.opname == "JUMP" and j.target is not None and j.target <= idx < j.index:
+    for j in tx.insts:  # any backward jump (3.11's POP_JUMP_BACKWARD_IF_X too) closes a loop
+        if j.target is not None and j.target <= idx < j.index:
             return False, "graph break inside a loop"
     return True, None
 
@@ -45,7 +47,8 @@ def _next_offset(code, offset):
 
 def resume_wrapper(fn, code, backend):
     """The compiled wrapper of a resume function (one per resume code object)."""
-    key = (code, id(backend), fn if fn.__closure__ else None)
+    from .eval_frame import _BackendKey
+    key = (code, _BackendKey(backend), fn if fn.__closure__ else None)
     w = _RESUME_WRAPPERS.get(key)
     if w is None:
         from .eval_frame import OptimizedFunction
@@ -104,6 +107,14 @@ def _local_exprs(cg, tx, names):
 
 
 def _callable_expr(cg, fn_vt):
+    """(the callable's expression, the bound self's expression or None)."""
+    if isinstance(fn_vt, UserMethodVariable) and fn_vt.source is None:
+        # obj.method with no source of its own: call the function with obj first
+        return _callable_expr(cg, fn_vt.fn_var)[0], cg(fn_vt.obj)
+    return _callable_expr1(cg, fn_vt), None
+
+
+def _callable_expr1(cg, fn_vt):
     expr = cg(fn_vt)
     if isinstance(fn_vt, LazyVariable):  # a sourced callable not yet realized
         if _compiles_when_called(fn_vt.value):
@@ -142,24 +153,32 @@ def break_code(tx, inst, cg, fn, backend):
             arg_vts = stack[len(stack) - n + 2: len(stack) - extra]
             kw_names = inst.kw_names or (stack[-1].as_python_constant() if extra else ())
         fn_vt, self_vt = bc.split_callable(below, top)
+        if getattr(fn_vt, "fn", getattr(fn_vt, "value", None)) in _FRAME_BUILTINS:
+            unsupported(f"cannot run {fn_vt} outside its frame (it reads the caller's frame)")
         rest = stack[:-n]
         layout, stack_vals = _stack_exprs(cg, rest)
         live = live_locals(tx.insts, inst.index + 1, varnames)
         local_vals = _local_exprs(cg, tx, live)
-        call = _callable_expr(cg, fn_vt)
+        call, bound = _callable_expr(cg, fn_vt)
+        first = ([bound] if bound is not None else []) + ([cg(self_vt)] if self_vt is not None else [])
         if inst.opname == "CALL_FUNCTION_EX":
-            parts = ([cg(self_vt)] if self_vt is not None else []) + [f"*{cg(args_vt)}"]
+            parts = first + [f"*{cg(args_vt)}"]
             if kw_vt is not None:
                 parts.append(f"**{cg(kw_vt)}")
         else:
             pos = arg_vts[:len(arg_vts) - len(kw_names)] if kw_names else arg_vts
             kws = arg_vts[len(arg_vts) - len(kw_names):] if kw_names else []
-            parts = ([cg(self_vt)] if self_vt is not None else []) + [cg(a) for a in pos]
+            parts = first + [cg(a) for a in pos]
             parts += [f"{k}={cg(v)}" for k, v in zip(kw_names, kws)]
         lines.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
         lines.append(f"___locals = ({''.join(e + ', ' for e in local_vals)})")
-        lines += _grad_mode_lines(cg, tx)
-        lines.append(f"___result = {call}({', '.join(parts)})")
+        grad_lines = _grad_mode_lines(cg, tx)
+        if grad_lines:  # an exception leaves the block: grad mode is restored as `with` would
+            lines += grad_lines + ["try:", f"    ___result = {call}({', '.join(parts)})", "except BaseException:",
+                                   f"    {cg.global_obj(_set_grad_mode)}({bool(tx.output.initial_grad_mode)!r})",
+                                   "    raise"]
+        else:
+            lines.append(f"___result = {call}({', '.join(parts)})")
         rcode = resume_code(code, _next_offset(code, inst.offset), layout + [True], live)
         name = cg.global_obj(resume_wrapper(fn, rcode, backend))
         lines.append(f"return {name}(*___stack, ___result, *___locals)")

@@ -172,7 +172,8 @@ def _literal(consts, v):
 class GuardSet:
     """The guards of one cache entry, compiled into a single check function."""
 
-    def __init__(self, guards, code, fn):
+    def __init__(self, guards, code, fn, extra_ns=None):
+        self.extra_ns = extra_ns or {}
         if fn is not None and (fn.__defaults__ or fn.__kwdefaults__):
             # the guard and transformed functions bind defaults captured now: a function
             # whose defaults were reassigned is another program
@@ -180,7 +181,7 @@ class GuardSet:
                 if getattr(fn, attr):
                     guards.insert(0, Guard("ID_MATCH", FunctionAttrSource(code.co_name, attr), getattr(fn, attr)))
         self.guards = guards
-        self.check_fn = _compile_check(guards, code, fn)
+        self.check_fn = _compile_check(guards, code, fn, self.extra_ns)
 
     def __call__(self, *args, **kwargs):
         return self.check_fn(*args, **kwargs)
@@ -188,6 +189,7 @@ class GuardSet:
     def failures(self, args, kwargs, code, fn, first_only=True):
         """Reasons why the guards fail for these arguments (the first, or all)."""
         ns = _eval_namespace(code, fn, args, kwargs)
+        ns.update(self.extra_ns)
         out = []
         for g in self.guards:
             try:
@@ -265,13 +267,14 @@ def _nn_module_globals():
     return module
 
 
-def _compile_check(guards, code, fn):
+def _compile_check(guards, code, fn, extra_ns=None):
     consts = {}
     parts = [f"({g.code(consts)})" for g in guards]
     body = " and ".join(parts) if parts else "True"
     src = (f"def ___guard({_signature_src(code, fn)}):\n"
            f"    try:\n        return {body}\n    except Exception:\n        return False\n")
     ns = base_namespace(fn)
+    ns.update(extra_ns or {})
     ns.update(consts)
     exec(compile(src, f"<guards for {code.co_name}>", "exec"), ns)  # noqa: S102
     check = ns["___guard"]

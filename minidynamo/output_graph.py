@@ -46,6 +46,7 @@ class OutputGraph:
         self.real_values = {}
         self.constants = {}
         self.root_globals = None
+        self.globals_list = [None]  # ___Gs: globals of other modules whose code was inlined
         self.code = code
         self.dynamic_dims = dynamic_dims or {}
         self.fullgraph = fullgraph
@@ -147,6 +148,17 @@ class OutputGraph:
     def ordered_graphargs(self):
         by_node = {ga.node: ga for ga in self.graphargs}
         return [by_node[n] for n in self.graph.nodes if n.op == "placeholder" and n in by_node]
+
+    def globals_index(self, f_globals):
+        """0 for the compiled function's globals; else the slot of another module's globals."""
+        if f_globals is self.root_globals:
+            return 0
+        lst = self.globals_list
+        for i, g in enumerate(lst):
+            if g is f_globals:
+                return i
+        lst.append(f_globals)
+        return len(lst) - 1
 
     # ---- nested compile regions (subgraphs) -------------------------------------------
     def subgraph_depth(self):

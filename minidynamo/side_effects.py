@@ -36,16 +36,15 @@ class SideEffects:
 
     # globals ------------------------------------------------------------------------
     def store_global(self, tx, f_globals, name, value):
-        if f_globals is not tx.output.root_globals:
-            unsupported("assigning a global of another module")
-        key = ("global", name)
+        idx = tx.output.globals_index(f_globals)
+        key = ("global", idx, name)
         self.global_stores[key] = (f_globals, name, value)
         self._note(key)
 
     def load_global(self, f_globals, name):
-        e = self.global_stores.get(("global", name))
-        if e is not None and e[0] is f_globals:
-            return e[2]
+        for key, e in self.global_stores.items():
+            if e[0] is f_globals and e[1] == name:
+                return e[2]
         return None
 
     # cells ----------------------------------------------------------------------------
@@ -91,7 +90,8 @@ class SideEffects:
                              else f"setattr({cg(obj)}, {name!r}, {cg(value)})")
             elif kind == "global":
                 _, name, value = self.global_stores[key]
-                lines.append(f"___G[{name!r}] = {cg(value)}")
+                target = "___G" if key[1] == 0 else f"___Gs[{key[1]}]"
+                lines.append(f"{target}[{name!r}] = {cg(value)}")
             elif kind == "cell":
                 cell, value = self.cell_stores[key]
                 lines.append(f"{cell.source.expr().rsplit('.cell_contents', 1)[0]}.cell_contents = {cg(value)}")

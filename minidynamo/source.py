@@ -62,13 +62,22 @@ class LocalSource(Source):
 
 
 class GlobalSource(Source):
-    def __init__(self, gname):
+    """A global of the compiled function (index 0) or of another module's function that was
+    inlined (index > 0: that module's globals dict is entry `index` of ___Gs)."""
+
+    def __init__(self, gname, index=0, module=None):
         self.gname = gname
+        self.index = index
+        self.module = module
 
     def name(self):
+        if self.index:
+            return f"G[{self.module!r}]['{self.gname}']"
         return f"G['{self.gname}']"
 
     def expr(self):
+        if self.index:
+            return f"___Gs[{self.index}][{self.gname!r}]"
         return f"___G[{self.gname!r}]"
 
 

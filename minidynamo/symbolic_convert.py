@@ -11,7 +11,8 @@ import types
 from . import bytecode_compat as bc
 from .exc import Unsupported
 from .source import BuiltinSource, ClosureSource, GlobalSource, LocalSource
-from .variables.base import NULL, ConstantVariable, UserError, VariableTracker, is_null, unsupported
+from .variables.base import (NULL, ConstantVariable, UserError, VariableTracker, is_null, lazy_arithmetic,
+                             unsupported)
 from .variables.builder import VariableBuilder
 from .variables.containers import (BaseListVariable, DictVariable, IteratorVariable, ListVariable,
                                    SetVariable, SliceVariable, TupleVariable)
@@ -201,10 +202,8 @@ class InstructionTranslatorBase:
         if pending is not None:
             return pending
         if name in self.f_globals:
-            src = GlobalSource(name) if self.f_globals is self.output.root_globals else None
-            if src is None:
-                return VariableBuilder(self, None).wrap(self.f_globals[name]) if not _is_tensor(self.f_globals[name]) \
-                    else self.output.foreign_global_tensor(self, self.f_globals, name)
+            idx = self.output.globals_index(self.f_globals)
+            src = GlobalSource(name, idx, self.f_globals.get("__name__"))
             return VariableBuilder(self, src).wrap(self.f_globals[name])
         if name in self.f_builtins:
             return VariableBuilder(self, None).wrap(self.f_builtins[name])
@@ -234,6 +233,9 @@ class InstructionTranslatorBase:
     def binary_op(self, fn, a, b):
         if isinstance(a, TensorVariable) or isinstance(b, TensorVariable):
             return self.output.tensor_op(self, "call_function", fn, [a, b], {})
+        lazy = lazy_arithmetic(fn, a, b)
+        if lazy is not None:
+            return lazy
         if a.is_python_constant() and b.is_python_constant():
             try:
                 return ConstantVariable(fn(a.as_python_constant(), b.as_python_constant()))
@@ -426,6 +428,8 @@ class InstructionTranslatorBase:
         value = self.pop()
         if isinstance(obj, UserDefinedObjectVariable):
             obj.store_attr(self, inst.argval, value)
+        elif isinstance(obj, TensorVariable) and inst.argval == "grad" and obj.source is not None:
+            self.output.side_effects.store_attr(self, obj, "grad", value)
         else:
             unsupported(f"setting attribute {inst.argval!r} on {obj}")
 

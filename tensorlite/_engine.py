@@ -61,6 +61,11 @@ def _as_tuple(x):
     return tuple(x)
 
 
+# Set by minidynamo.compiled_autograd.enable: called as hook(roots, retain_graph) for a plain
+# backward(); returns True when it ran the backward itself (compiled), False to run eagerly.
+compiled_autograd_hook = None
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """tl.autograd.backward: accumulate gradients of tensors into leaves' (or inputs') .grad."""
     tensors = _as_tuple(tensors)
@@ -73,6 +78,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
     grads = _make_grads(tensors, grad_tensors)
     roots = [(_root_edge(t, i), g) for i, (t, g) in enumerate(zip(tensors, grads))]
+    hook = compiled_autograd_hook
+    if hook is not None and inputs is None and not create_graph and _state.mode is None:
+        if hook(roots, retain_graph):
+            return
     if inputs is not None:
         edges = []
         for t in inputs:

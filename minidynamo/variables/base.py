@@ -222,3 +222,71 @@ class LazyVariable(VariableTracker):
 
     def __repr__(self):
         return f"LazyVariable({type(self.value).__name__})"
+
+
+class LazyExprVariable(LazyConstantVariable):
+    """Arithmetic on unguarded scalars (obj.counter + 1): its value is known, but nothing is
+    guarded unless the value is really used; when it only flows back into Python state (a
+    side effect), the transformed code recomputes it from the sources, before the effects."""
+
+    def __init__(self, value, expr_fn, guards):
+        VariableTracker.__init__(self, None)
+        self._value = value
+        self._expr_fn = expr_fn
+        self._guards = guards
+
+    def _use(self):
+        gs, self._guards = self._guards, []
+        for g in gs:
+            g()
+        return self._value
+
+    def reconstruct(self, cg):
+        return cg.temp(self._expr_fn(cg))
+
+    def __repr__(self):
+        return f"LazyExprVariable({self._value!r})"
+
+
+_ARITH = None
+
+
+def lazy_arithmetic(fn, a, b):
+    """fn(a, b) without guarding, when an operand is an untouched lazy scalar."""
+    global _ARITH
+    if _ARITH is None:
+        import operator
+        _ARITH = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+                  operator.floordiv: "//", operator.mod: "%", operator.pow: "**"}
+    sym = _ARITH.get(fn)
+    if sym is None:
+        return None
+    lazies = [v for v in (a, b) if isinstance(v, LazyConstantVariable) and _pending(v)]
+    if not lazies:
+        return None
+    for v in (a, b):
+        if not isinstance(v, LazyConstantVariable) and not (type(v) is ConstantVariable and
+                                                           type(v.value) in (int, float)):
+            return None
+    va, vb = _peek(a), _peek(b)
+    if type(va) not in (int, float) or type(vb) not in (int, float):
+        return None
+    try:
+        value = fn(va, vb)
+    except Exception:
+        return None
+    guards = []
+    for v in (a, b):
+        if isinstance(v, LazyExprVariable):
+            guards += v._guards
+        elif isinstance(v, LazyConstantVariable) and v._guard is not None:
+            guards.append(v._guard)
+    return LazyExprVariable(value, lambda cg: f"({cg(a)} {sym} {cg(b)})", guards)
+
+
+def _pending(v):
+    return v._guards if isinstance(v, LazyExprVariable) else v._guard is not None
+
+
+def _peek(v):
+    return v._value if isinstance(v, LazyConstantVariable) else v.value

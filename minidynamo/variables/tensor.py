@@ -51,6 +51,9 @@ class TensorVariable(VariableTracker):
         if name in ("T", "mT"):
             return tx.output.tensor_op(tx, "call_function", getattr, [self, ConstantVariable(name)], {})
         if name == "grad":
+            pending = tx.output.side_effects.load_attr(self, "grad")
+            if pending is not None:
+                return pending
             if self.source is not None:
                 from .builder import VariableBuilder
                 from ..source import AttrSource
