@@ -237,7 +237,8 @@ def generate(gm, example_inputs, options=None):
             continue
         low = lowered[n]
         if isinstance(low, Steps):
-            body += low.emit(n.name, p.out.get(n.name))
+            m = _meta(n)
+            body += low.emit(n.name, p.out.get(n.name), scalar=m is not None and not m.shape)
         else:
             body.append(f"{n.name} = {low}")
     # -- outputs -----------------------------------------------------------------------------

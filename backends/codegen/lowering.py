@@ -120,13 +120,14 @@ class Steps:
     def __init__(self, calls):
         self.calls = calls  # [(ufunc_src, [operand], {kw: src})]
 
-    def emit(self, name, out):
-        """Statements computing `name`, the first writing into `out` (None: numpy allocates)."""
+    def emit(self, name, out, scalar=False):
+        """Statements computing `name`, the first writing into `out` (None: numpy allocates).
+        A 0-d result numpy allocated is a numpy scalar, never an `out=` target (`scalar`)."""
         lines = []
         for i, (fn, ops, kw) in enumerate(self.calls):
             args = [name if o is PREV else o for o in ops]
             extra = "".join(f", {k}={v}" for k, v in kw.items())
-            target = out if i == 0 else name
+            target = out if i == 0 else (None if scalar and out is None else name)
             if target is not None:
                 extra += f", out={target}"
             lines.append(f"{name} = {fn}({', '.join(args)}{extra})")
