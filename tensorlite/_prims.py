@@ -630,7 +630,7 @@ index = Primitive("index", _index_impl, _index_meta, _index_bwd, view=True,
 
 
 def _index_put_impl(a, v, *idx, spec, accumulate):
-    out = a.copy()
+    out = np.array(a)  # a copy, and an array even when codegen passes a 0-d numpy scalar
     key = _index_key(spec, idx)
     key = key if len(key) != 1 else key[0]
     try:
