@@ -1,0 +1,196 @@
+"""Run a generated program eagerly and compiled under every backend; compare everything.
+
+One *run* execs the program source into a fresh namespace (fresh globals, state, hooks),
+optionally wraps `f` with md.compile, and makes two calls (the second with new values, after an
+optional mutation: guard fuzzing). After each call it records the outputs, the backward's
+gradients (from a scalar built from every output that requires grad), the inputs (in-place
+ops), the Python state (the input list/object/dict, STATE, LOG, G_COUNT), captured stdout and
+the exception (type and message), each as plain data. Two runs must record the same data.
+"""
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import warnings
+
+import numpy as np
+
+os.environ.setdefault("MINIDYNAMO_CACHE_DIR", os.path.join(tempfile.gettempdir(), "minidynamo-fuzz-cache"))
+
+import backends  # noqa: E402
+import minidynamo as md  # noqa: E402
+import tensorlite as tl  # noqa: E402
+
+RTOL = 1e-4
+ATOL = 1e-4
+
+
+class Tensorish:
+    """A tensor as comparable data."""
+
+    def __init__(self, t):
+        self.shape = tuple(t.shape)
+        self.dtype = str(t.dtype)
+        self.rg = bool(t.requires_grad)
+        self.data = np.array(t._data, copy=True)
+
+    def same(self, o):
+        if not isinstance(o, Tensorish) or (self.shape, self.dtype, self.rg) != (o.shape, o.dtype, o.rg):
+            return False
+        if self.data.dtype.kind in "biu":
+            return bool(np.array_equal(self.data, o.data))
+        return bool(np.allclose(self.data, o.data, rtol=RTOL, atol=ATOL, equal_nan=True))
+
+    def __repr__(self):
+        return f"T({self.dtype}{list(self.shape)}, rg={self.rg}, {np.array2string(self.data, precision=4)})"
+
+
+def snap(v, depth=0):
+    """Plain comparable data for a value."""
+    if depth > 6:
+        return "<deep>"
+    if isinstance(v, tl.Tensor):
+        return Tensorish(v)
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, [snap(x, depth + 1) for x in v])
+    if isinstance(v, dict):
+        return ("dict", [(k, snap(x, depth + 1)) for k, x in v.items()])
+    if isinstance(v, (int, float, str, bool, type(None))):
+        return v
+    if isinstance(v, tl.nn.Module):
+        return ("module", type(v).__name__, v.training)
+    if hasattr(v, "__dict__"):
+        return (type(v).__name__, [(k, snap(x, depth + 1)) for k, x in sorted(vars(v).items())])
+    return type(v).__name__
+
+
+def same(a, b):
+    if isinstance(a, Tensorish):
+        return a.same(b)
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or abs(a - b) <= ATOL + RTOL * abs(b) or (a != a and b != b)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and type(a) is type(b) and len(a) == len(b) and all(
+            same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def diff(a, b, path="$"):
+    """The first difference between two snapshots, as text (None when equal)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and type(a) is type(b) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            r = diff(x, y, f"{path}[{i}]")
+            if r:
+                return r
+        return None
+    if not same(a, b):
+        return f"{path}: eager {a!r}\n    compiled {b!r}"
+    return None
+
+
+def exc_data(e):
+    return (type(e).__name__, str(e))
+
+
+def _tensor_outputs(out):
+    if isinstance(out, tl.Tensor):
+        return [out]
+    if isinstance(out, (list, tuple)):
+        return [t for o in out for t in _tensor_outputs(o)]
+    return []
+
+
+def call_once(ns, f, args):
+    rec = {}
+    buf = io.StringIO()
+    inputs = [a for a in args[:2]]
+    with contextlib.redirect_stdout(buf):
+        try:
+            out = f(*args)
+            rec["out"] = snap(out)
+            rec["exc"] = None
+        except Exception as e:  # noqa: BLE001
+            out = None
+            rec["out"] = None
+            rec["exc"] = exc_data(e)
+        # the backward, from one scalar
+        rec["bw_exc"] = None
+        if out is not None:
+            ts = [t for t in _tensor_outputs(out) if t.requires_grad and t.dtype in (tl.float32, tl.float64)]
+            if ts:
+                try:
+                    with tl.enable_grad():
+                        loss = None
+                        for i, t in enumerate(ts):
+                            w = tl.tensor(np.linspace(-1, 1, max(t.numel(), 1)).reshape(tuple(t.shape)).astype(
+                                np.float32 if t.dtype == tl.float32 else np.float64))
+                            term = (t * w).sum() * (i + 1)
+                            loss = term if loss is None else loss + term.to(loss.dtype)
+                        loss.backward()
+                except Exception as e:  # noqa: BLE001
+                    rec["bw_exc"] = exc_data(e)
+    rec["grads"] = [snap(a.grad) if isinstance(a, tl.Tensor) else None for a in inputs]
+    rec["mod_grads"] = [snap(p.grad) for p in args[5].parameters()] if isinstance(args[5], tl.nn.Module) else None
+    rec["args"] = snap(args[:5])
+    rec["state"] = snap(ns["STATE"])
+    rec["log"] = snap(ns["LOG"])
+    rec["globals"] = snap((ns["G_COUNT"], ns["G_K"], ns["G_S"]))
+    rec["stdout"] = buf.getvalue()
+    rec["grad_mode"] = tl.is_grad_enabled()
+    return rec
+
+
+class Crash(Exception):
+    """minidynamo failed loudly (an internal error): not silently wrong, but still a bug."""
+
+
+def run(prog, backend=None, mutation=None, calls=2, filename="<fuzz>"):
+    """Records of `calls` calls of the program's f (compiled with backend unless None)."""
+    ns = {"__name__": "fuzzprog"}
+    exec(compile(prog.source, filename, "exec"), ns)  # noqa: S102
+    f = ns["f"]
+    if backend is not None:
+        f = md.compile(f, backend=backend)
+    recs = []
+    grad_mode = tl.is_grad_enabled()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for c in range(calls):
+                args = ns["make_args"](c)
+                if c > 0 and mutation is not None:
+                    ns["args"] = args
+                    exec(mutation, ns)  # noqa: S102
+                recs.append(call_once(ns, f, args))
+    finally:
+        tl.set_grad_enabled(grad_mode)
+    return recs
+
+
+def check(prog, backend_names=None, mutation=None, calls=2, filename="<fuzz>"):
+    """None when every backend matches eager, else a report string."""
+    ref = run(prog, None, mutation, calls, filename)
+    for name in backend_names or backends.list_backends():
+        md.reset()
+        try:
+            got = run(prog, name, mutation, calls, filename)
+        finally:
+            md.reset()
+        for c, (r, g) in enumerate(zip(ref, got)):
+            for key in r:
+                if g[key] is None and r[key] is None:
+                    continue
+                if key == "stdout" or key == "grad_mode":
+                    ok = r[key] == g[key]
+                    d = None if ok else f"eager {r[key]!r}\n    compiled {g[key]!r}"
+                else:
+                    d = diff(r[key], g[key])
+                if d:
+                    return f"backend {name}, call {c}, {key}: {d}"
+    return None
+
+
+def program_from_source(src):
+    from .generator import Program
+    return Program(src)

@@ -1,0 +1,50 @@
+"""Minimised programs the fuzzer found, each once a mismatch between eager and compiled."""
+import numpy as np
+import pytest
+
+import backends
+import minidynamo as md
+import tensorlite as tl
+
+from .generator import Program
+from .harness import check
+
+
+def program(body, make_args):
+    """A fuzz-program source around a function body `f(x, y)` and an args expression."""
+    src = "\n".join([
+        "import numpy as np", "import tensorlite as tl", "import minidynamo as md",
+        "G_K = 2", "G_S = 0.5", "G_COUNT = 0", "LOG = []", "k = 1",
+        "class Obj:", "    pass", "STATE = Obj()",
+        "class M(tl.nn.Module):", "    def __init__(self):", "        super().__init__()",
+        "        self.lin = tl.nn.Linear(4, 3)", "    def forward(self, z):", "        return self.lin(z).tanh()",
+        body,
+        "def make_args(call):", "    rs = np.random.RandomState(1234 + call)", "    tl.manual_seed(7)",
+        f"    return {make_args}", "",
+    ])
+    return Program(src)
+
+
+def assert_matches(p, names=None):
+    md.reset()
+    report = check(p, names)
+    assert report is None, report
+
+
+BACKENDS = backends.list_backends()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_codegen_zero_dim_clamp_chain(backend):
+    # codegen wrote `np.minimum(c, 1.0, out=c)` into a 0-d result numpy had returned as a scalar
+    assert_matches(program(
+        "def f(x, y, obj, lst, cfg, mod, n):\n    t1 = y.clamp(-1.0, 1.0)\n    return t1, [t1]",
+        "[None, tl.tensor(0.5, requires_grad=True), Obj(), [], {}, None, 0]"), [backend])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_codegen_zero_dim_index_put_backward(backend):
+    # the backward of y[None] on a 0-d y: index_put's eager impl got a numpy scalar
+    assert_matches(program(
+        "def f(x, y, obj, lst, cfg, mod, n):\n    t2 = y[None]\n    t4 = t2 * t2\n    return t4, [t4, t2]",
+        "[None, tl.tensor(0.5, requires_grad=True), Obj(), [], {}, None, 0]"), [backend])
