@@ -138,7 +138,8 @@ def break_code(tx, inst, cg, fn, backend):
     code = tx.code
     stack = list(tx.stack)
     lines = []
-    varnames = list(code.co_varnames)
+    # cell variables are locals too: a live one cannot be passed on (the frame runs eagerly)
+    varnames = list(code.co_varnames) + [c for c in code.co_cellvars if c not in code.co_varnames]
     if inst.opname in ("CALL", "CALL_KW", "CALL_FUNCTION_EX"):
         if inst.opname == "CALL_FUNCTION_EX":
             has_kw = bool(inst.arg & 1)
