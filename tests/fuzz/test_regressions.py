@@ -48,3 +48,12 @@ def test_codegen_zero_dim_index_put_backward(backend):
     assert_matches(program(
         "def f(x, y, obj, lst, cfg, mod, n):\n    t2 = y[None]\n    t4 = t2 * t2\n    return t4, [t4, t2]",
         "[None, tl.tensor(0.5, requires_grad=True), Obj(), [], {}, None, 0]"), [backend])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_graph_break_with_live_cell_variable(backend):
+    # t5 is a cell (g7 closes over it); the resume function after print() lost it
+    assert_matches(program(
+        "def f(x, y, obj, lst, cfg, mod, n):\n    t5 = (y * 2).unsqueeze(0)\n    print(y.dim())\n"
+        "    def g7(z):\n        return z * t5\n    return t5, g7(t5)",
+        "[None, tl.tensor([0.5, 1.0], requires_grad=True), Obj(), [], {}, None, 0]"), [backend])
