@@ -169,6 +169,14 @@ class _Compiled:
         self.graphs = []
 
 
+# one cache per compiler_fn, shared by every `enable(compiler_fn)` block (as in PyTorch)
+_CACHES = {}
+
+
+def reset():
+    _CACHES.clear()
+
+
 def capture(roots):
     """Trace the backward of roots into a GraphModule; returns (gm, inputs)."""
     nodes = _nodes(roots)
@@ -208,7 +216,7 @@ class enable(contextlib.ContextDecorator):
 
     def __init__(self, compiler_fn):
         self.compiler_fn = compiler_fn
-        self.compiled = _Compiled()
+        self.compiled = _CACHES.setdefault(compiler_fn, _Compiled())
         self.prev = None
 
     def __enter__(self):

@@ -79,6 +79,8 @@ def reset():
     counters.clear()
     from .graph_break import _RESUME_WRAPPERS
     _RESUME_WRAPPERS.clear()
+    from . import compiled_autograd
+    compiled_autograd.reset()
 
 
 class OptimizedFunction:

@@ -212,8 +212,40 @@ class UnsupportedCallVariable(VariableTracker):
         return self.source.expr() if self.source is not None else cg.global_obj(self.value)
 
 
+class TraceWrappedVariable(VariableTracker):
+    """md.trace_wrapped(*args, fn): traced by inlining fn(*args) under no_grad (a None result
+    keeps args[0]), which is what it does eagerly."""
+
+    def __init__(self, value, source=None):
+        super().__init__(source)
+        self.value = value
+
+    def call_function(self, tx, args, kwargs):
+        fn = kwargs.get("fn")
+        if fn is None or set(kwargs) - {"fn"}:
+            unsupported("trace_wrapped(*args, fn=...) expects exactly the keyword fn")
+        prev = tx.grad_enabled()
+        tx.set_grad_mode(False)
+        try:
+            r = fn.call_function(tx, list(args), {})
+        finally:
+            tx.set_grad_mode(prev)
+        if r.is_python_constant() and r.as_python_constant() is None:
+            return args[0]
+        return r
+
+    def reconstruct(self, cg):
+        return self.source.expr() if self.source is not None else cg.global_obj(self.value)
+
+
 def _special_callable(value, src, builder):
     from .. import eval_frame
+    try:
+        from backends.aot.trace_wrapped import trace_wrapped
+    except ImportError:
+        trace_wrapped = None
+    if value is trace_wrapped and trace_wrapped is not None:
+        return TraceWrappedVariable(value, src)
     region = getattr(value, "_md_nested_region", None)
     if region is not None and not isinstance(value, tl.nn.Module) and callable(region):
         from ..higher_order import RegionVariable

@@ -1,0 +1,294 @@
+"""Higher-order ops and compiled autograd: re-creations of PyTorch's
+test_backward_higher_order_ops.py and the main invoke_subgraph behaviours, on tensorlite."""
+import functools
+
+import pytest
+
+import backends
+import fxlite
+import minidynamo as md
+import tensorlite as tl
+from minidynamo import trace_wrapped
+from minidynamo.expecttest import assert_expected_inline, normalize_gm
+from minidynamo.testing import EagerAndRecordGraphs, same
+
+BACKENDS = [b for b in ("eager", "aot_eager", "codegen") if b in backends.list_backends()]
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    md.reset()
+    yield
+    md.reset()
+
+
+def _multiply(x):
+    return x * x
+
+
+def _multiply_invoke(grad):
+    return trace_wrapped(grad, fn=_multiply)
+
+
+# ------------------------------------------------------------------- trace_wrapped
+
+
+def test_trace_wrapped_in_eager():
+    x = tl.tensor([0.5, 0.5], requires_grad=True)
+    y = tl.tensor([0.5, 0.5], requires_grad=True)
+    x.register_hook(_multiply_invoke)
+    (x * y).backward(tl.tensor([2.0, 2.0]))
+    assert x.grad.tolist() == (y * tl.tensor([2.0, 2.0])).tolist() or same(x.grad, (y * 2.0) ** 2)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_trace_wrapped_hook_in_compiled_function(backend):
+    results = []
+    for compiled in (False, True):
+        x = tl.tensor([0.5, 0.5], requires_grad=True)
+        y = tl.tensor([0.5, 0.5], requires_grad=True)
+
+        def fn(x, y):
+            x.register_hook(_multiply_invoke)
+            return x * y
+
+        f = md.compile(fn, backend=backend) if compiled else fn
+        f(x, y).backward(tl.tensor([2.0, 2.0]))
+        results.append(x.grad.tolist())
+    assert results[0] == results[1]
+
+
+def test_trace_wrapped_make_fx_is_one_opaque_node():
+    out = fxlite.make_fx(_multiply_invoke)(tl.tensor([0.5, 0.5], requires_grad=True))
+    assert same(out(tl.tensor([0.5, 0.5])), tl.tensor([0.25, 0.25]))
+    text = normalize_gm(out.print_readable(False)).replace(__name__.replace(".", "_"), "MOD")
+    assert_expected_inline(None, text, """\
+class _multiply_invoke(tl.nn.Module):
+    def forward(self, grad_1: "f32[2]"):
+        trace_wrapped: "f32[2]" = tl.ops.trace_wrapped(grad_1, fn = MOD__multiply);  grad_1 = None
+        return trace_wrapped
+""")
+
+
+# ------------------------------------------------------------------- compiled autograd
+
+
+class MyObj:
+    def __init__(self):
+        self.counter = 0
+
+
+def _side_effect_stateful_fn(x, obj):
+    obj.counter = obj.counter + 1
+    return _multiply(x)
+
+
+def _side_effectful_invoke(grad, fn):
+    return trace_wrapped(grad, fn=fn)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_compiled_autograd_hook_side_effect_once_per_backward(backend):
+    graphs = []
+
+    def compiler_fn(gm):
+        def inner(gm_, example_inputs):
+            graphs.append(gm_)
+            return backends.lookup_backend(backend)(gm_, example_inputs)
+        return md.compile(gm, backend=inner, fullgraph=True)
+
+    obj = MyObj()
+    fwd = md.compile(lambda x, y: x + y, backend=backend, fullgraph=True)
+    for i in range(3):
+        x = tl.tensor([0.5, 0.5], requires_grad=True)
+        y = tl.tensor([0.5, 0.5], requires_grad=True)
+        hook = functools.partial(_side_effectful_invoke, fn=functools.partial(_side_effect_stateful_fn, obj=obj))
+        x.register_hook(hook)
+        out = fwd(x, y)
+        with md.compiled_autograd.enable(compiler_fn):
+            out.backward(tl.tensor([2.0, 2.0]))
+        assert obj.counter == i + 1
+        assert x.grad.tolist() == [4.0, 4.0] and y.grad.tolist() == [2.0, 2.0]
+    assert len(graphs) == 1  # cached: no recompile although the counter changed
+
+
+def test_compiled_autograd_graph_inlines_the_hook():
+    graphs = []
+
+    def compiler_fn(gm):
+        def inner(gm_, example_inputs):
+            graphs.append(gm_)
+            return gm_.forward
+        return md.compile(gm, backend=inner, fullgraph=True)
+
+    x = tl.tensor([0.5, 0.5], requires_grad=True)
+    x.register_hook(_multiply_invoke)
+    out = x * 3
+    with md.compiled_autograd.enable(compiler_fn):
+        out.backward(tl.tensor([2.0, 2.0]))
+    assert x.grad.tolist() == [36.0, 36.0]
+    assert_expected_inline(None, normalize_gm(graphs[0].print_readable(False)), """\
+class GraphModule(tl.nn.Module):
+    def forward(self, L_args_0_: "f32[2]"):
+        l_args_0_ = L_args_0_
+
+        mul: "f32[2]" = tl.ops.mul(l_args_0_, 3);  l_args_0_ = None
+
+        r: "f32[2]" = mul * mul;  mul = None
+
+        clone: "f32[2]" = r.clone();  r = None
+        return (clone,)
+""")
+
+
+def test_compiled_autograd_untraceable_hook_raises_without_side_effects():
+    obj = MyObj()
+
+    def bad_hook(g):
+        obj.counter += 100
+        print("hook")
+        return g
+
+    x = tl.ones(2, requires_grad=True)
+    y = x * 2
+    y.register_hook(bad_hook)
+    with pytest.raises(md.exc.Unsupported, match="print"):
+        with md.compiled_autograd.enable(lambda gm: md.compile(gm, backend="eager", fullgraph=True)):
+            y.sum().backward()
+    assert obj.counter == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_compiled_autograd_post_accumulate_hook_and_grads(backend):
+    def hook(t):
+        t.mul_(t.grad)
+        t.grad.mul_(5)
+
+    res = []
+    for compiled in (False, True):
+        x = tl.tensor([0.5, 0.5, 0.5], requires_grad=True)
+        x.register_post_accumulate_grad_hook(hook)
+        loss = (x * 2).sum()
+        if compiled:
+            with md.compiled_autograd.enable(lambda gm: md.compile(gm, backend=backend, fullgraph=True)):
+                loss.backward()
+        else:
+            loss.backward()
+        res.append((x.detach().tolist(), x.grad.tolist()))
+    assert res[0] == res[1] == ([1.0, 1.0, 1.0], [10.0, 10.0, 10.0])
+
+
+# ------------------------------------------------------------------- nested compile regions
+
+
+@md.nested_compile_region
+def block(x, y):
+    return (x.sin() * y).cos()
+
+
+def test_region_is_a_noop_eagerly():
+    x, y = tl.randn(4), tl.randn(4)
+    assert same(block(x, y), (x.sin() * y).cos())
+    assert md.nested_compile_region(block) is block  # double decoration is one region
+    assert md.mark_compile_region is md.nested_compile_region
+
+
+def test_region_calls_share_one_subgraph():
+    rec = EagerAndRecordGraphs()
+
+    @md.compile(backend=rec)
+    def f(x, y):
+        a = block(x, y)
+        return block(a, y)
+
+    x, y = tl.randn(8, 8), tl.randn(8, 8)
+    assert same(f(x, y), f._orig_fn(x, y))
+    assert_expected_inline(None, normalize_gm(rec.graphs[0].print_readable(False)), """\
+class GraphModule(tl.nn.Module):
+    def forward(self, L_x_: "f32[8, 8]", L_y_: "f32[8, 8]"):
+        l_x_ = L_x_
+        l_y_ = L_y_
+
+        subgraph_0 = self.subgraph_0
+
+        invoke_subgraph = backends_higher_order_invoke_subgraph(subgraph_0, 'subgraph_0', l_x_, l_y_);  subgraph_0 = l_x_ = None
+        a: "f32[8, 8]" = invoke_subgraph[0];  invoke_subgraph = None
+
+        subgraph_0_1 = self.subgraph_0
+
+        invoke_subgraph_1 = backends_higher_order_invoke_subgraph(subgraph_0_1, 'subgraph_0', a, l_y_);  subgraph_0_1 = a = l_y_ = None
+        getitem: "f32[8, 8]" = invoke_subgraph_1[0];  invoke_subgraph_1 = None
+        return (getitem,)
+
+    class subgraph_0(tl.nn.Module):
+        def forward(self, arg0: "f32[8, 8]", arg1: "f32[8, 8]"):
+            sin: "f32[8, 8]" = arg0.sin();  arg0 = None
+            mul: "f32[8, 8]" = sin * arg1;  sin = arg1 = None
+            cos: "f32[8, 8]" = mul.cos();  mul = None
+            return (cos,)
+""")
+
+
+def test_region_new_shapes_give_a_new_subgraph():
+    rec = EagerAndRecordGraphs()
+
+    @md.compile(backend=rec)
+    def f(a, b):
+        return block(a, a), block(b, b)
+
+    a, b = tl.randn(8, 8), tl.randn(16, 16)
+    assert same(f(a, b), f._orig_fn(a, b))
+    names = sorted(n for n, _ in rec.graphs[0].named_children())
+    assert names == ["subgraph_0", "subgraph_1"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_region_gradients_equal_eager(backend):
+    def f(x, y):
+        return (block(x, y) + block(x * 2, y)).sum()
+
+    x, y = tl.randn(8, 8, requires_grad=True), tl.randn(8, 8, requires_grad=True)
+    f(x, y).backward()
+    gx, gy = x.grad, y.grad
+    x2 = tl.tensor(x.detach().tolist(), requires_grad=True)
+    y2 = tl.tensor(y.detach().tolist(), requires_grad=True)
+    md.compile(f, backend=backend)(x2, y2).backward()
+    assert same(x2.grad, gx) and same(y2.grad, gy)
+
+
+def test_region_on_module_lifts_parameters():
+    rec = EagerAndRecordGraphs()
+
+    class M(tl.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = md.nested_compile_region(tl.nn.Linear(4, 4))
+
+        def forward(self, x):
+            return self.lin(self.lin(x).relu())
+
+    m = M()
+    x = tl.randn(2, 4)
+    assert same(md.compile(m, backend=rec)(x), m(x))
+    sub = rec.graphs[0].subgraph_0
+    phs = [n.name for n in sub.graph.nodes if n.op == "placeholder"]
+    assert phs == ["arg0", "arg1", "arg2"]  # the input, then the lifted weight and bias
+
+
+def test_region_graph_break_is_an_error():
+    @md.nested_compile_region
+    def breaks(x):
+        print("inside")
+        return x * 2
+
+    with pytest.raises(md.exc.Unsupported, match="single graph"):
+        md.compile(lambda x: breaks(x) + 1)(tl.ones(2))
+
+
+def test_region_aliasing_is_an_error():
+    @md.nested_compile_region
+    def alias(x):
+        return x
+
+    with pytest.raises(md.exc.UncapturedHigherOrderOpError):
+        md.compile(lambda x: alias(x) + 1)(tl.ones(2))
