@@ -148,6 +148,20 @@ class _Training:
         self.bw = self.disp.config.bw_compiler(self.bw_gm, _example_inputs(self.bw_gm))
         return self.bw
 
+    def tangent_deps(self, i):
+        """The tangents (by position) the backward graph's gradient output i depends on."""
+        deps = getattr(self, "_tangent_deps", None)
+        if deps is None:
+            tangents = [n for n in self.bw_gm.graph.nodes if n.op == "placeholder"][-len(self.tangent_meta):] \
+                if self.tangent_meta else []
+            reach = {n: {k} for k, n in enumerate(tangents)}
+            for n in self.bw_gm.graph.nodes:
+                if n.op != "placeholder":
+                    reach[n] = set().union(*(reach.get(a, set()) for a in n.all_input_nodes))
+            out = list(self.bw_gm.graph.nodes)[-1].args[0]
+            deps = self._tangent_deps = [reach.get(o, set()) if o is not None else set() for o in out]
+        return deps[i] if i < len(deps) and deps[i] else range(len(self.tangent_meta))
+
     def __call__(self, args):
         prev = _state.grad_enabled
         _state.grad_enabled = False
