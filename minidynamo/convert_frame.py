@@ -72,7 +72,14 @@ def _convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=N
     code = fn.__code__
     t0 = time.perf_counter()
     output = OutputGraph(code, dynamic_dims, fullgraph)
-    tx = InstructionTranslator(fn, args, kwargs, output)
+    try:
+        tx = InstructionTranslator(fn, args, kwargs, output)
+    except Unsupported as e:  # an argument minidynamo cannot wrap (a set, ...): run eagerly
+        output.restore_global_state()
+        counters["graph_break"][e.msg] += 1
+        if fullgraph:
+            raise
+        return FrameResult(break_reason=e.msg, user_stack=e.user_stack)
     try:
         ret = tx.run()
     except Unsupported as e:
@@ -165,6 +172,12 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         tail = None
         return_expr = cg(ret)
     effects = output.side_effects.replay(cg) + output.hooks.replay(cg)
+    defined_by_effects = [ln.split(" = ", 1)[0] for ln in effects if " = " in ln and ln.split(" = ", 1)[0].isidentifier()]
+    if effects and return_expr is not None and not _is_plain_name(return_expr) \
+            and not any(name in return_expr for name in defined_by_effects):
+        # the return value reads sourced values as they were before the replayed mutations
+        cg.prelude.append(f"___return_value = {return_expr}")
+        return_expr = "___return_value"
     if break_tx is None and output.current_grad_mode != output.initial_grad_mode:
         # the frame leaves grad mode changed (set_grad_enabled, or a resume function that
         # ends a `with no_grad()` block): set it whatever the backend did with the graph
@@ -214,6 +227,10 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     log_output_code(src, code)
     return CacheEntry(guards, new_fn, new_fn.__code__, src, graphs, guard_set,
                       time.perf_counter() - t0)
+
+
+def _is_plain_name(expr):
+    return expr.isidentifier()
 
 
 def call_compiled(fn, backend):

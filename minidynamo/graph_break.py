@@ -163,23 +163,34 @@ def break_code(tx, inst, cg, fn, backend):
         call, bound = _callable_expr(cg, fn_vt)
         first = ([bound] if bound is not None else []) + ([cg(self_vt)] if self_vt is not None else [])
         if inst.opname == "CALL_FUNCTION_EX":
-            parts = first + [f"*{cg(args_vt)}"]
-            if kw_vt is not None:
-                parts.append(f"**{cg(kw_vt)}")
+            pos_parts = first + [f"*{cg(args_vt)}"]
+            kw_parts = [(None, cg(kw_vt))] if kw_vt is not None else []  # (name or None for **, expr)
         else:
             pos = arg_vts[:len(arg_vts) - len(kw_names)] if kw_names else arg_vts
             kws = arg_vts[len(arg_vts) - len(kw_names):] if kw_names else []
-            parts = first + [cg(a) for a in pos]
-            parts += [f"{k}={cg(v)}" for k, v in zip(kw_names, kws)]
-        lines.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
-        lines.append(f"___locals = ({''.join(e + ', ' for e in local_vals)})")
+            pos_parts = first + [cg(a) for a in pos]
+            kw_parts = [(k, cg(v)) for k, v in zip(kw_names, kws)]
+        # the values are read before the recorded side effects are replayed (a value read
+        # from a list that the frame then mutated is the value it read), the call runs after
+        pre = cg.prelude
+        pre.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
+        pre.append(f"___locals = ({''.join(e + ', ' for e in local_vals)})")
+        if tx.output.side_effects.is_empty():
+            kw_src = [f"{k}={e}" if k is not None else f"**{e}" for k, e in kw_parts]
+            call_src = f"{call}({', '.join(pos_parts + kw_src)})"
+        else:
+            pre.append(f"___fn = {call}")
+            pre.append(f"___args = ({''.join(e + ', ' for e in pos_parts)})")
+            kw_src = [f"{k!r}: {e}" if k is not None else f"**{e}" for k, e in kw_parts]
+            pre.append(f"___kwargs = {{{', '.join(kw_src)}}}")
+            call_src = "___fn(*___args, **___kwargs)"
         grad_lines = _grad_mode_lines(cg, tx)
         if grad_lines:  # an exception leaves the block: grad mode is restored as `with` would
-            lines += grad_lines + ["try:", f"    ___result = {call}({', '.join(parts)})", "except BaseException:",
+            lines += grad_lines + ["try:", f"    ___result = {call_src}", "except BaseException:",
                                    f"    {cg.global_obj(_set_grad_mode)}({bool(tx.output.initial_grad_mode)!r})",
                                    "    raise"]
         else:
-            lines.append(f"___result = {call}({', '.join(parts)})")
+            lines.append(f"___result = {call_src}")
         rcode = resume_code(code, _next_offset(code, inst.offset), layout + [True], live)
         name = cg.global_obj(resume_wrapper(fn, rcode, backend))
         lines.append(f"return {name}(*___stack, ___result, *___locals)")
@@ -192,16 +203,16 @@ def break_code(tx, inst, cg, fn, backend):
     target_inst = tx.insts[inst.target]
     taken_live = live_locals(tx.insts, inst.target, varnames)
     fall_live = live_locals(tx.insts, inst.index + 1, varnames)
-    lines.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
+    cg.prelude.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
     lines += _grad_mode_lines(cg, tx)
     taken = resume_wrapper(fn, resume_code(code, target_inst.offset, layout, taken_live), backend)
     fall = resume_wrapper(fn, resume_code(code, _next_offset(code, inst.offset), layout, fall_live), backend)
     t_name, f_name = cg.global_obj(taken), cg.global_obj(fall)
-    t_locals = ", ".join(_local_exprs(cg, tx, taken_live))
-    f_locals = ", ".join(_local_exprs(cg, tx, fall_live))
+    cg.prelude.append(f"___taken_locals = ({''.join(e + ', ' for e in _local_exprs(cg, tx, taken_live))})")
+    cg.prelude.append(f"___fall_locals = ({''.join(e + ', ' for e in _local_exprs(cg, tx, fall_live))})")
     lines.append(f"if {'' if jump_if else 'not '}{cg(cond)}:")
-    lines.append(f"    return {t_name}(*___stack{', ' + t_locals if t_locals else ''})")
-    lines.append(f"return {f_name}(*___stack{', ' + f_locals if f_locals else ''})")
+    lines.append(f"    return {t_name}(*___stack, *___taken_locals)")
+    lines.append(f"return {f_name}(*___stack, *___fall_locals)")
     return lines
 
 
