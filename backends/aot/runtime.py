@@ -108,7 +108,8 @@ class CompiledFunctionBackward(Node):
             tangents.append(g if g is not None else Tensor._wrap(np.zeros(m[0], m[1])))
         bw = rt.bw or rt.compile_bw()
         out = bw(*saved, *tangents)
-        return [out[i] for i in rt.grad_inputs]
+        # as in eager, an input reached only from outputs without a gradient gets None, not zeros
+        return [None if all(grads[j] is None for j in rt.tangent_deps(i)) else out[i] for i in rt.grad_inputs]
 
     def _release(self):
         self._saved = None
