@@ -25,7 +25,7 @@ def __getattr__(name):
     import importlib
     lazy = {
         "Interpreter": "interpreter", "Transformer": "interpreter", "Tracer": "tracer",
-        "Proxy": "tracer", "symbolic_trace": "tracer", "make_fx": "make_fx",
+        "Proxy": "tracer", "symbolic_trace": "tracer", "make_fx": "proxy_tensor",
         "passes": None, "drawing": None,
     }
     if name in lazy:

@@ -192,6 +192,9 @@ class Node:
 
 
 def _target_str(t):
+    from tensorlite._primitive import Primitive
+    if isinstance(t, Primitive):
+        return f"tensorlite.ops.{t.name}"
     mod = getattr(t, "__module__", None)
     name = getattr(t, "__qualname__", None) or getattr(t, "__name__", None) or repr(t)
     if mod in ("_operator", "operator"):

@@ -221,16 +221,3 @@ def make_fx(fn, *, tracing_mode="real", record_stack_traces=False, decomposition
         return GraphModule(dict(mode.constants), graph, name)
 
     return wrapped
-
-
-class _CallableModule(type(os)):
-    """`fxlite.make_fx` must stay the function even after `import fxlite.make_fx` (which binds
-    the submodule as the package attribute): calling the module calls the function."""
-
-    def __call__(self, fn, **kwargs):
-        return make_fx(fn, **kwargs)
-
-
-import sys  # noqa: E402
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -23,7 +23,7 @@ import contextlib
 
 import fxlite
 import tensorlite as tl
-from fxlite.make_fx import ProxyMode
+from fxlite.proxy_tensor import ProxyMode
 from tensorlite import _engine, _state
 from tensorlite._node import AccumulateGrad
 

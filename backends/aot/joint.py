@@ -191,7 +191,7 @@ def _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake):
 
 # ---------------------------------------------------------------------------- tracing
 def _make_fx(fn, args, grad_enabled):
-    from fxlite.make_fx import make_fx
+    from fxlite.proxy_tensor import make_fx
 
     prev = _state.grad_enabled
     _state.grad_enabled = grad_enabled
