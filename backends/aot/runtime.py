@@ -260,6 +260,8 @@ class AOTDispatcher:
             self.meta = meta
             self.mutated = tuple(meta.mutated_inputs)
             self.aliases = [(k, o.alias) for k, o in enumerate(meta.outputs) if o.is_tensor and o.alias]
+            # views taken under no_grad in the graph do not require grad: replay them so too
+            self.alias_nograd = {k for k, o in enumerate(meta.outputs) if o.is_tensor and o.alias and not o.requires_grad}
             self.dups = [(k, o.dup_of) for k, o in enumerate(meta.outputs) if o.dup_of is not None]
             self.simple_outputs = not self.aliases and not self.dups
             self.n_out = len(meta.outputs)
@@ -312,8 +314,14 @@ class AOTDispatcher:
         outs = list(outs[:self.n_out])
         for k, (i, chain) in self.aliases:
             t = args[i]
-            for prim, extra, params in chain:
-                t = bind(prim, (t, *extra), params)
+            prev = _state.grad_enabled
+            if k in self.alias_nograd:
+                _state.grad_enabled = False
+            try:
+                for prim, extra, params in chain:
+                    t = bind(prim, (t, *extra), params)
+            finally:
+                _state.grad_enabled = prev
             outs[k] = t
         for k, j in self.dups:
             outs[k] = outs[j]
