@@ -99,7 +99,7 @@ class CompiledFunctionBackward(Node):
         for k, v in zip(rt.saved_tensor_idx, self._versions):
             t = saved[k]
             vc = t._vc
-            if (vc[0] if vc is not None else -1) != v:
+            if (vc[0] if vc is not None else 0) != v:
                 raise _inplace_error(t)
         if _state.grad_enabled:
             return rt.double_backward(self, grads)
@@ -181,9 +181,9 @@ class _Training:
             tuple([args[i]._edge() if args[i]._rg else None for i in self.grad_inputs]), self.in_meta)
         node._rt = self
         node._saved = saved
-        node._versions = [saved[k]._vc[0] if saved[k]._vc is not None else -1 for k in self.saved_tensor_idx]
+        node._versions = [saved[k]._vc[0] if saved[k]._vc is not None else 0 for k in self.saved_tensor_idx]
         node._inputs = args
-        node._in_versions = [args[i]._vc[0] if args[i]._vc is not None else -1 for i in disp.tensor_idx]
+        node._in_versions = [args[i]._vc[0] if args[i]._vc is not None else 0 for i in disp.tensor_idx]
         node.n_outputs = len(self.tangent_outputs)
         for slot, i in enumerate(self.tangent_outputs):
             o = outs[i]
@@ -202,7 +202,7 @@ class _Training:
         args = node._inputs
         for i, v in zip(self.disp.tensor_idx, node._in_versions):
             vc = args[i]._vc
-            if (vc[0] if vc is not None else -1) != v:
+            if (vc[0] if vc is not None else 0) != v:
                 raise _inplace_error(args[i])
         with tl.enable_grad():
             flat = tree_flatten(self.disp.fn(*args))[0]
