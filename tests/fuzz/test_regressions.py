@@ -68,3 +68,23 @@ def test_aot_unused_output_gives_none_grad(backend):
         "    print('shape')\n    t5 = t4 + 1\n    return t1",
         "[tl.tensor(rs.randn(3, 4).astype(np.float32), requires_grad=True), None, Obj(), [], {}, M(), 0]"),
         [backend])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_aot_view_of_input_under_no_grad(backend):
+    # an output that is a view of an input taken under no_grad was replayed with grad enabled
+    assert_matches(program(
+        "def f(x, y, obj, lst, cfg, mod, n):\n    with tl.no_grad():\n        t7 = y.flatten()\n    return t7",
+        "[None, tl.tensor(rs.randn(4).astype(np.float32), requires_grad=True), Obj(), [], {}, None, 0]"),
+        [backend])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_aot_saved_input_without_version_counter(backend):
+    # x had no version counter at the forward (recorded as -1); replaying the view output
+    # created one at 0, and the backward then reported an in-place modification
+    assert_matches(program(
+        "def f(x, y, obj, lst, cfg, mod, n):\n    t3 = x.reshape(-1).flatten()\n    t6 = tl.clamp(x, min=-0.5)\n"
+        "    return t3, n, [t3, t6]",
+        "[tl.tensor(rs.randn(2, 4).astype(np.float32), requires_grad=True), None, Obj(), [], {}, None, 0]"),
+        [backend])
