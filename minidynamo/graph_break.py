@@ -98,7 +98,8 @@ def _local_exprs(cg, tx, names):
     out = []
     for n in names:
         v = tx.symbolic_locals.get(n)
-        if v is None:
+        if n in tx.cells or v is None:
+            # an argument that is also a cell holds its current value in the cell, not in the local
             if n in tx.cells:
                 unsupported(f"graph break with live cell variable {n!r}")
             unsupported(f"graph break with unbound live local {n!r}")
