@@ -88,3 +88,14 @@ def test_aot_saved_input_without_version_counter(backend):
         "    return t3, n, [t3, t6]",
         "[tl.tensor(rs.randn(2, 4).astype(np.float32), requires_grad=True), None, Obj(), [], {}, None, 0]"),
         [backend])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_graph_break_with_rebound_argument_cell(backend):
+    # x is an argument and a cell (g2 closes over it); rebinding it before a break left the
+    # resume function with the argument's first value
+    assert_matches(program(
+        "def f(x, y, obj, lst, cfg, mod, n):\n    if x.dim() == 2:\n        x = (x * x + 0.1).rsqrt()\n"
+        "    t1 = x + 1\n    print('n =', n)\n    def g2(z):\n        return z * x + k\n    t3 = g2(x)\n    return (t1, t3)",
+        "[tl.tensor(rs.randn(2, 4).astype(np.float32), requires_grad=True), None, Obj(), [], {}, None, 0]"),
+        [backend])
