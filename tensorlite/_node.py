@@ -46,7 +46,18 @@ class SavedTensor:
         self.out_nr = out_nr
         if _state.saved_tensors_hooks:
             pack, unpack = _state.saved_tensors_hooks[-1]
-            self.desc = (t._data.shape, t._data.dtype, t.grad_fn, t._out_nr)
+            # the autograd identity the unpacked tensor gets back (PyTorch's SavedVariable
+            # keeps grad_fn/output_nr, or the leaf's grad accumulator, next to the packed
+            # value); a saved output's grad_fn is the node itself, passed to get()
+            fn = t.grad_fn if out_nr is None else None
+            if fn is None and out_nr is None and t._rg:
+                if t._base is not None and t._vc[0] != t._view_version:
+                    t._refresh_view_history()
+                fn = t.grad_fn
+                if fn is None:
+                    t._edge()  # creates the leaf's AccumulateGrad
+            self.desc = (t._data.shape, t._data.dtype, fn, t._out_nr, t._rg,
+                         t._acc if fn is None and out_nr is None else None)
             self.packed = pack(t)
             self.unpack = unpack
             self.value = self.data = None
@@ -64,10 +75,32 @@ class SavedTensor:
         elif self.data is not None:
             shape, dtype, fn, nr = self.data.shape, self.data.dtype, node, self.out_nr
         else:
-            shape, dtype, fn, nr = self.desc
+            shape, dtype, fn, nr = self.desc[:4]
+            if self.out_nr is not None:
+                fn = node
         from ._dtype import from_np
         where = f"output {nr} of {fn.name()}" if fn is not None else "a leaf"
         return f"[tensorlite.{from_np(dtype).name} {list(shape)}], which is {where}"
+
+    def _reattach(self, v, node):
+        """The unpack hook's tensor with the saved tensor's autograd history: same grad_fn and
+        output_nr for a non-leaf, the same AccumulateGrad for a leaf (as PyTorch does), so
+        that double backward through the unpacked value reaches the original graph."""
+        _, _, fn, nr, rg, acc = self.desc
+        if self.out_nr is not None:
+            fn, nr, rg = node, self.out_nr, True
+        if not rg and not v._rg:
+            return v
+        out = type(v)._wrap(v._data)
+        out._vc = v._vc if v._vc is not None else self.vc
+        if fn is not None:
+            out.grad_fn = fn
+            out._out_nr = nr
+            out._rg = True
+        elif rg:
+            out._rg = True
+            out._acc = acc
+        return out
 
     def get(self, node):
         if self.vc[0] != self.version:
@@ -82,7 +115,7 @@ class SavedTensor:
             v = self.unpack(self.packed)
             if v is None or not hasattr(v, "_data"):
                 raise TypeError("saved_tensors_hooks: the unpack hook must return a Tensor")
-            return v
+            return self._reattach(v, node)
         if self.value is not None:
             return self.value
         from ._tensor import Tensor

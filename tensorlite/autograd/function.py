@@ -161,6 +161,8 @@ def _wrap_outputs(ctx, args, output, needs_graph):
             if o._vc is None:
                 o._vc = [0]
             alias._vc = o._vc
+            if id(o) in non_diff:  # the mark applies to the returned alias
+                non_diff.add(id(alias))
             o = outs[i] = alias
         if id(o) in dirty and needs_graph and o.grad_fn is None and o._rg:
             raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")

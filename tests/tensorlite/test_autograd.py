@@ -723,3 +723,61 @@ def test_sibling_view_after_inplace_on_other_view():
     np.testing.assert_allclose(v2.detach().numpy(), [3.0, 3.0])
     v2.sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), [3.0, 0.0, 1.0, 0.0])
+
+
+def test_mark_non_differentiable_on_input_returned_unchanged():
+    class Id(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.mark_non_differentiable(b)
+            return a, b
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            return ga, gb
+
+    a = tl.ones(2, requires_grad=True)
+    x, y = Id.apply(a, tl.ones(2))
+    assert x.requires_grad and x.grad_fn is not None
+    assert not y.requires_grad and y.grad_fn is None
+    # also when the marked input itself requires grad
+    b = tl.ones(2, requires_grad=True)
+    x, y = Id.apply(a, b)
+    assert not y.requires_grad and y.grad_fn is None and y is not b
+    x.sum().backward()
+    assert a.grad.tolist() == [1.0, 1.0]
+    assert b.grad.tolist() == [0.0, 0.0]  # the materialized zero grad of y, as in PyTorch
+
+
+def test_saved_tensors_hooks_unpacked_leaf_keeps_history_for_double_backward():
+    x = t64([1.0, 2.0])
+    with tl.autograd.graph.saved_tensors_hooks(lambda t: t.detach(), lambda t: t):
+        y = x * x
+    g, = tl.autograd.grad(y.sum(), x, create_graph=True)
+    assert g.requires_grad
+    np.testing.assert_allclose(g.detach().numpy(), [2.0, 4.0])
+    gg, = tl.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.numpy(), [2.0, 2.0])
+
+
+def test_saved_tensors_hooks_unpacked_nonleaf_and_output_keep_history():
+    x = t64([0.5, 1.5])
+    with tl.autograd.graph.saved_tensors_hooks(lambda t: t.detach() * 1, lambda t: t):
+        h = x * 3          # non-leaf saved as an input of sin
+        y = h.sin().exp()  # exp saves its output
+    g, = tl.autograd.grad(y.sum(), x, create_graph=True)
+    gg, = tl.autograd.grad(g.sum(), x)
+    x2 = t64([0.5, 1.5])
+    y2 = (x2 * 3).sin().exp()
+    g2, = tl.autograd.grad(y2.sum(), x2, create_graph=True)
+    gg2, = tl.autograd.grad(g2.sum(), x2)
+    np.testing.assert_allclose(g.detach().numpy(), g2.detach().numpy())
+    np.testing.assert_allclose(gg.numpy(), gg2.numpy())
+    # .backward(create_graph=True) accumulates into the original leaf too
+    x.grad = None
+    with tl.autograd.graph.saved_tensors_hooks(lambda t: t.detach(), lambda t: t):
+        z = (x * x).sum()
+    z.backward(create_graph=True)
+    assert x.grad.requires_grad
+    x.grad.sum().backward()
+    np.testing.assert_allclose(x.grad.detach().numpy(), [1.0 + 2.0, 3.0 + 2.0])
