@@ -4,6 +4,8 @@ and continue in a resume function (itself compiled lazily, cached per code and o
 Only breaks at a call or at a conditional jump of the root frame, outside loops, are split
 this way; anything else runs the whole frame eagerly (never silently wrong).
 """
+import re
+
 import tensorlite as tl
 from tensorlite import _state as tl_state
 
@@ -51,9 +53,34 @@ def resume_wrapper(fn, code, backend):
     key = (code, _BackendKey(backend), fn if fn.__closure__ else None)
     w = _RESUME_WRAPPERS.get(key)
     if w is None:
-        from .eval_frame import OptimizedFunction
-        w = _RESUME_WRAPPERS[key] = OptimizedFunction(make_resume_function(fn, code), backend)
+        w = _RESUME_WRAPPERS[key] = _resume_class()(make_resume_function(fn, code), backend)
     return w
+
+
+_RESUME_CLASS = []
+
+
+def _resume_class():
+    """OptimizedFunction with a faster call: a resume function is only called, positionally,
+    from generated code, so its FrameCache is bound once (md.reset drops the wrapper too)."""
+    if not _RESUME_CLASS:
+        from .eval_frame import OptimizedFunction
+
+        class ResumeFunction(OptimizedFunction):
+            def __init__(self, fn, backend):
+                super().__init__(fn, backend)
+                self._frame_cache = self._cache
+
+            def __call__(self, *args):
+                cache = self._frame_cache
+                for entry in cache.entries:
+                    if entry.check(*args):
+                        cache.hits += 1
+                        return entry.fn(*args)
+                return self._miss(cache, args, {})
+
+        _RESUME_CLASS.append(ResumeFunction)
+    return _RESUME_CLASS[0]
 
 
 class GradModeRestore:
@@ -172,19 +199,18 @@ def break_code(tx, inst, cg, fn, backend):
             pos_parts = first + [cg(a) for a in pos]
             kw_parts = [(k, cg(v)) for k, v in zip(kw_names, kws)]
         # the values are read before the recorded side effects are replayed (a value read
-        # from a list that the frame then mutated is the value it read), the call runs after
-        pre = cg.prelude
-        pre.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
-        pre.append(f"___locals = ({''.join(e + ', ' for e in local_vals)})")
-        if tx.output.side_effects.is_empty():
-            kw_src = [f"{k}={e}" if k is not None else f"**{e}" for k, e in kw_parts]
-            call_src = f"{call}({', '.join(pos_parts + kw_src)})"
+        # from a list that the frame then mutated is the value it read), the call runs after;
+        # names and graph outputs cannot change in between and are used where they are needed
+        from .variables.builder import UnsupportedCallVariable
+        cap = _Capture(cg)
+        stack_vals = [cap(e) for e in stack_vals]
+        local_vals = [cap(e) for e in local_vals]
+        if isinstance(fn_vt, UnsupportedCallVariable) and fn_vt.value is graph_break_fn():
+            call_src = "None"  # md.graph_break() does nothing when it runs eagerly
         else:
-            pre.append(f"___fn = {call}")
-            pre.append(f"___args = ({''.join(e + ', ' for e in pos_parts)})")
-            kw_src = [f"{k!r}: {e}" if k is not None else f"**{e}" for k, e in kw_parts]
-            pre.append(f"___kwargs = {{{', '.join(kw_src)}}}")
-            call_src = "___fn(*___args, **___kwargs)"
+            pos_src = [f"*{cap(e[1:])}" if e.startswith("*") else cap(e) for e in pos_parts]
+            kw_src = [f"{k}={cap(e)}" if k is not None else f"**{cap(e)}" for k, e in kw_parts]
+            call_src = f"{cap(call)}({', '.join(pos_src + kw_src)})"
         grad_lines = _grad_mode_lines(cg, tx)
         if grad_lines:  # an exception leaves the block: grad mode is restored as `with` would
             lines += grad_lines + ["try:", f"    ___result = {call_src}", "except BaseException:",
@@ -194,7 +220,7 @@ def break_code(tx, inst, cg, fn, backend):
             lines.append(f"___result = {call_src}")
         rcode = resume_code(code, _next_offset(code, inst.offset), layout + [True], live)
         name = cg.global_obj(resume_wrapper(fn, rcode, backend))
-        lines.append(f"return {name}(*___stack, ___result, *___locals)")
+        lines.append(f"return {name}({', '.join(stack_vals + ['___result'] + local_vals)})")
         return lines
     # a conditional jump on a tensor's value
     cond = stack[-1]
@@ -204,17 +230,42 @@ def break_code(tx, inst, cg, fn, backend):
     target_inst = tx.insts[inst.target]
     taken_live = live_locals(tx.insts, inst.target, varnames)
     fall_live = live_locals(tx.insts, inst.index + 1, varnames)
-    cg.prelude.append(f"___stack = ({''.join(e + ', ' for e in stack_vals)})")
+    cap = _Capture(cg)
+    stack_vals = [cap(e) for e in stack_vals]
     lines += _grad_mode_lines(cg, tx)
     taken = resume_wrapper(fn, resume_code(code, target_inst.offset, layout, taken_live), backend)
     fall = resume_wrapper(fn, resume_code(code, _next_offset(code, inst.offset), layout, fall_live), backend)
     t_name, f_name = cg.global_obj(taken), cg.global_obj(fall)
-    cg.prelude.append(f"___taken_locals = ({''.join(e + ', ' for e in _local_exprs(cg, tx, taken_live))})")
-    cg.prelude.append(f"___fall_locals = ({''.join(e + ', ' for e in _local_exprs(cg, tx, fall_live))})")
+    t_args = stack_vals + [cap(e) for e in _local_exprs(cg, tx, taken_live)]
+    f_args = stack_vals + [cap(e) for e in _local_exprs(cg, tx, fall_live)]
     lines.append(f"if {'' if jump_if else 'not '}{cg(cond)}:")
-    lines.append(f"    return {t_name}(*___stack, *___taken_locals)")
-    lines.append(f"return {f_name}(*___stack, *___fall_locals)")
+    lines.append(f"    return {t_name}({', '.join(t_args)})")
+    lines.append(f"return {f_name}({', '.join(f_args)})")
     return lines
+
+
+_STABLE = re.compile(r"(?:[A-Za-z_]\w*|___graph_out\[\d+\])\Z")
+
+
+class _Capture:
+    """Expressions for values passed across a break: a name or a graph output is used as it
+    is; anything else (an attribute, an item, a call) is read into a temporary in the prelude,
+    before the side effects are replayed."""
+
+    def __init__(self, cg):
+        self.cg = cg
+
+    def __call__(self, expr):
+        if _STABLE.match(expr):
+            return expr
+        name = f"___v{len(self.cg.prelude)}"
+        self.cg.prelude.append(f"{name} = {expr}")
+        return name
+
+
+def graph_break_fn():
+    from .eval_frame import graph_break
+    return graph_break
 
 
 _ = NULL
