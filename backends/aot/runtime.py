@@ -173,7 +173,11 @@ class _Training:
         n_out = self.n_out
         saved = list(outs[self.n_fw:])
         for k in self.saved_is_output:  # a detached alias: no node -> tensor -> node cycle
-            saved[k] = Tensor._wrap(saved[k]._data)
+            o = saved[k]
+            if o._vc is None:
+                o._vc = [0]
+            saved[k] = Tensor._wrap(o._data)
+            saved[k]._vc = o._vc  # sharing the version counter: in-place changes of the output are seen
         disp = self.disp
         if disp.mutated:
             disp.apply_mutations(args, outs, saved)
