@@ -4,7 +4,7 @@ PYTHON_FOR = $(or $(shell pyenv prefix $(1) 2>/dev/null | sed 's|$$|/bin/python|
 VENV ?= .venv
 VPY = $(VENV)/bin/python
 
-.PHONY: test test-all demo bench clean
+.PHONY: test test-all demo bench clean fuzz
 
 $(VENV)/.installed: pyproject.toml
 	rm -rf $(VENV)
@@ -21,6 +21,11 @@ test-all:
 	$(MAKE) test PYVER=3.11 VENV=.venv
 	$(MAKE) test PYVER=3.12 VENV=.venv-3.12
 	$(MAKE) test PYVER=3.13 VENV=.venv-3.13
+
+# Differential fuzzing for a chosen time: make fuzz FUZZ_SECONDS=600 [FUZZ_ARGS=--start=0]
+FUZZ_SECONDS ?= 60
+fuzz: $(VENV)/.installed
+	$(VPY) -m tests.fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
 
 demo: $(VENV)/.installed
 	$(VPY) -m minidynamo demo

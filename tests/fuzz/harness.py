@@ -90,7 +90,11 @@ def diff(a, b, path="$"):
 
 
 def exc_data(e):
-    return (type(e).__name__, str(e))
+    msg = str(e)
+    if "modified by an inplace operation" in msg:
+        # the contract is the phrase; the node named in the rest differs when it is a compiled graph
+        msg = "... modified by an inplace operation ..."
+    return (type(e).__name__, msg)
 
 
 def _tensor_outputs(out):
@@ -178,7 +182,14 @@ def check(prog, backend_names=None, mutation=None, calls=2, filename="<fuzz>"):
         finally:
             md.reset()
         for c, (r, g) in enumerate(zip(ref, got)):
+            skip = ()
+            if r["bw_exc"] and "modified by an inplace operation" in r["bw_exc"][1] and g["bw_exc"] is None:
+                # eager refuses a backward through a value changed in place; a compiled graph that
+                # recomputes (or never saved) the value differentiates what was computed: allowed
+                skip = ("bw_exc", "grads", "mod_grads", "log")
             for key in r:
+                if key in skip:
+                    continue
                 if g[key] is None and r[key] is None:
                     continue
                 if key == "stdout" or key == "grad_mode":

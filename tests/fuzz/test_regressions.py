@@ -99,3 +99,13 @@ def test_graph_break_with_rebound_argument_cell(backend):
         "    t1 = x + 1\n    print('n =', n)\n    def g2(z):\n        return z * x + k\n    t3 = g2(x)\n    return (t1, t3)",
         "[tl.tensor(rs.randn(2, 4).astype(np.float32), requires_grad=True), None, Obj(), [], {}, None, 0]"),
         [backend])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_aot_saved_output_mutated_after_break(backend):
+    # graph 1 saved its output t1 (tanh) for backward through a detached alias with its own
+    # version counter; graph 2 changed t1 in place; the backward silently used the new values
+    assert_matches(program(
+        "def f(x, y, obj, lst, cfg, mod, n):\n    t1 = mod(x)\n    md.graph_break()\n    t1[0] = k\n    return (t1, t1)",
+        "[tl.tensor(rs.randn(3, 4).astype(np.float32), requires_grad=True), None, Obj(), [], {}, M(), 0]"),
+        [backend])
