@@ -99,7 +99,7 @@ class CompiledFunctionBackward(Node):
         for k, v in zip(rt.saved_tensor_idx, self._versions):
             t = saved[k]
             vc = t._vc
-            if (vc[0] if vc is not None else 0) != v:
+            if (vc[0] if vc is not None else 0) != v and rt.saved_needed(k, grads):
                 raise _inplace_error(t)
         if _state.grad_enabled:
             return rt.double_backward(self, grads)
@@ -148,6 +148,24 @@ class _Training:
     def compile_bw(self):
         self.bw = self.disp.config.bw_compiler(self.bw_gm, _example_inputs(self.bw_gm))
         return self.bw
+
+    def saved_needed(self, k, grads):
+        """Whether saved value k meets a gradient path from an output that got a gradient (as in
+        eager, a value changed in place only matters when the backward that saved it runs)."""
+        live = frozenset(j for j, g in enumerate(grads) if g is not None)
+        cache = self.__dict__.setdefault("_saved_needed", {})
+        if live not in cache:
+            phs = [n for n in self.bw_gm.graph.nodes if n.op == "placeholder"]
+            nt = len(self.tangent_meta)
+            reached = {n for j, n in enumerate(phs[len(phs) - nt:]) if j in live} if nt else set()
+            needed = set()
+            for n in self.bw_gm.graph.nodes:
+                ins = n.all_input_nodes
+                if n.op != "placeholder" and any(a in reached for a in ins):
+                    reached.add(n)
+                    needed.update(phs.index(a) for a in ins if a.op == "placeholder")
+            cache[live] = needed
+        return k in cache[live]
 
     def tangent_deps(self, i):
         """The tangents (by position) the backward graph's gradient output i depends on."""
