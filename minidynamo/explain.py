@@ -99,7 +99,7 @@ def explain(fn, *extra_args, **extra_kwargs):
                 breaks.append(BreakReason(r.break_reason, r.user_stack))
             if r.entry is not None:
                 guards.extend(r.entry.guards)
-                times.append((f.__code__.co_name, r.entry.compile_time))
+                times.append((getattr(f.__code__, "co_qualname", f.__code__.co_name), r.entry.compile_time))
         return ExplainOutput(list(backend.graphs), breaks, guards, times)
 
     return inner

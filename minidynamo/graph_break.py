@@ -4,6 +4,7 @@ and continue in a resume function (itself compiled lazily, cached per code and o
 Only breaks at a call or at a conditional jump of the root frame, outside loops, are split
 this way; anything else runs the whole frame eagerly (never silently wrong).
 """
+import ast
 import re
 
 import tensorlite as tl
@@ -256,11 +257,19 @@ class _Capture:
         self.cg = cg
 
     def __call__(self, expr):
-        if _STABLE.match(expr):
+        if _STABLE.match(expr) or _is_literal(expr):
             return expr
         name = f"___v{len(self.cg.prelude)}"
         self.cg.prelude.append(f"{name} = {expr}")
         return name
+
+
+def _is_literal(expr):
+    try:
+        ast.literal_eval(expr)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def graph_break_fn():
