@@ -190,9 +190,16 @@ def _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake):
 
 
 # ---------------------------------------------------------------------------- tracing
-def _make_fx(fn, args, grad_enabled):
+def _make_fx(fn, args, grad_enabled, partition_fn=None):
     from fxlite.proxy_tensor import make_fx
 
+    from .subgraph import SubgraphTracer
+
+    with SubgraphTracer(partition_fn):  # invoke_subgraph calls become opaque subgraph calls
+        return _make_fx_inner(make_fx, fn, args, grad_enabled)
+
+
+def _make_fx_inner(make_fx, fn, args, grad_enabled):
     prev = _state.grad_enabled
     _state.grad_enabled = grad_enabled
     try:
@@ -227,8 +234,11 @@ def _bind_graph_inputs(gm, flat_args):
     return gm
 
 
-def trace_joint(fn, flat_args, meta):
-    """The joint forward+backward GraphModule (class `inner_f`) of fn on flat_args."""
+def trace_joint(fn, flat_args, meta, partition_fn=None):
+    """The joint forward+backward GraphModule (class `inner_f`) of fn on flat_args.
+
+    Nested compile regions (invoke_subgraph calls) are partitioned with partition_fn
+    (default_partition when None) and called opaquely; see subgraph.py."""
     tangent_outputs = meta.tangent_outputs
     grad_inputs = meta.grad_inputs
     mutated = meta.mutated_inputs
@@ -248,7 +258,7 @@ def trace_joint(fn, flat_args, meta):
     primals = _trace_args(flat_args, set(meta.graph_inputs))
     primals = [_with_rg(a, i in grad_inputs) if isinstance(a, Tensor) else a for i, a in enumerate(primals)]
     tangents = [fake_tensor(meta.outputs[i].shape, meta.outputs[i].dtype) for i in tangent_outputs]
-    return _bind_graph_inputs(_make_fx(inner_f, (primals, tangents), True), flat_args)
+    return _bind_graph_inputs(_make_fx(inner_f, (primals, tangents), True, partition_fn), flat_args)
 
 
 def trace_inference(fn, flat_args, meta):

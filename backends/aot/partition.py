@@ -27,6 +27,7 @@ primal. Saved values keep their joint-graph names, so the two printouts read tog
 """
 import collections
 import math
+import operator
 
 import numpy as np
 
@@ -48,6 +49,18 @@ def _parts(joint):
 
 def _nodes_in(values):
     return [v for v in values if isinstance(v, Node)]
+
+
+def _forward_nodes(fw_outs):
+    """The nodes the forward outputs need, plus every `getitem` of a multi-output forward
+    node (e.g. the saved values an opaque invoke_subgraph call returns): the forward graph
+    unpacks them, so a tuple-valued node is never saved for (or recomputed in) the backward."""
+    fw_nodes = _ancestors(_nodes_in(fw_outs))
+    for n in list(fw_nodes):
+        for u in n.users:
+            if u.op == "call_function" and u.target is operator.getitem and u.args[0] is n:
+                fw_nodes.add(u)
+    return fw_nodes
 
 
 def _ancestors(roots, stop=()):
@@ -99,7 +112,7 @@ def default_partition(joint_module, _joint_inputs=None, *, num_fwd_outputs=None)
     ['primals_1', 'primals_2', 'tangents_1']
     """
     order, primals, tangents, fw_outs, grads = _parts(joint_module)
-    fw_nodes = _ancestors(_nodes_in(fw_outs))
+    fw_nodes = _forward_nodes(fw_outs)
     bad = [t.name for t in tangents if t in fw_nodes]
     if bad:
         raise RuntimeError(f"partition: forward outputs depend on tangents {bad}")
@@ -132,6 +145,8 @@ def _recomputable(n):
 
 def _size(n):
     val = n.meta.get("val")
+    if isinstance(val, (tuple, list)):
+        return math.inf  # a multi-output node: its getitems are saved, never the tuple
     shape = getattr(val, "shape", None)
     dtype = getattr(val, "dtype", None)
     if shape is None or dtype is None:
@@ -187,7 +202,7 @@ def min_cut_rematerialization_partition(joint_module, _joint_inputs=None, *, num
     ['primals_1', 'tangents_1']
     """
     order, primals, tangents, fw_outs, grads = _parts(joint_module)
-    fw_nodes = _ancestors(_nodes_in(fw_outs))
+    fw_nodes = _forward_nodes(fw_outs)
     tangent_dep = set(tangents)
     for n in order:
         if n not in tangent_dep and any(i in tangent_dep for i in n.all_input_nodes):

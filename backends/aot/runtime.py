@@ -122,7 +122,7 @@ class _Training:
     def __init__(self, disp, meta):
         self.meta = meta
         self.disp = disp
-        joint = trace_joint(disp.fn, disp.example_args, meta)
+        joint = trace_joint(disp.fn, disp.example_args, meta, partition_fn=disp.config.partition_fn)
         n_fw = len(meta.outputs) + len(meta.mutated_inputs)
         fw_gm, bw_gm = disp.config.partition_fn(joint, disp.example_args, num_fwd_outputs=n_fw)
         self.joint, self.fw_gm, self.bw_gm = joint, fw_gm, bw_gm

@@ -118,6 +118,8 @@ def generate(gm, example_inputs, options=None):
         if n not in live or n.op == "output":
             continue
         if n.op == "get_attr":
+            if _meta(n) is None:  # e.g. a subgraph module called by invoke_subgraph
+                raise NotImplementedError(f"codegen: get_attr of a non-tensor ({n.target})")
             src[n] = n.name
             lines.append(f"{n.name} = _gm.{n.target}._data")
             values.append(Value(n.name, _meta(n).shape, _npdt(_meta(n)), kind="input"))
