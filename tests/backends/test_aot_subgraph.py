@@ -1,0 +1,253 @@
+"""AOT autograd of nested compile regions: the forward and backward graphs call partitioned
+fw/bw subgraphs once per call site (invoke_subgraph), one joint trace per distinct subgraph."""
+import pytest
+
+import backends
+import minidynamo as md
+import tensorlite as tl
+from backends.aot import aot_module_simplified, min_cut_rematerialization_partition, nop
+from backends.aot import subgraph as aot_subgraph
+from backends.higher_order import invoke_subgraph
+from minidynamo.expecttest import assert_expected_inline, normalize_gm
+from minidynamo.testing import AotEagerAndRecordGraphs, same
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    md.reset()
+    yield
+    md.reset()
+
+
+@md.nested_compile_region
+def block(x, y):
+    return (x.sin() * y).cos()
+
+
+@md.nested_compile_region
+def two(x, y):
+    return x.exp() * y, (x + y).sum()
+
+
+def _printed(gm):
+    return normalize_gm(gm.print_readable(False))
+
+
+def _calls(gm):
+    return [n for n in gm.graph.nodes if n.op == "call_function" and n.target is invoke_subgraph]
+
+
+def _mincut(gm, example_inputs):
+    return aot_module_simplified(gm, example_inputs, nop, partition_fn=min_cut_rematerialization_partition)
+
+
+BACKENDS = ["aot_eager", _mincut] + (["codegen"] if "codegen" in backends.list_backends() else [])
+
+
+def _check_grads(f, args, backend):
+    """f compiled with backend gives eager's value and gradients (None where eager has None)."""
+    out = f(*args)
+    out.backward()
+    args2 = [tl.tensor(a.detach().tolist(), requires_grad=a.requires_grad) for a in args]
+    out2 = md.compile(f, backend=backend)(*args2)
+    out2.backward()
+    assert same(out, out2)
+    for a, b in zip(args, args2):
+        assert (a.grad is None) == (b.grad is None)
+        if a.grad is not None:
+            assert same(a.grad, b.grad)
+
+
+def test_region_called_twice_fw_and_bw_graphs():
+    rec = AotEagerAndRecordGraphs()
+
+    @md.compile(backend=rec)
+    def f(x, y):
+        a = block(x, y)
+        return block(a, y).sum()
+
+    x, y = tl.randn(4, requires_grad=True), tl.randn(4, requires_grad=True)
+    f(x, y).backward()
+    assert len(rec.fw_graphs) == 1 and len(rec.bw_graphs) == 1
+    assert_expected_inline(None, _printed(rec.fw_graphs[0]), """\
+class GraphModule(tl.nn.Module):
+    def forward(self, primals_1: "f32[4]", primals_2: "f32[4]"):
+        fw_subgraph_0 = self.fw_subgraph_0
+        invoke_subgraph = backends_higher_order_invoke_subgraph(fw_subgraph_0, 'fw_subgraph_0', primals_1, primals_2);  fw_subgraph_0 = None
+        getitem: "f32[4]" = invoke_subgraph[0]
+        getitem_1: "f32[4]" = invoke_subgraph[3]
+        getitem_2: "f32[4]" = invoke_subgraph[4];  invoke_subgraph = None
+        fw_subgraph_0_1 = self.fw_subgraph_0
+        invoke_subgraph_1 = backends_higher_order_invoke_subgraph(fw_subgraph_0_1, 'fw_subgraph_0', getitem, primals_2);  fw_subgraph_0_1 = None
+        getitem_3: "f32[4]" = invoke_subgraph_1[0]
+        getitem_4: "f32[4]" = invoke_subgraph_1[3]
+        getitem_5: "f32[4]" = invoke_subgraph_1[4];  invoke_subgraph_1 = None
+        sum_1: "f32[]" = tl.ops.sum(getitem_3, dims = (0,), keepdim = False, dtype = None);  getitem_3 = None
+        return (sum_1, primals_1, primals_2, getitem, getitem_1, getitem_2, getitem_4, getitem_5)
+
+    class fw_subgraph_0(tl.nn.Module):
+        def forward(self, primals_1: "f32[4]", primals_2: "f32[4]"):
+            sin: "f32[4]" = tl.ops.sin(primals_1)
+            mul: "f32[4]" = tl.ops.mul(sin, primals_2)
+            cos: "f32[4]" = tl.ops.cos(mul)
+            return (cos, primals_1, primals_2, sin, mul)
+""")
+    assert_expected_inline(None, _printed(rec.bw_graphs[0]), """\
+class GraphModule(tl.nn.Module):
+    def forward(self, primals_1: "f32[4]", primals_2: "f32[4]", getitem: "f32[4]", getitem_1: "f32[4]", getitem_2: "f32[4]", getitem_4: "f32[4]", getitem_5: "f32[4]", tangents_1: "f32[]"):
+        reshape: "f32[1]" = tl.ops.reshape(tangents_1, shape = (1,));  tangents_1 = None
+        expand: "f32[4]" = tl.ops.expand(reshape, shape = (4,));  reshape = None
+        bw_subgraph_0 = self.bw_subgraph_0
+        invoke_subgraph_2 = backends_higher_order_invoke_subgraph(bw_subgraph_0, 'bw_subgraph_0', getitem, primals_2, getitem_4, getitem_5, expand);  bw_subgraph_0 = getitem = getitem_4 = getitem_5 = expand = None
+        getitem_6: "f32[4]" = invoke_subgraph_2[0]
+        getitem_7: "f32[4]" = invoke_subgraph_2[1];  invoke_subgraph_2 = None
+        bw_subgraph_0_1 = self.bw_subgraph_0
+        invoke_subgraph_3 = backends_higher_order_invoke_subgraph(bw_subgraph_0_1, 'bw_subgraph_0', primals_1, primals_2, getitem_1, getitem_2, getitem_6);  bw_subgraph_0_1 = primals_1 = primals_2 = getitem_1 = getitem_2 = getitem_6 = None
+        getitem_8: "f32[4]" = invoke_subgraph_3[0]
+        getitem_9: "f32[4]" = invoke_subgraph_3[1];  invoke_subgraph_3 = None
+        add: "f32[4]" = tl.ops.add(getitem_7, getitem_9);  getitem_7 = getitem_9 = None
+        return (getitem_8, add)
+
+    class bw_subgraph_0(tl.nn.Module):
+        def forward(self, primals_1: "f32[4]", primals_2: "f32[4]", sin: "f32[4]", mul: "f32[4]", tangents_1: "f32[4]"):
+            sin_1: "f32[4]" = tl.ops.sin(mul);  mul = None
+            mul_1: "f32[4]" = tl.ops.mul(tangents_1, sin_1);  tangents_1 = sin_1 = None
+            neg: "f32[4]" = tl.ops.neg(mul_1);  mul_1 = None
+            mul_2: "f32[4]" = tl.ops.mul(neg, primals_2);  primals_2 = None
+            mul_3: "f32[4]" = tl.ops.mul(neg, sin);  neg = sin = None
+            cos_1: "f32[4]" = tl.ops.cos(primals_1);  primals_1 = None
+            mul_4: "f32[4]" = tl.ops.mul(mul_2, cos_1);  mul_2 = cos_1 = None
+            return (mul_4, mul_3)
+""")
+
+
+def test_backward_calls_run_in_reverse_order():
+    rec = AotEagerAndRecordGraphs()
+
+    @md.compile(backend=rec)
+    def f(x, y):
+        a = block(x, y)
+        return block(a, y).sum()
+
+    f(tl.randn(4, requires_grad=True), tl.randn(4, requires_grad=True)).backward()
+    fw_calls, bw_calls = _calls(rec.fw_graphs[0]), _calls(rec.bw_graphs[0])
+    assert [c.args[1] for c in fw_calls] == ["fw_subgraph_0", "fw_subgraph_0"]
+    assert [c.args[1] for c in bw_calls] == ["bw_subgraph_0", "bw_subgraph_0"]
+    # the first backward call takes the gradient of the graph output; the second takes the
+    # gradient the first one produced (its first result: the gradient of `a`)
+    second = bw_calls[1]
+    assert any(a.op == "call_function" and a.args[0] is bw_calls[0] and a.args[1] == 0
+               for a in second.args[2:])
+    # one subgraph attribute per graph, shared by both call sites
+    assert sorted(n for n, _ in rec.fw_graphs[0].named_children()) == ["fw_subgraph_0"]
+    assert sorted(n for n, _ in rec.bw_graphs[0].named_children()) == ["bw_subgraph_0"]
+
+
+def test_one_joint_trace_per_distinct_subgraph(monkeypatch):
+    traced = []
+    orig = aot_subgraph._Entry.trace.__func__
+
+    def counting(cls, tracer, subgraph, identifier, operands, rg):
+        traced.append(identifier)
+        return orig(cls, tracer, subgraph, identifier, operands, rg)
+
+    monkeypatch.setattr(aot_subgraph._Entry, "trace", classmethod(counting))
+    rec = AotEagerAndRecordGraphs()
+
+    @md.compile(backend=rec)
+    def f(x, y, u, v):
+        a = block(block(block(x, y), y), y)
+        return a.sum() + block(u, v).sum()  # u, v: a new shape, so a second subgraph
+
+    args = [tl.randn(4, requires_grad=True), tl.randn(4, requires_grad=True),
+            tl.randn(2, 3, requires_grad=True), tl.randn(2, 3, requires_grad=True)]
+    f(*args).backward()
+    assert sorted(traced) == ["subgraph_0", "subgraph_1"]
+    fw, bw = rec.fw_graphs[0], rec.bw_graphs[0]
+    assert [c.args[1] for c in _calls(fw)] == ["fw_subgraph_0"] * 3 + ["fw_subgraph_1"]
+    assert [c.args[1] for c in _calls(bw)] == ["bw_subgraph_1"] + ["bw_subgraph_0"] * 3
+    assert sorted(n for n, _ in fw.named_children()) == ["fw_subgraph_0", "fw_subgraph_1"]
+    assert sorted(n for n, _ in bw.named_children()) == ["bw_subgraph_0", "bw_subgraph_1"]
+
+
+def test_inference_graph_calls_forward_only_subgraph():
+    rec = AotEagerAndRecordGraphs()
+
+    @md.compile(backend=rec)
+    def f(x, y):
+        return block(block(x, y), y)
+
+    x, y = tl.randn(4), tl.randn(4)
+    assert same(f(x, y), block(block(x, y), y))
+    assert rec.bw_graphs == []
+    assert_expected_inline(None, _printed(rec.fw_graphs[0]), """\
+class inner_f(tl.nn.Module):
+    def forward(self, primals_1: "f32[4]", primals_2: "f32[4]"):
+        subgraph_0 = self.subgraph_0
+        invoke_subgraph = backends_higher_order_invoke_subgraph(subgraph_0, 'subgraph_0', primals_1, primals_2);  subgraph_0 = primals_1 = None
+        getitem: "f32[4]" = invoke_subgraph[0];  invoke_subgraph = None
+        subgraph_0_1 = self.subgraph_0
+        invoke_subgraph_1 = backends_higher_order_invoke_subgraph(subgraph_0_1, 'subgraph_0', getitem, primals_2);  subgraph_0_1 = getitem = primals_2 = None
+        getitem_1: "f32[4]" = invoke_subgraph_1[0];  invoke_subgraph_1 = None
+        return (getitem_1,)
+
+    class subgraph_0(tl.nn.Module):
+        def forward(self, primals_1: "f32[4]", primals_2: "f32[4]"):
+            sin: "f32[4]" = tl.ops.sin(primals_1);  primals_1 = None
+            mul: "f32[4]" = tl.ops.mul(sin, primals_2);  sin = primals_2 = None
+            cos: "f32[4]" = tl.ops.cos(mul);  mul = None
+            return (cos,)
+""")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_region_gradients_equal_eager(backend):
+    def f(x, y):
+        return (block(x, y) + block(x * 2, y)).sum()
+
+    _check_grads(f, [tl.randn(8, 8, requires_grad=True), tl.randn(8, 8, requires_grad=True)], backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_multi_output_region_with_unused_output(backend):
+    def f(x, y):
+        a, s = two(x, y)
+        b, _ = two(a, y)  # the second output of this call gets no gradient
+        return b.sum() + s
+
+    _check_grads(f, [tl.randn(3, requires_grad=True), tl.randn(3, requires_grad=True)], backend)
+    md.reset()
+    _check_grads(f, [tl.randn(3), tl.randn(3, requires_grad=True)], backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_region_call_under_no_grad_and_mutated_output(backend):
+    def f(x, y):
+        a, s = two(x, y)
+        with tl.no_grad():
+            c, _ = two(x, y)
+        a.mul_(2)
+        return (a * c).sum() + s
+
+    _check_grads(f, [tl.randn(3, requires_grad=True), tl.randn(3, requires_grad=True)], backend)
+
+
+def test_region_on_module_parameter_gradients():
+    class M(tl.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = md.nested_compile_region(tl.nn.Linear(4, 4))
+
+        def forward(self, x):
+            return self.lin(self.lin(x).relu()).sum()
+
+    m = M()
+    x = tl.randn(2, 4, requires_grad=True)
+    m(x).backward()
+    expected = [p.grad for p in m.parameters()] + [x.grad]
+    m.zero_grad()
+    x.grad = None
+    rec = AotEagerAndRecordGraphs()
+    md.compile(m, backend=rec)(x).backward()
+    assert all(same(a, b) for a, b in zip(expected, [p.grad for p in m.parameters()] + [x.grad]))
+    assert len(_calls(rec.fw_graphs[0])) == 2 and len(_calls(rec.bw_graphs[0])) == 2
