@@ -8,6 +8,7 @@ import builtins
 import functools
 import inspect
 import logging
+import threading
 import warnings
 
 import tensorlite as tl
@@ -22,6 +23,7 @@ from .utils import counters
 log = logging.getLogger("minidynamo")
 
 _CACHES = {}
+_COMPILE_LOCK = threading.RLock()
 
 
 class FrameCache:
@@ -99,8 +101,8 @@ class OptimizedFunction:
     @property
     def _cache(self):
         c = _CACHES.get(self._key)
-        if c is None:
-            c = _CACHES[self._key] = FrameCache(self._orig_fn)
+        if c is None:  # setdefault: two threads creating it at once share one cache
+            c = _CACHES.setdefault(self._key, FrameCache(self._orig_fn))
         return c
 
     def __get__(self, obj, objtype=None):
@@ -125,6 +127,17 @@ class OptimizedFunction:
         return self._miss(cache, args, kwargs)
 
     def _miss(self, cache, args, kwargs):
+        # one compile at a time: a thread that waited finds the entry another thread compiled
+        with _COMPILE_LOCK:
+            for entry in cache.entries:
+                if entry.check(*args, **kwargs):
+                    cache.hits += 1
+                    break
+            else:
+                return self._miss_locked(cache, args, kwargs)
+        return entry.fn(*args, **kwargs)
+
+    def _miss_locked(self, cache, args, kwargs):
         fn = self._orig_fn
         cache.check_arity(args, kwargs)
         cache.misses += 1
