@@ -84,7 +84,7 @@ def generate(gm, example_inputs, options=None):
     result = out_node.args[0]
     out_nodes = _flat_nodes(result, [])
     # -- dead code elimination -------------------------------------------------------------
-    live = set(out_nodes)
+    live = set(out_nodes) | {n for n in nodes if _impure(n)}
     for n in reversed(nodes):
         if n in live:
             live.update(_flat_nodes((n.args, n.kwargs), []))
@@ -136,7 +136,7 @@ def generate(gm, example_inputs, options=None):
             raise NotImplementedError(f"codegen: unsupported call target {n.target!r} ({n.name})")
         deps = _flat_nodes((n.args, n.kwargs), [])
         # -- constant folding ------------------------------------------------------------
-        if all(d in folded for d in deps) and n.target.name != "expand":
+        if all(d in folded for d in deps) and n.target.name != "expand" and not _impure(n):
             try:
                 with np.errstate(all="ignore"):
                     val = n.target.impl(*_subst(n.args, folded), **_subst(n.kwargs, folded))
@@ -156,6 +156,8 @@ def generate(gm, example_inputs, options=None):
             key = (n.target.name, literal(n.args, {}, node_src, True), literal(n.kwargs, {}, node_src, True))
         except Uncacheable:
             key = None
+        if _impure(n):
+            key = None  # a user hook runs once per node, as in eager
         if key is not None and key in cse and n not in is_out:
             src[n] = src[cse[key]]
             continue
@@ -184,6 +186,7 @@ def generate(gm, example_inputs, options=None):
         return probes[s]
 
     lowered = {}
+    hook_operands = set()  # values a user hook sees: never in a reused buffer, never overwritten
     vnames = {v.name for v in values}
     for n in ops:
         if n in elided:
@@ -199,6 +202,8 @@ def generate(gm, example_inputs, options=None):
             if not ok:
                 low = lowering._impl_call(n.target.name, [literal(x, consts, node_src) for x in n.args],
                                           n.kwargs, consts, node_src)
+            else:
+                low = _typed_scalars(low, m, consts, probe, ns)
         elif n.target.name == "where":
             try:
                 with np.errstate(all="ignore"):
@@ -215,6 +220,9 @@ def generate(gm, example_inputs, options=None):
             if s_ in vnames and s_ not in operands:
                 operands.append(s_)
         kind = "steps" if isinstance(low, Steps) else ("view" if name in VIEW_PRIMS else "expr")
+        if _impure(n):
+            kind = "input"  # the hook's result (or its argument) is never written in place
+            hook_operands.update(operands)
         if kind == "view":
             first = src[n.args[0]] if isinstance(n.args[0], Node) else None
             if first not in vnames:
@@ -224,8 +232,11 @@ def generate(gm, example_inputs, options=None):
         vnames.add(n.name)
         values.append(Value(n.name, m.shape if m is not None else (), _npdt(m) if m is not None else None, operands, kind=kind,
                             elementwise=name in ELEMENTWISE, escapes=n in is_out))
+    for v in values:
+        if v.name in hook_operands:
+            v.escapes = True
     # -- fusion + memory planning -----------------------------------------------------------
-    groups = fusion.find_groups(ops, lowered, values, is_out, options)
+    groups = fusion.find_groups([n for n in ops if n not in elided], lowered, values, is_out, options, consts)
     p = plan(values)
     body = list(lines)
     emitted = set()
@@ -234,8 +245,9 @@ def generate(gm, example_inputs, options=None):
             continue
         g = groups.get(n)
         if g is not None:
-            body += g.emit(p, src)
-            emitted.update(g.nodes)
+            if n is g.root:
+                body += g.emit(p, src)
+                emitted.update(g.nodes)
             continue
         low = lowered[n]
         if isinstance(low, Steps):
@@ -272,15 +284,91 @@ def generate(gm, example_inputs, options=None):
     bufs = [f"_b{k}" for k in range(len(p.buffers))]
     sig = ", ".join(params + [f"{b}={b}" for b in bufs])
     name = getattr(gm, "_codegen_name", None) or "kernel"
-    text = ["def make(_bufs, _gm):"]
+    text = ["def make(_bufs, _gm, _run=None, _slow=None):"]
     if bufs:
         text.append(f"    {', '.join(bufs)}{',' if len(bufs) == 1 else ''} = _bufs")
+    for g in dict.fromkeys(groups.values()):
+        text += ["    " + ln for ln in g.setup()]
     text.append(f"    def {name}({sig}):")
     text += ["        " + ln for ln in body]
-    text.append(f"    return {name}")
+    # the entry point: the kernel run with numpy warnings off (a Context whose error state is
+    # "ignore"; a busy context, re-entrance or another thread, takes the _slow path)
+    plist = ", ".join(params)
+    text += [f"    def call({plist}):",
+             "        try:",
+             f"            return _run({name}{', ' if params else ''}{plist})",
+             "        except RuntimeError as _e:",
+             f"            return _slow(_e, ({plist}{',' if len(params) == 1 else ''}))",
+             f"    return {name}, call"]
     source = "\n".join(text) + "\n"
     cacheable = all(isinstance(v, np.ndarray) for v in consts.values())
     return Artifact(source, consts, [(s, np.dtype(d).str) for s, d in p.buffers], cacheable, name)
+
+
+def _impure(n):
+    """A node calling user code (trace_wrapped with its hook): never folded, merged or dropped."""
+    t = n.target
+    return n.op == "call_function" and (getattr(t, "_is_impure", False) or getattr(t, "name", "") == "trace_wrapped")
+
+
+SMALL_CONST = 1024  # up to this many elements, a scalar operand becomes a full-shape array
+
+
+def _typed_scalars(steps, m, consts, probe, ns):
+    """Python-number operands of ufunc steps -> constants of the operation's dtype.
+
+    `np.multiply(x, 2.0)` pays for converting 2.0 on every call; numpy converts a Python
+    number to the other operand's dtype anyway, so a typed constant gives identical results.
+    On small arrays the constant is a full-shape array (the cheapest ufunc operand); else a
+    0-d array that the runtime turns into a numpy scalar (np.float32(2.0)).
+    """
+    if m is None or not m.shape:
+        return steps
+    calls = []
+    prev_dt = None
+    shape = tuple(m.shape)
+    small = int(np.prod(shape)) <= SMALL_CONST
+    for fn, ops, kw in steps.calls:
+        new_ops = list(ops)
+        if fn in _TYPED_UFUNCS and not kw and len(ops) == 2:
+            dts = []
+            for o in ops:
+                if o is lowering.PREV:
+                    dts.append(prev_dt)
+                    continue
+                try:
+                    v = probe(o)
+                except Exception:
+                    v = None
+                dts.append(v.dtype if isinstance(v, np.ndarray) else None)
+            for i, o in enumerate(ops):
+                other = dts[1 - i]
+                if o is lowering.PREV or dts[i] is not None or other is None or other.kind not in "fiu":
+                    continue
+                try:
+                    val = eval(o, ns)
+                except Exception:
+                    continue
+                if isinstance(val, bool) or not isinstance(val, (int, float)):
+                    continue
+                with np.errstate(all="ignore"):
+                    typed = np.array(val, other)
+                if not (typed == val or val != val):
+                    continue  # not exactly representable: leave numpy's rules alone
+                name = f"_k{len(consts)}"
+                consts[name] = np.full(shape, typed) if small else typed
+                new_ops[i] = name
+        calls.append((fn, new_ops, kw))
+        try:
+            with np.errstate(all="ignore"):
+                vals = [prev_dt and np.zeros((), prev_dt) if o is lowering.PREV else probe(o) for o in ops]
+                prev_dt = np.asarray(lowering._np_eval(fn)(*vals)).dtype if not kw else None
+        except Exception:
+            prev_dt = None
+    return Steps(calls)
+
+
+_TYPED_UFUNCS = {"np.add", "np.subtract", "np.multiply", "np.true_divide", "np.maximum", "np.minimum"}
 
 
 class _ProbeMap:
@@ -341,25 +429,27 @@ class CompiledGraph:
         self.artifact = artifact
         self.source = artifact.source
         ns = lowering.impl_namespace()
-        ns.update(artifact.consts)
+        ns.update(fusion.runtime_namespace())
+        # 0-d constants are typed scalars (np.float32(2.0)): cheaper ufunc operands than arrays
+        ns.update({k: (v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v) for k, v in artifact.consts.items()})
         ns["_wrap"] = _wrap_array
         ns["_asarray"] = np.asarray
         code = compile(artifact.source, f"<codegen {artifact.name}>", "exec")
         exec(code, ns)
         self._make = ns["make"]
         self._gm = gm
-        self.kernel = self._make(self._new_buffers(), gm)
         ctx = contextvars.copy_context()
         ctx.run(np.seterr, all="ignore")
         self._run = ctx.run
-        kernel, run, fallback = self.kernel, self._run, self._fallback
-
-        def call(*args):
-            try:
-                return run(kernel, *args)
-            except RuntimeError as e:
-                return fallback(e, args)
-        self._call = call
+        self.kernel, self._call = self._make(self._new_buffers(), gm, self._run, self._fallback)
+        # what compile_fx_graph returns: the generated entry point itself (one Python frame
+        # around the kernel), carrying this object's attributes
+        call = self._call
+        call.source = self.source
+        call.kernel = self.kernel
+        call._run = self._run
+        call.artifact = artifact
+        call.compiled = self
 
     def _new_buffers(self):
         return [np.empty(s, np.dtype(d)) for s, d in self.artifact.buffers]
@@ -368,7 +458,7 @@ class CompiledGraph:
         if "already entered" not in str(err):
             raise err
         with np.errstate(all="ignore"):
-            return self._make(self._new_buffers(), self._gm)(*args)
+            return self._make(self._new_buffers(), self._gm)[0](*args)
 
     def __call__(self, *args):
         return self._call(*args)

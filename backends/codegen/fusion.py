@@ -1,14 +1,405 @@
-"""Fusion hooks. Elementwise chains and elementwise-into-reduction are fused today by the
-buffer planner (memory.py): a chain runs as numpy ufunc calls in one `out=` buffer, the last
-feeding `np.add.reduce(..., out=)` directly. Blocked (cache-sized) execution and
-numexpr/numba kernels chosen by measured speed are not implemented yet: find_groups
-returns no groups, and the pure-numpy path is always used.
+"""Fusion of large elementwise chains into one kernel, chosen by measured speed.
 
->>> find_groups([], {}, [], set(), {})
+Small arrays run as numpy ufunc calls with `out=` buffers (compile_fx + memory.py): there the
+per-call overhead dominates and nothing beats one ufunc call per op. For a group of
+elementwise nodes on a large array (at least MIN_ELEMENTS elements; every member has the
+group's float shape and dtype, and every member but the last, the root, is used only inside
+the group) two fused forms exist:
+
+* blocked: the chain runs over cache-sized row blocks (BLOCK_BYTES), intermediates in small
+  scratch buffers, the result written block by block into the output, so the array streams
+  through memory once instead of once per op;
+* numexpr (only if the optional `numexpr` is installed and options["numexpr"] is on): the
+  chain as one numexpr expression (multi-threaded, one pass over memory). Constants are typed
+  with the group's dtype, so float32 stays float32 as in numpy.
+
+Which form runs (plain numpy, blocked or numexpr) is decided per group by timing each on
+random inputs of the real shapes at compile time; the decision is cached in this process
+(by expression, shape and dtype) and is part of the generated source, hence of the disk cache.
+
+>>> find_groups([], {}, [], set(), {}, {})
 {}
 """
+import math
+import time
+
+import numpy as np
+
+from .lowering import ELEMENTWISE, PREV, Steps, literal, impl_namespace
+
+__all__ = ["find_groups", "Group", "runtime_namespace", "numexpr_available", "decisions"]
+
+MIN_ELEMENTS = 1 << 16  # smaller groups stay plain numpy (per-call overhead dominates)
+BLOCK_BYTES = 1 << 17  # one block of one operand (the whole working set stays in L2)
+MAX_EXPR_CHARS = 6000
+decisions = {}  # (group signature, shape, dtype) -> "plain" | "blocked" | "numexpr"
+
+_ELEMENTWISE_FNS = {
+    "np.add", "np.subtract", "np.multiply", "np.true_divide", "np.maximum", "np.minimum",
+    "np.negative", "np.absolute", "np.exp", "np.log", "np.sin", "np.cos", "np.tanh", "np.sqrt",
+    "np.floor", "np.ceil", "np.rint", "np.sign", "_sigmoid_tail",
+}
+# numexpr forms of numpy's ufuncs (NaN semantics of np.maximum/np.minimum kept)
+_NE = {
+    "np.add": "({0} + {1})", "np.subtract": "({0} - {1})", "np.multiply": "({0} * {1})",
+    "np.true_divide": "({0} / {1})", "np.negative": "(-{0})", "np.absolute": "abs({0})",
+    "np.exp": "exp({0})", "np.log": "log({0})", "np.sin": "sin({0})", "np.cos": "cos({0})",
+    "np.tanh": "tanh({0})", "np.sqrt": "sqrt({0})",
+    "np.maximum": "where((({0}) < ({1})) | (({1}) != ({1})), {1}, {0})",
+    "np.minimum": "where((({0}) > ({1})) | (({1}) != ({1})), {1}, {0})",
+    "_sigmoid_tail": "where(({0}) >= {c0}, {c1} / ({c1} + {1}), {1} / ({c1} + {1}))",
+}
 
 
-def find_groups(ops, lowered, values, is_out, options):
-    """node -> kernel group emitting several nodes at once (none yet)."""
-    return {}
+def numexpr_available():
+    try:
+        import numexpr  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+# ----------------------------------------------------------------------------- runtime
+
+def ne_kernel(text, n_vars, dtype, cvals):
+    """A compiled numexpr kernel for `text` over v0..v{n-1} (arrays of dtype) and typed
+    constants c0.. (cvals); called as kernel(*arrays, out=array)."""
+    import numexpr
+    from numexpr import expressions as E
+    from numexpr.necompiler import NumExpr, vml_functions
+    dt = np.dtype(dtype)
+    kind = {"f4": "float", "f8": "double"}[dt.str[1:]]
+    typ = E.kind_to_type[kind]
+    ns = dict(E.functions)
+    ns.update({f"v{i}": E.VariableNode(f"v{i}", kind) for i in range(n_vars)})
+    ns.update({f"c{j}": E.ConstantNode(dt.type(c)) for j, c in enumerate(cvals)})
+    old = E._context.get_current_context()
+    try:
+        E._context.set_new_context({"optimization": "aggressive", "truediv": False})
+        ex = eval(compile(text, "<numexpr>", "eval"), {"__builtins__": {}}, ns)
+    finally:
+        E._context.set_new_context(old)
+    nex = NumExpr(ex, signature=[(f"v{i}", typ) for i in range(n_vars)])
+    vml = bool(getattr(numexpr, "use_vml", False)) and any(f"{f}(" in text for f in vml_functions)
+
+    def kernel(*arrays, out):
+        return nex(*arrays, out=out, order="K", casting="safe", ex_uses_vml=vml)
+    return kernel
+
+
+def runtime_namespace():
+    return {"_ne_kernel": ne_kernel, "_range": range}
+
+
+# ----------------------------------------------------------------------------- groups
+
+class Group:
+    """Elementwise nodes emitted as one fused kernel at the position of `root`."""
+
+    def __init__(self, gid, nodes, members, shape, dtype, externals, values_by_name, consts):
+        self.gid = gid
+        self.nodes = nodes  # fx nodes, in program order (root last)
+        self.root = nodes[-1]
+        self.members = members  # [(name, Steps)] in order
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.externals = externals  # value names read by the group
+        self.values = values_by_name
+        self.consts = consts
+        self.strategy = "plain"
+        self.rows = self.shape[0]
+        self._chunk = None
+
+    # -- the kernel forms -------------------------------------------------------------------
+    def signature(self):
+        parts = []
+        for name, st in self.members:
+            for fn, ops, kw in st.calls:
+                parts.append(f"{name}={fn}({','.join('^' if o is PREV else self._sig_op(o) for o in ops)})")
+        return ";".join(parts)
+
+    def _sig_op(self, o):
+        if o in self.externals:
+            v = self.values[o]
+            return f"{o}:{v.shape}{np.dtype(v.dtype).str}"
+        if o in self.consts:
+            c = np.asarray(self.consts[o])
+            return f"k{c.shape}{c.dtype.str}{c.tobytes().hex() if c.size <= 8 else id(c)}"
+        return o
+
+    def _chunk_plan(self):
+        """Storage of each member inside one block: the output slice `_o`, a member written in
+        place, or a scratch buffer (memory.plan on block-shaped values)."""
+        if self._chunk is None:
+            from .memory import Value, plan
+            vals = [Value(e, self.values[e].shape, self.values[e].dtype, kind="input") for e in self.externals]
+            root = self.members[-1][0]
+            for name, st in self.members:
+                ops = []
+                for fn, o_list, kw in st.calls:
+                    ops += [o for o in o_list if o is not PREV and (o in self.externals or o in self._member_names())]
+                vals.append(Value(name, self.shape, self.dtype, list(dict.fromkeys(ops)), kind="steps",
+                                  escapes=name == root))
+            p = plan(vals)
+            fresh = [n for n, _ in self.members if p.out.get(n) is None]
+            if len(fresh) != 1:
+                raise NotImplementedError("fusion: no single chain into the output")
+            self._chunk = (p, fresh[0])
+        return self._chunk
+
+    def _member_names(self):
+        return {n for n, _ in self.members}
+
+    def ne_expression(self):
+        """(text over v0.., external names in order, constant values) or None."""
+        exprs = {}
+        ext_order = []
+        cvals = []
+
+        def const(v):
+            for j, c in enumerate(cvals):
+                if c == v or (c != c and v != v):
+                    return f"c{j}"
+            cvals.append(v)
+            return f"c{len(cvals) - 1}"
+
+        ns = impl_namespace()
+        for name, st in self.members:
+            prev = None
+            for fn, ops, kw in st.calls:
+                if fn not in _NE or kw:
+                    return None
+                args = []
+                for o in ops:
+                    if o is PREV:
+                        args.append(prev)
+                    elif o in exprs:
+                        args.append(exprs[o])
+                    elif o in self.externals:
+                        if self.values[o].dtype != self.dtype:
+                            return None
+                        if o not in ext_order:
+                            ext_order.append(o)
+                        args.append(f"v{ext_order.index(o)}")
+                    elif o in self.consts:
+                        c = np.asarray(self.consts[o])
+                        if c.ndim != 0:
+                            return None
+                        args.append(const(float(c)))
+                    else:
+                        try:
+                            v = eval(o, ns)
+                        except Exception:
+                            return None
+                        if not isinstance(v, (int, float)) or isinstance(v, bool):
+                            return None
+                        args.append(const(float(v)))
+                extra = {"c0": const(0.0), "c1": const(1.0)} if fn == "_sigmoid_tail" else {}
+                prev = _NE[fn].format(*args, **extra)
+            exprs[name] = prev
+            if len(prev) > MAX_EXPR_CHARS:
+                return None
+        return exprs[self.members[-1][0]], ext_order, tuple(cvals)
+
+    # -- emission ------------------------------------------------------------------------------
+    def setup(self):
+        """Lines run once per buffer set (inside make): numexpr kernel, scratch buffers."""
+        g = self.gid
+        if self.strategy == "numexpr":
+            text, ext, cvals = self.ne_expression()
+            return [f"_ne{g} = _ne_kernel({text!r}, {len(ext)}, {self.dtype.name!r}, {literal(cvals, {})})"]
+        if self.strategy == "blocked":
+            p, _ = self._chunk_plan()
+            shape = (self.rows,) + self.shape[1:]
+            return [f"_g{g}_{k} = np.empty({shape!r}, np.{self.dtype.name})" for k in range(len(p.buffers))]
+        return []
+
+    def emit(self, p, src):
+        root = self.members[-1][0]
+        names = ", ".join(n for n, _ in self.members)
+        target = p.out.get(root)
+        lines = [f"# fused ({self.strategy}): {names}"]
+        if isinstance(target, str) and target.startswith("_b"):
+            lines.append(f"{root} = {target}")
+        else:
+            lines.append(f"{root} = np.empty({self.shape!r}, np.{self.dtype.name})")
+        if self.strategy == "numexpr":
+            _, ext, _ = self.ne_expression()
+            lines.append(f"_ne{self.gid}({', '.join(ext)}{', ' if ext else ''}out={root})")
+            return lines
+        return lines + self._emit_blocks(root, self.rows if self.strategy == "blocked" else self.shape[0],
+                                         lambda k: f"_g{self.gid}_{k}")
+
+    def _emit_blocks(self, root, rows, scratch):
+        cp, fresh = self._chunk_plan()
+        n0 = self.shape[0]
+        single = rows >= n0
+        ren = {}
+        body = []
+        if single:
+            body.append(f"_o = {root}")
+        else:
+            body.append(f"_o = {root}[_i:_i + {rows}]")
+        for e in self.externals:
+            v = self.values[e]
+            if not single and len(v.shape) == len(self.shape) and v.shape[0] == n0 and n0 != 1:
+                ren[e] = f"{e}_blk"
+                body.append(f"{e}_blk = {e}[_i:_i + {rows}]")
+        for k in range(len(cp.buffers)):
+            body.append(f"_s{k} = {scratch(k)}" if single else f"_s{k} = {scratch(k)}[:_o.shape[0]]")
+        for name, st in self.members:
+            out = cp.out.get(name)
+            if name == fresh:
+                out = "_o"
+            elif out is not None and out.startswith("_b"):
+                out = "_s" + out[2:]
+            calls = [(fn, [ren.get(o, o) if o is not PREV else o for o in ops], kw) for fn, ops, kw in st.calls]
+            body += Steps(calls).emit(name, out)
+        if single:
+            return body
+        return [f"for _i in _range(0, {n0}, {rows}):"] + ["    " + ln for ln in body]
+
+    # -- choosing by measurement ---------------------------------------------------------------
+    def choose(self, options):
+        row = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
+        self.rows = max(1, BLOCK_BYTES // max(row, 1))
+        key = (self.signature(), self.shape, self.dtype.str, bool(options.get("numexpr", True)))
+        if key in decisions:
+            self.strategy = decisions[key]
+            return self.strategy
+        candidates = ["plain"]
+        if self.rows < self.shape[0]:
+            candidates.append("blocked")
+        if options.get("numexpr", True) and numexpr_available() and self.ne_expression() is not None:
+            candidates.append("numexpr")
+        if len(candidates) == 1:
+            decisions[key] = "plain"
+            return "plain"
+        rng = np.random.default_rng(0)
+        args = {}
+        for e in self.externals:
+            v = self.values[e]
+            a = rng.standard_normal(v.shape).astype(v.dtype) if np.dtype(v.dtype).kind == "f" \
+                else np.ones(v.shape, v.dtype)
+            args[e] = a
+        times = {}
+        for cand in candidates:
+            try:
+                fn = self._build(cand)
+                times[cand] = _best_time(fn, args)
+            except Exception:
+                continue
+        best = min(times, key=times.get) if times else "plain"
+        # a fused form must win clearly: plain numpy is the reference behaviour
+        if best != "plain" and "plain" in times and times[best] > 0.9 * times["plain"]:
+            best = "plain"
+        self.strategy = best
+        decisions[key] = best
+        return best
+
+    def _build(self, strategy):
+        old = self.strategy
+        self.strategy = strategy
+        try:
+            root = self.members[-1][0]
+            lines = ["def make():"]
+            lines += ["    " + ln for ln in self.setup()]
+
+            class _P:
+                out = {}
+            params = ", ".join(self.externals)
+            lines.append(f"    def run({params}):")
+            lines += ["        " + ln for ln in self.emit(_P, None)]
+            lines.append(f"        return {root}")
+            lines.append("    return run")
+        finally:
+            self.strategy = old
+        ns = impl_namespace()
+        ns.update(runtime_namespace())
+        ns.update({k: (v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v) for k, v in self.consts.items()})
+        exec(compile("\n".join(lines) + "\n", "<fusion probe>", "exec"), ns)
+        return ns["make"]()
+
+
+def _best_time(fn, args, budget=0.25):
+    vals = list(args.values())
+    with np.errstate(all="ignore"):
+        fn(*vals)  # warm up (page faults, numexpr threads)
+        best = math.inf
+        spent = 0.0
+        for _ in range(5):
+            t0 = time.perf_counter()
+            fn(*vals)
+            dt = time.perf_counter() - t0
+            best = min(best, dt)
+            spent += dt
+            if spent > budget:
+                break
+    return best
+
+
+def find_groups(ops, lowered, values, is_out, options, consts=None):
+    """node -> Group for every node of a fused group (groups of one node are not formed)."""
+    if not ops or not options.get("fusion", True):
+        return {}
+    by_name = {v.name: v for v in values}
+    consumers = {}
+    for v in values:
+        for o in v.operands:
+            consumers.setdefault(o, set()).add(v.name)
+    node_of = {n.name: n for n in ops}
+
+    def fusable(n):
+        low = lowered.get(n)
+        v = by_name.get(n.name)
+        if not isinstance(low, Steps) or v is None or v.kind != "steps" or n.target.name not in ELEMENTWISE:
+            return False
+        if np.dtype(v.dtype).kind != "f" or not v.shape or int(np.prod(v.shape)) < MIN_ELEMENTS:
+            return False
+        return all(fn in _ELEMENTWISE_FNS and not kw for fn, _, kw in low.calls)
+
+    group_of = {}  # name -> group id
+    members = {}  # group id -> [names] (reverse order)
+    for n in reversed(ops):
+        if not fusable(n):
+            continue
+        v = by_name[n.name]
+        users = consumers.get(n.name, set())
+        gids = {group_of.get(u) for u in users}
+        if users and not v.escapes and len(gids) == 1 and None not in gids:
+            gid = gids.pop()
+            rv = by_name[members[gid][0]]
+            if (rv.shape, np.dtype(rv.dtype)) == (v.shape, np.dtype(v.dtype)):
+                group_of[n.name] = gid
+                members[gid].append(n.name)
+                continue
+        gid = len(members)
+        group_of[n.name] = gid
+        members[gid] = [n.name]
+    result = {}
+    for gid, names in members.items():
+        if len(names) < 2:
+            continue
+        names = names[::-1]
+        mset = set(names)
+        ext = []
+        for nm in names:
+            for o in by_name[nm].operands:
+                if o not in mset and o not in ext:
+                    ext.append(o)
+        # inputs produced between members and the root are fine: the group runs at the root
+        rv = by_name[names[-1]]
+        g = Group(len(result), [node_of[nm] for nm in names], [(nm, lowered[node_of[nm]]) for nm in names],
+                  rv.shape, rv.dtype, ext, by_name, consts if consts is not None else {})
+        try:
+            g._chunk_plan()
+            if g.choose(options) == "plain":
+                continue
+        except NotImplementedError:
+            continue
+        for nd in g.nodes:
+            result[nd] = g
+    # renumber so generated names are dense
+    for k, g in enumerate(dict.fromkeys(result.values())):
+        g.gid = k
+    return result

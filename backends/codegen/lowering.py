@@ -45,6 +45,10 @@ ELEMENTWISE = set(BINARY_UFUNCS) | set(UNARY_UFUNCS) | set(FLOAT_UFUNCS) | {
 # results that share memory with their first argument
 VIEW_PRIMS = {"reshape", "permute", "expand", "index", "detach"}
 
+# ufuncs taking `out` as their last positional argument (np.maximum/np.minimum deprecate it)
+POSITIONAL_OUT = (set(BINARY_UFUNCS.values()) | set(UNARY_UFUNCS.values()) | set(FLOAT_UFUNCS.values())
+                  | {"np.rint"}) - {"np.maximum", "np.minimum"}
+
 PREV = object()  # a step operand meaning "the previous step's result"
 
 
@@ -129,7 +133,8 @@ class Steps:
             extra = "".join(f", {k}={v}" for k, v in kw.items())
             target = out if i == 0 else (None if scalar and out is None else name)
             if target is not None:
-                extra += f", out={target}"
+                # out positional where numpy allows it (a little cheaper to parse per call)
+                extra += f", {target}" if fn in POSITIONAL_OUT and not kw else f", out={target}"
             lines.append(f"{name} = {fn}({', '.join(args)}{extra})")
         return lines
 
