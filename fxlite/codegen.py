@@ -235,6 +235,7 @@ def python_code(graph, root_module="self", *, verbose=False):
     prev_trace = None
     pending_blank = False  # a blank line separates placeholder renames from the body
     lineno_map = {}
+    counted = newlines = 0  # running count of the body's lines (keeps codegen linear)
     for node in nodes:
         if node.op == "placeholder":
             ann = type_annotation(node.meta.get("val")) if verbose else None
@@ -262,7 +263,10 @@ def python_code(graph, root_module="self", *, verbose=False):
         if pending_blank:
             body.append("\n")
             pending_blank = False
-        lineno_map[len("".join(body).split("\n"))] = node.name
+        for piece in body[counted:]:
+            newlines += piece.count("\n")
+        counted = len(body)
+        lineno_map[newlines + 1] = node.name
         if node.op == "output":
             body.append(f"return {_repr_arg(node.args[0], gl)}\n")
             continue

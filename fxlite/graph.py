@@ -36,6 +36,10 @@ class _Namespace:
         self._base_count = {}
 
     def create_name(self, candidate):
+        if candidate.isidentifier() and candidate not in self._used and not self._illegal(candidate) \
+                and not _SUFFIX.match(candidate):
+            self._used.add(candidate)
+            return candidate
         candidate = _ILLEGAL.sub("_", candidate) or "_unnamed"
         if candidate[0].isdigit():
             candidate = f"_{candidate}"

@@ -17,10 +17,18 @@ import operator
 OPS = ("placeholder", "get_attr", "call_function", "call_method", "call_module", "output", "root")
 
 
+_LEAF_TYPES = (int, float, bool, str, type(None))
+
+
 def map_aggregate(a, fn):
     """Apply fn to every leaf of a nested tuple/list/dict/slice structure."""
+    t = type(a)
+    if t is tuple:
+        return tuple([map_aggregate(e, fn) for e in a])
+    if t in _LEAF_TYPES:
+        return fn(a)
     if isinstance(a, tuple):
-        t = tuple(map_aggregate(e, fn) for e in a)
+        t = tuple([map_aggregate(e, fn) for e in a])
         return type(a)(*t) if hasattr(a, "_fields") else t
     if isinstance(a, list):
         return [map_aggregate(e, fn) for e in a]

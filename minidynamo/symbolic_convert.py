@@ -98,7 +98,14 @@ class InstructionTranslatorBase:
         return list(reversed(frames))
 
     def stack_trace(self):
-        return "".join(traceback.format_list(self.user_stack()))
+        """The user stack as text (cached per source line: consecutive nodes share it)."""
+        key = (self.lineno(), self.parent.stack_trace() if self.parent is not None else None)
+        cached = self.__dict__.get("_st_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        text = "".join(traceback.format_list(self.user_stack()))
+        self._st_cache = (key, text)
+        return text
 
     # ------------------------------------------------------------------ main loop
     stop_at = None
