@@ -46,6 +46,7 @@ def explain_main(argv):
     ap.add_argument("target", help="FILE.py:FUNC")
     ap.add_argument("--args", default="", help="example inputs: tensor shapes separated by ';' (e.g. '3,4; 4')")
     ap.add_argument("--report", default=None, help="also write the HTML compile report here")
+    ap.add_argument("--backend", default="eager", help="backend used for --report (default: eager)")
     ns = ap.parse_args(argv)
     fn = _load(ns.target)
     args = parse_args_spec(ns.args)
@@ -55,6 +56,6 @@ def explain_main(argv):
         print(f"Graph {i + 1}:")
         print(md.testing.normalize_gm(g.print_readable(print_output=False)))
     if ns.report:
-        md.compile(fn)(*args)
+        md.compile(fn, backend=ns.backend)(*args)
         print(f"report written to {md.report(ns.report)}")
     return 0

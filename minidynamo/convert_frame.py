@@ -124,7 +124,13 @@ def _convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=N
     finally:
         output.restore_global_state()
 
-    entry = build_entry(fn, output, ret, backend, on_graph, t0)
+    try:
+        entry = build_entry(fn, output, ret, backend, on_graph, t0)
+    except Unsupported as e:  # a value that cannot be rebuilt after the graph: run eagerly
+        counters["graph_break"][e.msg] += 1
+        if fullgraph:
+            raise
+        return FrameResult(break_reason=e.msg, user_stack=tx_user_stack(tx))
     counters["frames"]["ok"] += 1
     return FrameResult(entry=entry)
 

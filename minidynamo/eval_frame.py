@@ -338,5 +338,17 @@ def compiled_callable(fn, backend):
     return fn
 
 
+def mark_dynamic(t, dim):
+    """Compile t's dimension(s) dim as dynamic from the first compile on (no size guard)."""
+    dims = {dim} if isinstance(dim, int) else set(dim)
+    t._md_dynamic = set(getattr(t, "_md_dynamic", set())) | {d % max(t.dim(), 1) for d in dims}
+
+
+def mark_static(t, dim):
+    """Always guard t's dimension(s) dim on their exact size (even after a recompile)."""
+    dims = {dim} if isinstance(dim, int) else set(dim)
+    t._md_static = set(getattr(t, "_md_static", set())) | {d % max(t.dim(), 1) for d in dims}
+
+
 def graph_break():
     """Force a graph break here (no effect when run eagerly)."""

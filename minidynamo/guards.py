@@ -52,7 +52,7 @@ class Guard:
             v = self.expected
             if v is None or isinstance(v, bool):
                 return f"{e} is {v!r}"
-            return f"type({e}) is {type(v).__name__} and {e} == {_literal(consts, v)}"
+            return f"type({e}) is {_const(consts, type(v))} and {e} == {_literal(consts, v)}"
         if k == "LENGTH_CHECK":
             return f"len({e}) == {self.expected}"
         if k == "DICT_KEYS":

@@ -75,7 +75,7 @@ def _break_html(reason, stack):
 
 
 def report(path=None):
-    """Write the HTML report (to path, or $MINIDYNAMO_REPORT/report.html); returns the path."""
+    """Write the HTML report (to path, or $MINIDYNAMO_REPORT/minidynamo_report.html); returns the path."""
     if path is None:
         d = os.environ.get("MINIDYNAMO_REPORT") or "."
         path = os.path.join(d, "minidynamo_report.html")

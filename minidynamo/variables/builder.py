@@ -20,7 +20,7 @@ from .objects import (GradModeClassVariable, NNModuleVariable, PythonModuleVaria
                       UserDefinedClassVariable, UserDefinedObjectVariable)
 
 CONSTANT_TYPES = (int, float, bool, str, bytes, complex, type(None), type(Ellipsis), range, slice,
-                  tl.dtype, np.dtype)
+                  tl.dtype, np.dtype, np.number, np.bool_)
 
 
 def is_tl_object(v):
@@ -162,7 +162,7 @@ class VariableBuilder:
             if value in PURE_BUILTINS:
                 return BuiltinVariable(value, src)
             return UserDefinedClassVariable(value, src)
-        if value in (operator.__dict__.values()) if _hashable(value) else False:
+        if any(value is v for v in _OPERATOR_FUNCTIONS):
             return BuiltinVariable(value, src)
         if isinstance(value, (set, frozenset)):
             unsupported("set inputs")
@@ -275,6 +275,9 @@ def _path_source(base, path):
     for part in path.split("."):
         s = AttrSource(s, part)
     return s
+
+
+_OPERATOR_FUNCTIONS = tuple(v for v in operator.__dict__.values() if callable(v))
 
 
 def _hashable(v):
