@@ -11,7 +11,9 @@
 Pipeline (one compile): metadata pass on fake tensors -> joint trace with `make_fx`
 (`inner_f(primals, tangents)`, see joint.py) -> `partition_fn` -> `fw_compiler(fw_gm)` now,
 `bw_compiler(bw_gm)` on the first backward -> runtime wrapper (runtime.py). Hooks on
-intermediates are carried by `trace_wrapped` (see trace_wrapped.py for the contract).
+intermediates are carried by `trace_wrapped` (see trace_wrapped.py for the contract). Calls of
+nested compile regions (`invoke_subgraph`) stay opaque: the forward and backward graphs call
+partitioned `fw_subgraph_k`/`bw_subgraph_k` modules once per call site (subgraph.py).
 With `MINIDYNAMO_LOGS=aot_graphs` the forward and backward graphs are logged.
 
 >>> import tensorlite as tl
