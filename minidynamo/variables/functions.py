@@ -101,11 +101,11 @@ class BaseUserFunction(VariableTracker):
         return tx.inline_user_function(self, args, kwargs)
 
 
-class UserFunctionVariable(BaseUserFunction):
-    """A real Python function defined outside the compiled frame: inlined when called."""
+class FunctionValue:
+    """Mixin of the trackers that stand for one real callable `fn`."""
 
     def __init__(self, fn, source=None):
-        super().__init__(source)
+        VariableTracker.__init__(self, source)
         self.fn = fn
 
     def python_type(self):
@@ -116,6 +116,10 @@ class UserFunctionVariable(BaseUserFunction):
 
     def reconstruct(self, cg):
         return self.source.expr() if self.source is not None else cg.global_obj(self.fn)
+
+
+class UserFunctionVariable(FunctionValue, BaseUserFunction):
+    """A real Python function defined outside the compiled frame: inlined when called."""
 
     def get_code(self):
         return self.fn.__code__
@@ -285,18 +289,8 @@ def _consts(args, kwargs):
 _TL_STATEFUL = {"manual_seed", "seed", "set_grad_enabled"}
 
 
-class TLFunctionVariable(VariableTracker):
+class TLFunctionVariable(FunctionValue, VariableTracker):
     """A function from tensorlite (tl.sin, tl.nn.functional.relu, tl.zeros): a graph node."""
-
-    def __init__(self, fn, source=None):
-        super().__init__(source)
-        self.fn = fn
-
-    def python_type(self):
-        return type(self.fn)
-
-    def as_python_constant(self):
-        return self.fn
 
     def call_function(self, tx, args, kwargs):
         fn = self.fn
@@ -317,31 +311,12 @@ class TLFunctionVariable(VariableTracker):
     def __repr__(self):
         return f"TLFunctionVariable({getattr(self.fn, '__name__', self.fn)})"
 
-    def reconstruct(self, cg):
-        return self.source.expr() if self.source is not None else cg.global_obj(self.fn)
 
-
-class BuiltinVariable(VariableTracker):
+class BuiltinVariable(FunctionValue, VariableTracker):
     """A Python builtin (len, isinstance, range, ...) or a pure C function (math.sqrt)."""
-
-    def __init__(self, fn, source=None):
-        super().__init__(source)
-        self.fn = fn
-
-    def python_type(self):
-        return type(self.fn)
-
-    def as_python_constant(self):
-        return self.fn
-
-    def is_python_constant(self):
-        return False
 
     def __repr__(self):
         return f"BuiltinVariable({getattr(self.fn, '__name__', self.fn)})"
-
-    def reconstruct(self, cg):
-        return self.source.expr() if self.source is not None else cg.global_obj(self.fn)
 
     def call_function(self, tx, args, kwargs):
         from .builtins_impl import call_builtin
