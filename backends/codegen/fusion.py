@@ -32,6 +32,7 @@ __all__ = ["find_groups", "Group", "runtime_namespace", "numexpr_available", "de
 MIN_ELEMENTS = 1 << 16  # smaller groups stay plain numpy (per-call overhead dominates)
 BLOCK_BYTES = 1 << 17  # one block of one operand (the whole working set stays in L2)
 MAX_EXPR_CHARS = 6000
+FORCE = None  # tests: "plain" | "blocked" | "numexpr" instead of measuring
 decisions = {}  # (group signature, shape, dtype) -> "plain" | "blocked" | "numexpr"
 
 _ELEMENTWISE_FNS = {
@@ -156,11 +157,14 @@ class Group:
         ext_order = []
         cvals = []
 
+        consts_seen = set()
+
         def const(v):
             for j, c in enumerate(cvals):
                 if c == v or (c != c and v != v):
                     return f"c{j}"
             cvals.append(v)
+            consts_seen.add(f"c{len(cvals) - 1}")
             return f"c{len(cvals) - 1}"
 
         ns = impl_namespace()
@@ -183,9 +187,9 @@ class Group:
                         args.append(f"v{ext_order.index(o)}")
                     elif o in self.consts:
                         c = np.asarray(self.consts[o])
-                        if c.ndim != 0:
-                            return None
-                        args.append(const(float(c)))
+                        if c.size == 0 or c.dtype.kind not in "fiub" or not (c == c.flat[0]).all():
+                            return None  # a typed scalar (0-d, or full-shape on small arrays) only
+                        args.append(const(float(c.flat[0])))
                     else:
                         try:
                             v = eval(o, ns)
@@ -195,7 +199,11 @@ class Group:
                             return None
                         args.append(const(float(v)))
                 extra = {"c0": const(0.0), "c1": const(1.0)} if fn == "_sigmoid_tail" else {}
-                prev = _NE[fn].format(*args, **extra)
+                form = _NE[fn]
+                if fn in ("np.maximum", "np.minimum") and args[1] in consts_seen and \
+                        cvals[int(args[1][1:])] == cvals[int(args[1][1:])]:
+                    form = "where(({0}) %s {1}, {1}, {0})" % ("<" if fn == "np.maximum" else ">")
+                prev = form.format(*args, **extra)
             exprs[name] = prev
             if len(prev) > MAX_EXPR_CHARS:
                 return None
@@ -219,16 +227,18 @@ class Group:
         names = ", ".join(n for n, _ in self.members)
         target = p.out.get(root)
         lines = [f"# fused ({self.strategy}): {names}"]
+        res = f"_r{self.gid}"
         if isinstance(target, str) and target.startswith("_b"):
-            lines.append(f"{root} = {target}")
+            lines.append(f"{res} = {target}")
         else:
-            lines.append(f"{root} = np.empty({self.shape!r}, np.{self.dtype.name})")
+            lines.append(f"{res} = np.empty({self.shape!r}, np.{self.dtype.name})")
         if self.strategy == "numexpr":
             _, ext, _ = self.ne_expression()
-            lines.append(f"_ne{self.gid}({', '.join(ext)}{', ' if ext else ''}out={root})")
+            lines.append(f"{root} = _ne{self.gid}({', '.join(ext)}{', ' if ext else ''}out={res})")
             return lines
-        return lines + self._emit_blocks(root, self.rows if self.strategy == "blocked" else self.shape[0],
-                                         lambda k: f"_g{self.gid}_{k}")
+        lines += self._emit_blocks(res, self.rows if self.strategy == "blocked" else self.shape[0],
+                                   lambda k: f"_g{self.gid}_{k}")
+        return lines + [f"{root} = {res}"]
 
     def _emit_blocks(self, root, rows, scratch):
         cp, fresh = self._chunk_plan()
@@ -245,6 +255,15 @@ class Group:
             if not single and len(v.shape) == len(self.shape) and v.shape[0] == n0 and n0 != 1:
                 ren[e] = f"{e}_blk"
                 body.append(f"{e}_blk = {e}[_i:_i + {rows}]")
+        if not single:
+            for name, st in self.members:
+                for fn, ops, kw in st.calls:
+                    for o in ops:
+                        c = self.consts.get(o) if isinstance(o, str) else None
+                        if isinstance(c, np.ndarray) and c.ndim == len(self.shape) and c.shape[0] == n0 \
+                                and n0 != 1 and o not in ren:
+                            ren[o] = f"{o}_blk"
+                            body.append(f"{o}_blk = {o}[_i:_i + {rows}]")
         for k in range(len(cp.buffers)):
             body.append(f"_s{k} = {scratch(k)}" if single else f"_s{k} = {scratch(k)}[:_o.shape[0]]")
         for name, st in self.members:
@@ -261,6 +280,12 @@ class Group:
 
     # -- choosing by measurement ---------------------------------------------------------------
     def choose(self, options):
+        if FORCE is not None:  # tests: every group takes this form when it can
+            row = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
+            self.rows = max(1, BLOCK_BYTES // max(row, 1))
+            ok = FORCE != "numexpr" or (numexpr_available() and self.ne_expression() is not None)
+            self.strategy = FORCE if ok else "plain"
+            return self.strategy
         row = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
         self.rows = max(1, BLOCK_BYTES // max(row, 1))
         key = (self.signature(), self.shape, self.dtype.str, bool(options.get("numexpr", True)))
@@ -287,7 +312,7 @@ class Group:
             try:
                 fn = self._build(cand)
                 times[cand] = _best_time(fn, args)
-            except Exception:
+            except Exception as e:  # noqa: F841  (a form that fails is never chosen)
                 continue
         best = min(times, key=times.get) if times else "plain"
         # a fused form must win clearly: plain numpy is the reference behaviour
