@@ -43,7 +43,14 @@ class FrameCache:
         self.graphs_seen = []
 
     def check_arity(self, args, kwargs):
+        """Raise exactly Python's TypeError for a call with the wrong arguments."""
         if self._arity is None:
+            try:
+                self._signature = getattr(self, "_signature", None) or inspect.signature(self.fn)
+                self._signature.bind(*args, **kwargs)
+                return  # fine: the exact-message checker is only built when needed
+            except TypeError:
+                pass
             code = self.fn.__code__
             src = f"def ___arity({_signature_src(code, self.fn)}):\n    pass\n"
             ns = base_namespace(self.fn)
