@@ -74,7 +74,11 @@ def _environment():
 def _input_desc(x):
     if hasattr(x, "_data"):
         return f"T{x._data.shape}{x._data.dtype.str}"
-    return f"{type(x).__name__}:{x!r}"
+    if x is None or isinstance(x, (bool, int, float, complex, str, bytes)):
+        return f"{type(x).__name__}:{x!r}"
+    # other objects (hook boxes, callables) are runtime values passed through the kernel:
+    # their type is the key, never their identity (a default repr carries an address)
+    return f"{type(x).__module__}.{type(x).__qualname__}"
 
 
 def graph_key(gm, example_inputs, options=None):

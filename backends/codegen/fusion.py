@@ -20,7 +20,9 @@ random inputs of the real shapes at compile time; the decision is cached in this
 >>> find_groups([], {}, [], set(), {}, {})
 {}
 """
+import contextvars
 import math
+import os
 import time
 
 import numpy as np
@@ -32,6 +34,7 @@ __all__ = ["find_groups", "Group", "runtime_namespace", "numexpr_available", "de
 MIN_ELEMENTS = 1 << 16  # smaller groups stay plain numpy (per-call overhead dominates)
 BLOCK_BYTES = 1 << 17  # one block of one operand (the whole working set stays in L2)
 MAX_EXPR_CHARS = 6000
+THREADS = min(4, os.cpu_count() or 1)  # threads of the "parallel" (blocked, multi-threaded) form
 FORCE = None  # tests: "plain" | "blocked" | "numexpr" instead of measuring
 decisions = {}  # (group signature, shape, dtype) -> "plain" | "blocked" | "numexpr"
 
@@ -88,8 +91,25 @@ def ne_kernel(text, n_vars, dtype, cvals):
     return kernel
 
 
+_pool = []
+
+
+def parallel(fn, *parts):
+    """fn(*parts[0]) here and fn(*part) for the other parts on worker threads (numpy ufuncs
+    release the GIL), each in a copy of the caller's context (numpy's error state)."""
+    if not _pool:
+        from concurrent.futures import ThreadPoolExecutor
+        _pool.append(ThreadPoolExecutor(max_workers=max(1, THREADS - 1), thread_name_prefix="codegen"))
+    futures = [_pool[0].submit(contextvars.copy_context().run, fn, *p) for p in parts[1:]]
+    try:
+        fn(*parts[0])
+    finally:
+        for f in futures:
+            f.result()
+
+
 def runtime_namespace():
-    return {"_ne_kernel": ne_kernel, "_range": range}
+    return {"_ne_kernel": ne_kernel, "_range": range, "_parallel": parallel}
 
 
 # ----------------------------------------------------------------------------- groups
@@ -220,7 +240,20 @@ class Group:
             p, _ = self._chunk_plan()
             shape = (self.rows,) + self.shape[1:]
             return [f"_g{g}_{k} = np.empty({shape!r}, np.{self.dtype.name})" for k in range(len(p.buffers))]
+        if self.strategy == "parallel":
+            p, _ = self._chunk_plan()
+            shape = (self.rows,) + self.shape[1:]
+            return [f"_g{g}_{k}_{t} = np.empty({shape!r}, np.{self.dtype.name})"
+                    for t in range(len(self._parts())) for k in range(len(p.buffers))]
         return []
+
+    def _parts(self):
+        """Row ranges of the threads of the "parallel" form (block-aligned)."""
+        n0, rows = self.shape[0], self.rows
+        blocks = -(-n0 // rows)
+        t = max(1, min(THREADS, blocks))
+        per = -(-blocks // t)
+        return [(k * per * rows, min(n0, (k + 1) * per * rows)) for k in range(t) if k * per * rows < n0]
 
     def emit(self, p, src):
         root = self.members[-1][0]
@@ -236,11 +269,22 @@ class Group:
             _, ext, _ = self.ne_expression()
             lines.append(f"{root} = _ne{self.gid}({', '.join(ext)}{', ' if ext else ''}out={res})")
             return lines
+        if self.strategy == "parallel":
+            g = self.gid
+            cp, _ = self._chunk_plan()
+            ws = [f"_w{k}" for k in range(len(cp.buffers))]
+            lines.append(f"def _part{g}(_lo, _hi{''.join(', ' + w for w in ws)}):")
+            lines += ["    " + ln for ln in self._emit_blocks(res, self.rows, lambda k: f"_w{k}", "_lo", "_hi")]
+            parts = []
+            for t, (a, b) in enumerate(self._parts()):
+                parts.append("(" + ", ".join([str(a), str(b)] + [f"_g{g}_{k}_{t}" for k in range(len(ws))]) + ")")
+            lines.append(f"_parallel(_part{g}, {', '.join(parts)})")
+            return lines + [f"{root} = {res}"]
         lines += self._emit_blocks(res, self.rows if self.strategy == "blocked" else self.shape[0],
                                    lambda k: f"_g{self.gid}_{k}")
         return lines + [f"{root} = {res}"]
 
-    def _emit_blocks(self, root, rows, scratch):
+    def _emit_blocks(self, root, rows, scratch, lo="0", hi=None):
         cp, fresh = self._chunk_plan()
         n0 = self.shape[0]
         single = rows >= n0
@@ -276,7 +320,7 @@ class Group:
             body += Steps(calls).emit(name, out)
         if single:
             return body
-        return [f"for _i in _range(0, {n0}, {rows}):"] + ["    " + ln for ln in body]
+        return [f"for _i in _range({lo}, {hi or n0}, {rows}):"] + ["    " + ln for ln in body]
 
     # -- choosing by measurement ---------------------------------------------------------------
     def choose(self, options):
@@ -295,6 +339,8 @@ class Group:
         candidates = ["plain"]
         if self.rows < self.shape[0]:
             candidates.append("blocked")
+            if THREADS > 1 and len(self._parts()) > 1:
+                candidates.append("parallel")
         if options.get("numexpr", True) and numexpr_available() and self.ne_expression() is not None:
             candidates.append("numexpr")
         if len(candidates) == 1:
@@ -307,16 +353,20 @@ class Group:
             a = rng.standard_normal(v.shape).astype(v.dtype) if np.dtype(v.dtype).kind == "f" \
                 else np.ones(v.shape, v.dtype)
             args[e] = a
-        times = {}
+        fns = {}
         for cand in candidates:
             try:
-                fn = self._build(cand)
-                times[cand] = _best_time(fn, args)
-            except Exception as e:  # noqa: F841  (a form that fails is never chosen)
-                continue
+                fns[cand] = self._build(cand)
+                _best_time(fns[cand], args, rounds=1)  # warm up (page faults, numexpr threads)
+            except Exception:  # a form that fails is never chosen
+                fns.pop(cand, None)
+        times = {c: math.inf for c in fns}
+        for _ in range(3):  # interleaved rounds: a busy machine slows every candidate alike
+            for c, fn in fns.items():
+                times[c] = min(times[c], _best_time(fn, args, rounds=2))
         best = min(times, key=times.get) if times else "plain"
         # a fused form must win clearly: plain numpy is the reference behaviour
-        if best != "plain" and "plain" in times and times[best] > 0.9 * times["plain"]:
+        if best != "plain" and "plain" in times and times[best] > 0.95 * times["plain"]:
             best = "plain"
         self.strategy = best
         decisions[key] = best
@@ -346,20 +396,14 @@ class Group:
         return ns["make"]()
 
 
-def _best_time(fn, args, budget=0.25):
+def _best_time(fn, args, rounds):
     vals = list(args.values())
+    best = math.inf
     with np.errstate(all="ignore"):
-        fn(*vals)  # warm up (page faults, numexpr threads)
-        best = math.inf
-        spent = 0.0
-        for _ in range(5):
+        for _ in range(rounds):
             t0 = time.perf_counter()
             fn(*vals)
-            dt = time.perf_counter() - t0
-            best = min(best, dt)
-            spent += dt
-            if spent > budget:
-                break
+            best = min(best, time.perf_counter() - t0)
     return best
 
 

@@ -354,7 +354,7 @@ def test_reentrant_call_uses_fresh_buffers():
 
 from backends.codegen import fusion  # noqa: E402
 
-STRATEGIES = ["plain", "blocked", pytest.param("numexpr", marks=pytest.mark.skipif(
+STRATEGIES = ["plain", "blocked", "parallel", pytest.param("numexpr", marks=pytest.mark.skipif(
     not fusion.numexpr_available(), reason="numexpr (the optional 'fast' extra) is not installed"))]
 
 
@@ -553,3 +553,15 @@ def test_trace_wrapped_with_constant_hook_is_not_cached_on_disk(tmp_path):
     assert len(calls) == 2  # not merged by CSE
     assert counters["disk_writes"] == writes
     assert not (tmp_path / "cache" / "codegen").exists()
+
+
+def test_hook_graphs_share_cache_entries_across_hooks():
+    md = _md()
+    before = counters["compilations"]
+    for _ in range(2):
+        md.reset()
+        cache.clear_memory()
+        cf = md.compile(_hooked, backend="codegen")
+        assert_same(_grad(cf, lambda g: g * 5), _grad(_hooked, lambda g: g * 5))
+    # the second round (new hook objects, empty memory cache) loads both graphs from disk
+    assert counters["compilations"] - before == 2
