@@ -38,6 +38,7 @@ THREADS = min(4, os.cpu_count() or 1)  # threads of the "parallel" (blocked, mul
 FORCE = None  # tests: "plain" | "blocked" | "numexpr" instead of measuring
 decisions = {}  # (group signature, shape, dtype) -> "plain" | "blocked" | "numexpr"
 
+_REDUCERS = {"np.add.reduce", "np.maximum.reduce", "np.minimum.reduce"}
 _ELEMENTWISE_FNS = {
     "np.add", "np.subtract", "np.multiply", "np.true_divide", "np.maximum", "np.minimum",
     "np.negative", "np.absolute", "np.exp", "np.log", "np.sin", "np.cos", "np.tanh", "np.sqrt",
@@ -130,6 +131,7 @@ class Group:
         self.strategy = "plain"
         self.rows = self.shape[0]
         self._chunk = None
+        self.reduce = None  # (name, reduce ufunc src, axes, kw source, full, out shape, out dtype)
 
     # -- the kernel forms -------------------------------------------------------------------
     def signature(self):
@@ -137,6 +139,8 @@ class Group:
         for name, st in self.members:
             for fn, ops, kw in st.calls:
                 parts.append(f"{name}={fn}({','.join('^' if o is PREV else self._sig_op(o) for o in ops)})")
+        if self.reduce is not None:
+            parts.append(f"reduce={self.reduce[1]}{self.reduce[2]}{self.reduce[3]}")
         return ";".join(parts)
 
     def _sig_op(self, o):
@@ -233,6 +237,16 @@ class Group:
     def setup(self):
         """Lines run once per buffer set (inside make): numexpr kernel, scratch buffers."""
         g = self.gid
+        if self.reduce is not None:
+            shape = (self.rows,) + self.shape[1:]
+            lines = [f"_g{g}_out = np.empty({shape!r}, np.{self.dtype.name})"]
+            if self.strategy == "numexpr":
+                text, ext, cvals = self.ne_expression()
+                lines.append(f"_ne{g} = _ne_kernel({text!r}, {len(ext)}, {self.dtype.name!r}, {literal(cvals, {})})")
+            else:
+                p, _ = self._chunk_plan()
+                lines += [f"_g{g}_{k} = np.empty({shape!r}, np.{self.dtype.name})" for k in range(len(p.buffers))]
+            return lines
         if self.strategy == "numexpr":
             text, ext, cvals = self.ne_expression()
             return [f"_ne{g} = _ne_kernel({text!r}, {len(ext)}, {self.dtype.name!r}, {literal(cvals, {})})"]
@@ -256,6 +270,8 @@ class Group:
         return [(k * per * rows, min(n0, (k + 1) * per * rows)) for k in range(t) if k * per * rows < n0]
 
     def emit(self, p, src):
+        if self.reduce is not None:
+            return self._emit_reduce(p)
         root = self.members[-1][0]
         names = ", ".join(n for n, _ in self.members)
         target = p.out.get(root)
@@ -284,10 +300,61 @@ class Group:
                                    lambda k: f"_g{self.gid}_{k}")
         return lines + [f"{root} = {res}"]
 
-    def _emit_blocks(self, root, rows, scratch, lo="0", hi=None):
+    def _emit_reduce(self, p):
+        """The chain computed block by block into a scratch block, each block reduced at once:
+        into the rows of the result (reduced axes exclude axis 0) or into one partial result
+        per block, reduced at the end (a full reduction)."""
+        name, red, axes, kw, full, oshape, odt = self.reduce
+        g = self.gid
+        n0, rows = self.shape[0], self.rows
+        lines = [f"# fused ({self.strategy}): {', '.join(n for n, _ in self.members)} -> {name}"]
+        target = p.out.get(name) if p is not None else None
+        if full:
+            nblocks = -(-n0 // rows)
+            lines.append(f"_p{g} = np.empty({nblocks}, np.{np.dtype(odt).name})")
+        elif isinstance(target, str) and target.startswith("_b"):
+            lines.append(f"_r{g} = {target}")
+        else:
+            lines.append(f"_r{g} = np.empty({tuple(oshape)!r}, np.{np.dtype(odt).name})")
+        if self.strategy == "numexpr":
+            body, ren = self._block_inputs(rows, single=False)
+            _, ext, _ = self.ne_expression()
+            body.insert(0, f"_o = _g{g}_out[:_o_n]")
+            body.append(f"_ne{g}({', '.join(ren.get(e, e) for e in ext)}{', ' if ext else ''}out=_o)")
+        else:
+            body = self._emit_blocks(None, rows, lambda k: f"_g{g}_{k}", loop=False)
+            body[0] = f"_o = _g{g}_out[:_o_n]"
+        if full:
+            body.append(f"_p{g}[_bi] = {red}(_o, axis=None{kw})")
+        else:
+            body.append(f"{red}(_o, axis={axes!r}{kw}, out=_r{g}[_i:_i + {rows}])")
+        lines.append(f"for _bi, _i in enumerate(_range(0, {n0}, {rows})):")
+        lines.append(f"    _o_n = min({rows}, {n0} - _i)")
+        lines += ["    " + ln for ln in body]
+        if full:
+            tail = f"{red}(_p{g}, axis=None{kw})"
+            if len(oshape):
+                tail = f"np.reshape({tail}, {tuple(oshape)!r})"
+            lines.append(f"{name} = {tail}")
+        else:
+            lines.append(f"{name} = _r{g}")
+        return lines
+
+    def _block_inputs(self, rows, single):
+        """Statements slicing the block of every full-height operand; the renaming."""
+        n0 = self.shape[0]
+        ren, body = {}, []
+        for e in self.externals:
+            v = self.values[e]
+            if not single and len(v.shape) == len(self.shape) and v.shape[0] == n0 and n0 != 1:
+                ren[e] = f"{e}_blk"
+                body.append(f"{e}_blk = {e}[_i:_i + {rows}]")
+        return body, ren
+
+    def _emit_blocks(self, root, rows, scratch, lo="0", hi=None, loop=True):
         cp, fresh = self._chunk_plan()
         n0 = self.shape[0]
-        single = rows >= n0
+        single = rows >= n0 and loop
         ren = {}
         body = []
         if single:
@@ -318,9 +385,26 @@ class Group:
                 out = "_s" + out[2:]
             calls = [(fn, [ren.get(o, o) if o is not PREV else o for o in ops], kw) for fn, ops, kw in st.calls]
             body += Steps(calls).emit(name, out)
-        if single:
+        if single or not loop:
             return body
         return [f"for _i in _range({lo}, {hi or n0}, {rows}):"] + ["    " + ln for ln in body]
+
+    def _emit_plain(self):
+        cp, fresh = self._chunk_plan()
+        lines = [f"_o = np.empty({self.shape!r}, np.{self.dtype.name})"]
+        for k, (shape, dt) in enumerate(cp.buffers):
+            lines.append(f"_s{k} = np.empty({shape!r}, np.{np.dtype(dt).name})")
+        for name, st in self.members:
+            out = cp.out.get(name)
+            out = "_o" if name == fresh else ("_s" + out[2:] if out is not None and out.startswith("_b") else out)
+            lines += st.emit(name, out)
+        if self.reduce is not None:
+            name, red, axes, kw, full, oshape, odt = self.reduce
+            lines.append(f"{name} = {red}({self.members[-1][0]}, axis={axes!r}{kw}{', keepdims=False' if False else ''})"
+                         if full else f"{name} = {red}({self.members[-1][0]}, axis={axes!r}{kw})")
+            if full and len(oshape):
+                lines[-1] = f"{name} = np.reshape({red}({self.members[-1][0]}, axis={axes!r}{kw}), {tuple(oshape)!r})"
+        return lines
 
     # -- choosing by measurement ---------------------------------------------------------------
     def choose(self, options):
@@ -329,6 +413,8 @@ class Group:
             self.rows = max(1, BLOCK_BYTES // max(row, 1))
             ok = FORCE != "numexpr" or (numexpr_available() and self.ne_expression() is not None)
             self.strategy = FORCE if ok else "plain"
+            if self.reduce is not None and self.strategy == "parallel":
+                self.strategy = "blocked"
             return self.strategy
         row = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
         self.rows = max(1, BLOCK_BYTES // max(row, 1))
@@ -337,7 +423,9 @@ class Group:
             self.strategy = decisions[key]
             return self.strategy
         candidates = ["plain"]
-        if self.rows < self.shape[0]:
+        if self.reduce is not None:
+            candidates.append("blocked")
+        elif self.rows < self.shape[0]:
             candidates.append("blocked")
             if THREADS > 1 and len(self._parts()) > 1:
                 candidates.append("parallel")
@@ -376,7 +464,7 @@ class Group:
         old = self.strategy
         self.strategy = strategy
         try:
-            root = self.members[-1][0]
+            root = self.reduce[0] if self.reduce is not None else self.members[-1][0]
             lines = ["def make():"]
             lines += ["    " + ln for ln in self.setup()]
 
@@ -384,7 +472,10 @@ class Group:
                 out = {}
             params = ", ".join(self.externals)
             lines.append(f"    def run({params}):")
-            lines += ["        " + ln for ln in self.emit(_P, None)]
+            if strategy == "plain":  # the unfused program: every member, then the reduction
+                lines += ["        " + ln for ln in self._emit_plain()]
+            else:
+                lines += ["        " + ln for ln in self.emit(_P, None)]
             lines.append(f"        return {root}")
             lines.append("    return run")
         finally:
@@ -445,9 +536,36 @@ def find_groups(ops, lowered, values, is_out, options, consts=None):
         gid = len(members)
         group_of[n.name] = gid
         members[gid] = [n.name]
+    # elementwise-into-reduction: a reduction whose operand is a group's root used only by it
+    reductions = {}
+    for n in ops:
+        low = lowered.get(n)
+        v = by_name.get(n.name)
+        if not isinstance(low, Steps) or v is None or len(low.calls) != 1:
+            continue
+        fn, o_list, kw = low.calls[0]
+        if fn not in _REDUCERS or not o_list or o_list[0] not in group_of:
+            continue
+        src_name = o_list[0]
+        gid = group_of[src_name]
+        if members[gid][0] != src_name or consumers.get(src_name) != {n.name} or by_name[src_name].escapes:
+            continue
+        try:
+            axes = tuple(sorted(eval(kw["axis"], {})))
+            keep = eval(kw["keepdims"], {})
+        except Exception:
+            continue
+        nd = len(by_name[src_name].shape)
+        full = axes == tuple(range(nd))
+        if not full and (0 in axes or nd < 2 or keep):
+            continue
+        extra = "".join(f", {k}={kw[k]}" for k in ("dtype",) if k in kw)
+        if not full:
+            extra += ", keepdims=False"
+        reductions[gid] = (n, (n.name, fn, axes, extra, full, tuple(v.shape), v.dtype))
     result = {}
     for gid, names in members.items():
-        if len(names) < 2:
+        if len(names) < 2 and gid not in reductions:
             continue
         names = names[::-1]
         mset = set(names)
@@ -460,6 +578,10 @@ def find_groups(ops, lowered, values, is_out, options, consts=None):
         rv = by_name[names[-1]]
         g = Group(len(result), [node_of[nm] for nm in names], [(nm, lowered[node_of[nm]]) for nm in names],
                   rv.shape, rv.dtype, ext, by_name, consts if consts is not None else {})
+        if gid in reductions:
+            rnode, g.reduce = reductions[gid]
+            g.nodes.append(rnode)
+            g.root = rnode
         try:
             g._chunk_plan()
             if g.choose(options) == "plain":
