@@ -108,6 +108,10 @@ class ProxyMode(DispatchMode):
         self._view_version[id(t)] = t._vc[0]
         return node
 
+    def alias(self, new, old):
+        """new holds the value old has now (a copy made outside the primitive table)."""
+        self.bind_tensor(new, self.node_of(old))
+
     def to_arg(self, a):
         return map_aggregate(a, lambda x: self.node_of(x) if isinstance(x, Tensor) else x)
 

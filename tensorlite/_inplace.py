@@ -144,9 +144,15 @@ def _snapshot_saved_self(t, fn):
     for s in fn._saved:
         if isinstance(s, SavedTensor) and s.value is t:
             if old is None:
-                old = _T.Tensor._wrap(t._data.copy())
+                data = t._data
+                mode = _state.mode
+                # a fake (zero-strided) array has no values to preserve: do not allocate
+                fake = mode is not None and data.ndim and not any(data.strides)
+                old = _T.Tensor._wrap(data if fake else data.copy())
                 old.grad_fn, old._out_nr, old._rg, old._acc = t.grad_fn, t._out_nr, t._rg, t._acc
                 old._vc = [0]
+                if mode is not None and hasattr(mode, "alias"):
+                    mode.alias(old, t)  # a tracer: the copy is the value t had before the op
             s.value = old
             s.vc = old._vc
             s.version = 0

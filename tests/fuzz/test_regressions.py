@@ -120,3 +120,19 @@ def test_aot_mutated_saved_output_off_the_gradient_path(backend):
         "    print('shape')\n    t4.sub_(t4)\n    return t1, [t1]",
         "[tl.tensor(rs.randn(3, 4).astype(np.float32), requires_grad=True), None, Obj(), [], {}, M(), 0]"),
         [backend])
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "codegen"])
+def test_inplace_square_of_intermediate_gradient(backend):
+    # x.mul_(x) saves x's old value as a copy: tracers must see that copy as x's old node
+    def f(y):
+        t1 = (y + y) * 1.5
+        t1.mul_(t1)
+        return t1
+
+    grads = []
+    for fn in (f, md.compile(f, backend=backend)):
+        y = tl.tensor([1.0, 2.0], requires_grad=True)
+        fn(y).sum().backward()
+        grads.append(y.grad.tolist())
+    assert grads[0] == grads[1] == [18.0, 36.0]
