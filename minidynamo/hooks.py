@@ -156,6 +156,11 @@ class HookTracker:
         return RemovableHandleVariable(name)
 
     def _register_on_intermediate(self, tx, tensor_vt, hook):
+        if tensor_vt.example._base is not None and any(
+                tensor_vt.example._base is ga.node.meta.get("val") for ga in self.output.graphargs):
+            # backends may rebuild an output that views an input from the input itself,
+            # which would bypass the hook node: let this run eagerly instead
+            unsupported("register_hook on a view of a graph input")
         out = self.output
         graph = out.graph
         existing = getattr(tensor_vt, "hook_box", None)

@@ -154,8 +154,12 @@ def collect_metadata(fn, flat_args, grad_enabled, graph_inputs=()):
                                 seen.get(id(o)), o._data.shape, o._data.dtype))
         seen.setdefault(id(o), k)
     mutated = [i for i in tensor_inputs if inputs[i]._vc[0] != 0]
-    return ViewAndMutationMeta(len(flat_args), tensor_inputs, grad_inputs, mutated, infos, spec,
+    meta = ViewAndMutationMeta(len(flat_args), tensor_inputs, grad_inputs, mutated, infos, spec,
                                sorted(graph_inputs))
+    # an input that did not require grad but now holds a value with history (x.add_(w))
+    meta.mutation_gains_grad = grad_enabled and any(
+        inputs[i].requires_grad and not flat_args[i].requires_grad for i in mutated)
+    return meta
 
 
 def _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake):

@@ -238,6 +238,17 @@ class _Training:
         return [by_pos.get(i) for i in self.grad_inputs]
 
 
+class _Eager:
+    """Runs the original graph eagerly (used when the joint trace hits the program's own
+    autograd error: eager raises it later, at backward, and so must we)."""
+
+    def __init__(self, disp):
+        self.disp = disp
+
+    def __call__(self, args):
+        return self.disp.fn(*args)
+
+
 class _Inference:
     def __init__(self, disp, meta):
         self.meta = meta
@@ -297,8 +308,18 @@ class AOTDispatcher:
                     args[i] = fake_tensor(args[i]._data.shape, args[i]._data.dtype, rg)
         meta = collect_metadata(self.fn, args, grad_enabled, self.graph_inputs)
         self._setup(meta)
-        if grad_enabled and meta.grad_inputs and meta.tangent_outputs:
-            v = _Training(self, meta)
+        if getattr(meta, "mutation_gains_grad", False):
+            # the copy-back into the input would not carry autograd history: run eagerly
+            v = _Eager(self)
+        elif grad_enabled and meta.grad_inputs and meta.tangent_outputs:
+            try:
+                v = _Training(self, meta)
+            except RuntimeError as e:
+                # the program's own backward fails (an in-place op on a value its backward
+                # needs): run the graph eagerly, so the error surfaces at backward time as in eager
+                if "modified by an inplace operation" not in str(e):
+                    raise
+                v = _Eager(self)
         else:
             v = self.inference if self.inference is not None else _Inference(self, meta)
             if not grad_enabled or not meta.grad_inputs:

@@ -136,3 +136,50 @@ def test_inplace_square_of_intermediate_gradient(backend):
         fn(y).sum().backward()
         grads.append(y.grad.tolist())
     assert grads[0] == grads[1] == [18.0, 36.0]
+
+
+def test_aot_program_whose_backward_fails_raises_at_backward_like_eager():
+    # tanh saves its output; writing into it breaks the backward: eager raises at backward
+    def f(y, w):
+        t = (y * w).tanh()
+        t[0] = 0.0
+        return t.clone()
+
+    errors = []
+    for fn in (f, md.compile(f, backend="aot_eager")):
+        out = fn(tl.ones(2, 3), tl.ones(3, requires_grad=True))
+        with pytest.raises(RuntimeError, match="modified by an inplace operation") as e:
+            out.sum().backward()
+        errors.append(type(e.value))
+    assert errors[0] is errors[1]
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "codegen"])
+def test_mutated_input_gains_history(backend):
+    def f(x, w):
+        x.add_(w.exp())
+        return x * 2
+
+    res = []
+    for fn in (f, md.compile(f, backend=backend)):
+        x, w = tl.ones(3), tl.tensor([0.0, 1.0, 2.0], requires_grad=True)
+        out = fn(x, w)
+        out.sum().backward()
+        res.append((x.requires_grad, x.detach().tolist(), w.grad.tolist()))
+    assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "codegen"])
+def test_hook_on_view_of_input_is_kept(backend):
+    def f(x):
+        t = x.transpose(0, 1)[1]
+        t.register_hook(lambda g: g * 2)
+        return t * 1, x.sum()
+
+    grads = []
+    for fn in (f, md.compile(f, backend=backend)):
+        x = tl.ones(2, 3, requires_grad=True)
+        a, b = fn(x)
+        (a.sum() + b).backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1]
