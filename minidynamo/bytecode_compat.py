@@ -34,11 +34,9 @@ _INTRINSICS = {"INTRINSIC_UNARY_POSITIVE": "UNARY_POSITIVE", "INTRINSIC_LIST_TO_
 class Inst:
     """One normalized instruction."""
 
-    __slots__ = ("opname", "arg", "argval", "offset", "lineno", "target", "kw_names", "index",
-                 "positions")
+    __slots__ = ("opname", "arg", "argval", "offset", "lineno", "target", "kw_names", "index")
 
-    def __init__(self, opname, arg=None, argval=None, offset=-1, lineno=None, target=None,
-                 positions=None):
+    def __init__(self, opname, arg=None, argval=None, offset=-1, lineno=None, target=None):
         self.opname = opname
         self.arg = arg
         self.argval = argval
@@ -47,7 +45,6 @@ class Inst:
         self.target = target  # an offset while building, an index afterwards
         self.kw_names = None
         self.index = -1
-        self.positions = positions
 
     def __repr__(self):
         extra = f" -> {self.target}" if self.target is not None else ""
@@ -85,6 +82,17 @@ def normalize(code):
 
 
 def _normalize(code):
+    """The fast decoder, or the dis-based reference for code it does not handle."""
+    try:
+        return _normalize_fast(code)
+    except _NotFast:
+        return _normalize_dis(code)
+
+
+def _normalize_dis(code):
+    """The reference: normalization over `dis.get_instructions` (slow: builds Instruction
+    objects with positions and argrepr strings). The fast decoder must agree with it exactly
+    (tests/minidynamo/test_bytecode_compat.py)."""
     out = []
     offset_to_first = {}
     pending_kw = None
@@ -98,7 +106,7 @@ def _normalize(code):
         offset_to_first.setdefault(ins.offset, first_index)
 
         def emit(name, arg=None, argval=None, target=None):
-            i = Inst(name, arg, argval, ins.offset, line, target, ins.positions)
+            i = Inst(name, arg, argval, ins.offset, line, target)
             out.append(i)
             return i
 
@@ -162,7 +170,11 @@ def _normalize(code):
             continue
         emit(op, arg=ins.arg, argval=ins.argval)
 
-    # resolve jump targets (offsets) to indices
+    return _resolve_targets(out, offset_to_first)
+
+
+def _resolve_targets(out, offset_to_first):
+    """Jump targets (offsets) -> instruction indices; FOR_ITER's past END_FOR (3.12+)."""
     offsets = sorted(offset_to_first)
     for idx, inst in enumerate(out):
         inst.index = idx
@@ -180,6 +192,267 @@ def _normalize(code):
                     tgt += 1
         inst.target = tgt
     return out
+
+
+# ---------------------------------------------------------------------- the fast decoder
+# A direct walk over `code.co_code` producing exactly what `_normalize_dis` produces (checked
+# over a large corpus by tests/minidynamo/test_bytecode_compat.py on every version), without
+# dis's Instruction objects, positions, labels and argrepr strings.
+
+import opcode as _opcode  # noqa: E402
+
+
+class _NotFast(Exception):
+    """The fast decoder met something it does not model: use the dis reference."""
+
+
+def _cache_counts():
+    ice = _opcode._inline_cache_entries
+    out = [0] * 256
+    for op in range(256):
+        name = _opcode.opname[op]
+        if isinstance(ice, dict):  # 3.13: keyed by name
+            out[op] = ice.get(name, 0)
+        elif op < len(ice):
+            out[op] = ice[op]
+    return out
+
+
+# argument kinds (how dis computes argval)
+(_A_NONE, _A_RAW, _A_CONST, _A_NAME, _A_NAME1, _A_NAME2, _A_JREL, _A_JBACK, _A_JABS, _A_LOCAL,
+ _A_CMP, _A_FORMAT, _A_CONVERT, _A_FUSED) = range(14)
+# normalization kinds (what `_normalize_dis` does with the instruction)
+(_N_GENERIC, _N_DROP, _N_KW, _N_FUSED, _N_LOAD_FAST, _N_RETURN_CONST, _N_JUMP, _N_POP_JUMP,
+ _N_TARGET, _N_LOAD_ATTR, _N_LOAD_GLOBAL, _N_BINARY_OP, _N_COMPARE, _N_INTRINSIC, _N_CALL,
+ _N_CALL_KW, _N_BAD) = range(17)
+_FUSED = ("LOAD_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST", "STORE_FAST_LOAD_FAST")
+
+
+def _tables():
+    names = _opcode.opname
+    hasarg = set(getattr(_opcode, "hasarg", range(_opcode.HAVE_ARGUMENT, 256)))
+    ext = _opcode.opmap["EXTENDED_ARG"]
+    akind = [_A_NONE] * 256
+    nkind = [_N_GENERIC] * 256
+    newname = list(names)
+    for op in range(256):
+        name = names[op]
+        if name.startswith("<") or name.startswith("INSTRUMENTED_") or name == "ENTER_EXECUTOR":
+            nkind[op] = _N_BAD  # not in co_code (or unknown): let dis handle it
+            continue
+        if op in hasarg:
+            a = _A_RAW
+            if op in _opcode.hasconst:
+                a = _A_CONST
+            elif op in _opcode.hasname:
+                if name == "LOAD_GLOBAL" or (name == "LOAD_ATTR" and PY >= (3, 12)):
+                    a = _A_NAME1
+                elif name == "LOAD_SUPER_ATTR":
+                    a = _A_NAME2
+                else:
+                    a = _A_NAME
+            elif op in _opcode.hasjabs:
+                a = _A_JABS
+            elif op in _opcode.hasjrel:
+                back = ("JUMP_BACKWARD" in name if PY < (3, 13)
+                        else name in ("JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"))
+                a = _A_JBACK if back else _A_JREL
+            elif name in _FUSED:
+                a = _A_FUSED
+            elif op in _opcode.haslocal or op in _opcode.hasfree:
+                a = _A_LOCAL
+            elif op in _opcode.hascompare:
+                a = _A_CMP
+            elif name == "FORMAT_VALUE":
+                a = _A_FORMAT
+            elif name == "CONVERT_VALUE":
+                a = _A_CONVERT
+            akind[op] = a
+        if name in _DROP:
+            n = _N_DROP
+        elif name == "KW_NAMES":
+            n = _N_KW
+        elif name in _FUSED:
+            n = _N_FUSED
+        elif name == "LOAD_FAST_CHECK":
+            n, newname[op] = _N_LOAD_FAST, "LOAD_FAST"
+        elif name == "RETURN_CONST":
+            n = _N_RETURN_CONST
+        elif name in _JUMPS:
+            n, newname[op] = _N_JUMP, "JUMP"
+        elif name.startswith("POP_JUMP_") and "_IF_" in name:
+            n, newname[op] = _N_POP_JUMP, "POP_JUMP_IF_" + name.split("_IF_")[1]
+        elif name in ("JUMP_IF_TRUE_OR_POP", "JUMP_IF_FALSE_OR_POP", "FOR_ITER"):
+            n = _N_TARGET
+        elif name == "LOAD_ATTR" and PY >= (3, 12):
+            n = _N_LOAD_ATTR
+        elif name == "LOAD_GLOBAL":
+            n = _N_LOAD_GLOBAL
+        elif name == "BINARY_OP":
+            n = _N_BINARY_OP
+        elif name == "COMPARE_OP":
+            n = _N_COMPARE
+        elif name == "CALL_INTRINSIC_1":
+            n = _N_INTRINSIC
+        elif name == "CALL":
+            n = _N_CALL
+        elif name == "CALL_KW":
+            n = _N_CALL_KW
+        else:
+            n = _N_GENERIC
+        if n in (_N_JUMP, _N_POP_JUMP, _N_TARGET) and akind[op] not in (_A_JREL, _A_JBACK, _A_JABS):
+            n = _N_BAD
+        nkind[op] = n
+    return ext, akind, nkind, newname, hasarg
+
+
+_EXT, _AKIND, _NKIND, _NEWNAME, _HASARG = _tables()
+_HASARG = [op in _HASARG for op in range(256)]
+_CACHES = _cache_counts()
+_JUMP_CACHES = PY >= (3, 12)  # dis adds the jump's inline caches to relative targets from 3.12
+_CMP_SHIFT = {(3, 11): 0, (3, 12): 4}.get(PY, 5)
+_NB_SYMBOL = [sym for _, sym in dis._nb_ops]
+_INTRINSIC_1 = list(getattr(dis, "_intrinsic_1_descs", ()))
+_CONVERTERS = (None, str, repr, ascii)
+
+
+def _normalize_fast(code):
+    co = code.co_code
+    if len(co) % 2:
+        raise _NotFast
+    consts = code.co_consts
+    names = code.co_names
+    varname = code._varname_from_oparg
+    cmp_op = dis.cmp_op
+    akind, nkind, newname, hasarg, caches = _AKIND, _NKIND, _NEWNAME, _HASARG, _CACHES
+    jump_caches = _JUMP_CACHES
+    out = []
+    append = out.append
+    offset_to_first = {}
+    pending_kw = None
+    last_line = code.co_firstlineno
+    # line numbers: walk co_lines() ranges in step with the offsets
+    lines = code.co_lines()
+    r_end = -1
+    r_line = None
+    ext = 0
+    i = 0
+    n = len(co)
+    while i < n:
+        op = co[i]
+        while i >= r_end:
+            try:
+                _, r_end, r_line = next(lines)
+            except StopIteration:
+                r_end, r_line = n + 1, None
+        if r_line is not None:
+            last_line = r_line
+        line = last_line
+        offset = i
+        if offset not in offset_to_first:
+            offset_to_first[offset] = len(out)
+        i += 2 + 2 * caches[op]
+        if hasarg[op]:
+            arg = co[offset + 1] | ext
+            if op == _EXT:
+                ext = arg << 8
+                continue
+            ext = 0
+        else:
+            arg = None
+            ext = 0
+        k = nkind[op]
+        if k == _N_DROP:
+            continue
+        if k == _N_GENERIC:
+            a = akind[op]
+            if a <= _A_RAW:
+                argval = arg
+            elif a == _A_CONST:
+                argval = consts[arg]
+            elif a == _A_NAME:
+                argval = names[arg]
+            elif a == _A_LOCAL:
+                argval = varname(arg)
+            else:
+                argval = _argval(a, arg, offset, op, code)
+            append(Inst(newname[op], arg, argval, offset, line))
+        elif k == _N_LOAD_ATTR:
+            if arg & 1:
+                append(Inst("LOAD_METHOD", None, names[arg >> 1], offset, line))
+            else:
+                append(Inst("LOAD_ATTR", arg, names[arg >> 1], offset, line))
+        elif k == _N_LOAD_GLOBAL:
+            append(Inst("LOAD_GLOBAL", arg & 1, names[arg >> 1], offset, line))
+        elif k == _N_BINARY_OP:
+            append(Inst("BINARY_OP", arg, _NB_SYMBOL[arg], offset, line))
+        elif k == _N_CALL:
+            inst = Inst("CALL", arg, arg, offset, line)
+            inst.kw_names = pending_kw or ()
+            pending_kw = None
+            append(inst)
+        elif k == _N_JUMP or k == _N_POP_JUMP or k == _N_TARGET:
+            t = _argval(akind[op], arg, offset, op, code)
+            append(Inst(newname[op], None, t, offset, line, t))
+        elif k == _N_FUSED:
+            first, second = _FUSED_SPLIT[newname[op]]
+            append(Inst(first, None, varname(arg >> 4), offset, line))
+            append(Inst(second, None, varname(arg & 15), offset, line))
+        elif k == _N_LOAD_FAST:
+            append(Inst("LOAD_FAST", None, varname(arg), offset, line))
+        elif k == _N_RETURN_CONST:
+            append(Inst("LOAD_CONST", None, consts[arg], offset, line))
+            append(Inst("RETURN_VALUE", None, None, offset, line))
+        elif k == _N_KW:
+            pending_kw = consts[arg]
+        elif k == _N_COMPARE:
+            append(Inst("COMPARE_OP", None, cmp_op[arg >> _CMP_SHIFT], offset, line))
+        elif k == _N_INTRINSIC:
+            name = _INTRINSIC_1[arg]
+            append(Inst(_INTRINSICS.get(name, "CALL_INTRINSIC_1"), None, name, offset, line))
+        elif k == _N_CALL_KW:
+            append(Inst("CALL_KW", arg, arg, offset, line))
+        else:
+            raise _NotFast
+    if ext:
+        raise _NotFast
+    return _resolve_targets(out, offset_to_first)
+
+
+_FUSED_SPLIT = {"LOAD_FAST_LOAD_FAST": ("LOAD_FAST", "LOAD_FAST"),
+                "STORE_FAST_STORE_FAST": ("STORE_FAST", "STORE_FAST"),
+                "STORE_FAST_LOAD_FAST": ("STORE_FAST", "LOAD_FAST")}
+
+
+def _argval(a, arg, offset, op, code):
+    """dis's argval for the less common argument kinds."""
+    if a == _A_JREL or a == _A_JBACK:
+        t = offset + 2 + (-arg if a == _A_JBACK else arg) * 2
+        if _JUMP_CACHES:
+            t += 2 * _CACHES[op]
+        return t
+    if a == _A_JABS:
+        return arg * 2
+    if a == _A_NAME1:
+        return code.co_names[arg >> 1]
+    if a == _A_NAME2:
+        return code.co_names[arg >> 2]
+    if a == _A_CMP:
+        return dis.cmp_op[arg >> _CMP_SHIFT]
+    if a == _A_FORMAT:
+        return (_CONVERTERS[arg & 3], bool(arg & 4))
+    if a == _A_CONVERT:
+        return _CONVERTERS[arg]
+    if a == _A_FUSED:
+        return (code._varname_from_oparg(arg >> 4), code._varname_from_oparg(arg & 15))
+    if a == _A_CONST:
+        return code.co_consts[arg]
+    if a == _A_NAME:
+        return code.co_names[arg]
+    if a == _A_LOCAL:
+        return code._varname_from_oparg(arg)
+    return arg
+
 
 
 def split_callable(below, top):
