@@ -149,6 +149,15 @@ class HookTracker:
         return self._register_on_source(tensor_vt, args[0], "register_post_accumulate_grad_hook")
 
     def _register_on_source(self, tensor_vt, hook, method):
+        real = self.output.real_values.get(tensor_vt.node) if tensor_vt.node.op == "placeholder" else None
+        fn = getattr(real, "grad_fn", None)
+        if fn is not None and fn.name() == "CompiledFunctionBackward":
+            import warnings
+            warnings.warn(
+                "register_hook on a tensor computed by an earlier AOT-compiled graph (before a graph "
+                "break): the hook sees only the gradient that flows into it after that graph, not "
+                "the gradient of its uses inside it. Use the eager backend, or register the hook "
+                "before the break, for eager semantics.", RuntimeWarning, stacklevel=2)
         name = f"___handle_{self.n_handles}"
         self.n_handles += 1
         src = tensor_vt.source.expr()
