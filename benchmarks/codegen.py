@@ -103,6 +103,15 @@ def main():
     for form, t in zip(forms, times[3:]):
         print(f"    forced {form:8s}: {t * 1e3:.1f} ms, hand-numpy/this {th / t:.2f}x, this/copyto {t / tcopy:.2f}x"
               + (" (target <= 3x)" if form == "numexpr" else ""))
+    # (b') the same chain feeding a sum (elementwise-into-reduction)
+    gms = fxlite.make_fx(lambda t: chain8(t).sum())(big)
+    fns = compile_fx_graph(gms, [big])
+    chosen_s = next((ln.split("(")[1].split(")")[0] for ln in fns.source.splitlines() if "# fused (" in ln), "plain")
+    scratch = np.empty_like(arr)
+    assert np.allclose(fns(big).item(), hand8(arr, scratch).sum(), rtol=1e-3)
+    th_s, tc_s = best_of([lambda: hand8(arr, scratch).sum(), lambda: fns(big)], 2, rounds=5)
+    print(f"(b') 8-op chain + sum f32[10M]: hand-written numpy out= (preallocated) + sum {th_s * 1e3:.1f} ms, "
+          f"codegen ({chosen_s}) {tc_s * 1e3:.1f} ms, ratio {th_s / tc_s:.2f}x")
     # (c)
     tl.manual_seed(0)
     w1, b1 = tl.randn(32, 64) * 0.1, tl.zeros(64)

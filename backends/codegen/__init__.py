@@ -42,7 +42,8 @@ def _output_code_enabled():
 def compile_fx_graph(gm, example_inputs):
     """Compile a primitive-level GraphModule (make_fx / AOT graphs) into a fast callable.
 
-    The callable takes the graph's inputs positionally and returns what the graph returns.
+    The callable takes the graph's inputs positionally and returns what the graph returns;
+    its `.source` is the generated code.
     Graphs with nodes codegen cannot lower run as the GraphModule itself.
 
     >>> import tensorlite as tl, fxlite
@@ -64,7 +65,8 @@ def compile_fx_graph(gm, example_inputs):
         cache.store(key, art)
     if _output_code_enabled():
         log.info("OUTPUT CODE (codegen) for %s:\n%s", type(gm).__name__, art.source)
-    return CompiledGraph(art, gm)
+    # the generated entry point itself (attributes: source, kernel, artifact, compiled)
+    return CompiledGraph(art, gm)._call
 
 
 def _mutates_inputs(gm):

@@ -1,9 +1,17 @@
 """compile_fx_graph: a primitive-level GraphModule -> generated Python/numpy source -> callable.
 
 Passes, in order: dead-code elimination, constant folding (nodes computable from constants
-only), CSE, eliding `expand` feeding broadcasting elementwise ops, lowering (lowering.py),
-fusion of large elementwise chains (fusion.py), buffer planning (memory.py), emission of one
-statement per graph node, named after the node.
+only), CSE, eliding `expand` feeding broadcasting elementwise ops, lowering (lowering.py;
+Python-number operands of ufuncs become constants of the operation's dtype), fusion of large
+elementwise chains (fusion.py), buffer planning (memory.py), emission of one statement per
+graph node, named after the node. The generated `make` returns the kernel and its entry
+point `call`, the callable compile_fx_graph hands out (one Python frame around the kernel).
+
+Nodes that call user code (`trace_wrapped`, carrying a tensor hook `fn`, usually a graph
+input such as a hook box, so the hook passed at run time is the one called) run their eager
+implementation; they are never folded, merged by CSE or dropped, their operands never live
+in a reused buffer (a hook may keep its gradient) and their result is never written in place
+(it may be the hook's own tensor). Non-tensor inputs pass through unchanged.
 
 >>> import tensorlite as tl, fxlite
 >>> from backends.codegen import compile_fx_graph

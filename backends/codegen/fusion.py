@@ -4,18 +4,25 @@ Small arrays run as numpy ufunc calls with `out=` buffers (compile_fx + memory.p
 per-call overhead dominates and nothing beats one ufunc call per op. For a group of
 elementwise nodes on a large array (at least MIN_ELEMENTS elements; every member has the
 group's float shape and dtype, and every member but the last, the root, is used only inside
-the group) two fused forms exist:
+the group), optionally followed by a reduction of the root (over all axes, or over axes that
+exclude axis 0), these fused forms exist:
 
 * blocked: the chain runs over cache-sized row blocks (BLOCK_BYTES), intermediates in small
-  scratch buffers, the result written block by block into the output, so the array streams
-  through memory once instead of once per op;
+  scratch buffers, the result written block by block into the output (or reduced block by
+  block: per-block partial results, then one reduction of the partials), so the array
+  streams through memory once instead of once per op;
+* parallel: the blocked form with the rows split between THREADS threads (numpy ufuncs
+  release the GIL; each thread has its own scratch buffers and numpy's error state);
 * numexpr (only if the optional `numexpr` is installed and options["numexpr"] is on): the
-  chain as one numexpr expression (multi-threaded, one pass over memory). Constants are typed
-  with the group's dtype, so float32 stays float32 as in numpy.
+  chain as one numexpr expression (multi-threaded, one pass over memory; before a reduction,
+  evaluated per block into a scratch block). Constants are typed with the group's dtype, so
+  float32 stays float32 as in numpy; np.maximum/np.minimum keep numpy's NaN propagation.
 
-Which form runs (plain numpy, blocked or numexpr) is decided per group by timing each on
-random inputs of the real shapes at compile time; the decision is cached in this process
-(by expression, shape and dtype) and is part of the generated source, hence of the disk cache.
+Which form runs (plain numpy, blocked, parallel or numexpr) is decided per group by timing
+each on random inputs of the real shapes at compile time (interleaved rounds; a fused form
+must beat plain numpy by 5%); the decision is cached in this process (by expression, shape
+and dtype) and is part of the generated source, hence of the disk cache. Without numexpr
+the pure-numpy forms always work.
 
 >>> find_groups([], {}, [], set(), {}, {})
 {}
@@ -400,10 +407,8 @@ class Group:
             lines += st.emit(name, out)
         if self.reduce is not None:
             name, red, axes, kw, full, oshape, odt = self.reduce
-            lines.append(f"{name} = {red}({self.members[-1][0]}, axis={axes!r}{kw}{', keepdims=False' if False else ''})"
-                         if full else f"{name} = {red}({self.members[-1][0]}, axis={axes!r}{kw})")
-            if full and len(oshape):
-                lines[-1] = f"{name} = np.reshape({red}({self.members[-1][0]}, axis={axes!r}{kw}), {tuple(oshape)!r})"
+            value = f"{red}({self.members[-1][0]}, axis={axes!r}{kw})"
+            lines.append(f"{name} = np.reshape({value}, {tuple(oshape)!r})" if full and len(oshape) else f"{name} = {value}")
         return lines
 
     # -- choosing by measurement ---------------------------------------------------------------
