@@ -363,6 +363,16 @@ def _typed_scalars(steps, m, consts, probe, ns):
                     typed = np.array(val, other)
                 if not (typed == val or val != val):
                     continue  # not exactly representable: leave numpy's rules alone
+                try:
+                    with np.errstate(all="ignore"):
+                        ufunc = lowering._np_eval(fn)
+                        z = np.zeros(1, other)
+                        pair = (val, z) if i == 0 else (z, val)
+                        tpair = (typed, z) if i == 0 else (z, typed)
+                        if ufunc(*pair).dtype != ufunc(*tpair).dtype:
+                            continue  # the Python number took part in promotion (int * 2.0)
+                except Exception:
+                    continue
                 name = f"_k{len(consts)}"
                 consts[name] = np.full(shape, typed) if small else typed
                 new_ops[i] = name
