@@ -486,3 +486,10 @@ def code_signature_names(code):
     if code.co_flags & 0x08:
         varkw = code.co_varnames[i]
     return names[:n], varargs, names[n:], varkw
+
+
+def exception_regions(code, offset):
+    """How many exception-table entries (try, with, cleanup handlers) protect offset."""
+    import dis as _dis
+    entries = _dis._parse_exception_table(code)
+    return sum(1 for e in entries if e.start <= offset < e.end)

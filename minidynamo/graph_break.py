@@ -37,6 +37,12 @@ def can_break_at(tx, e):
     for j in tx.insts:  # any backward jump (3.11's POP_JUMP_BACKWARD_IF_X too) closes a loop
         if j.target is not None and j.target <= idx < j.index:
             return False, "graph break inside a loop"
+    # inside try/except/finally the resume function would jump into a protected region whose
+    # handler expects a stack it never built: only with-blocks we re-create are allowed
+    covering = bc.exception_regions(tx.code, inst.offset)
+    n_with = sum(1 for v in tx.stack if isinstance(v, GradModeExit))
+    if covering > n_with:
+        return False, "graph break inside a try/except/finally block"
     return True, None
 
 

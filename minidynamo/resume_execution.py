@@ -121,7 +121,11 @@ def resume_code(code, resume_offset, stack_layout, argnames):
     out.cellvars = list(bcode.cellvars)
     out.freevars = list(bcode.freevars)
     out.flags = bcode.flags & ~(0x04 | 0x08)  # no *args / **kwargs: everything is positional now
-    new_code = out.to_code()
+    try:
+        new_code = out.to_code()
+    except Exception as e:  # the bytecode package cannot assemble it: run the frame eagerly
+        from .exc import Unsupported
+        raise Unsupported(f"cannot build a resume function at offset {resume_offset}: {e}") from None
     _CACHE[key] = new_code
     return new_code
 

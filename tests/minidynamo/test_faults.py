@@ -228,7 +228,6 @@ def test_coroutine():
     assert same(asyncio.run(opt(x)), x * 2)
 
 
-@pytest.mark.xfail(reason='open bug: a raise inside try/except in a compiled frame resumes with lost locals (UnboundLocalError)', strict=False)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_try_except_finally(backend):
     log = []
@@ -257,7 +256,6 @@ def test_try_except_finally(backend):
         assert log == elog
 
 
-@pytest.mark.xfail(reason="open bug: a raise inside a with block: building the resume function fails ('Failed to compute stacksize')", strict=False)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_with_block_exception_restores_grad_mode(backend):
     def f(x):
