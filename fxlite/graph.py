@@ -23,9 +23,20 @@ _ILLEGAL = re.compile(r"[^0-9a-zA-Z_]+")
 _SUFFIX = re.compile(r"(.*)_(\d+)$")
 
 
+_SNAKE = {}
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
 def _snake(name):
-    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
-    return s.lower()
+    s = _SNAKE.get(name)
+    if s is None:
+        s = _CAMEL.sub(r"_\1", name).lower()
+        if len(_SNAKE) < 10000:
+            _SNAKE[name] = s
+    return s
+
+
+_PLAIN = {}  # candidate -> usable as is when free (an identifier, not illegal, no _N suffix)
 
 
 class _Namespace:
@@ -36,8 +47,13 @@ class _Namespace:
         self._base_count = {}
 
     def create_name(self, candidate):
-        if candidate.isidentifier() and candidate not in self._used and not self._illegal(candidate) \
-                and not _SUFFIX.match(candidate):
+        plain = _PLAIN.get(candidate)
+        if plain is None:
+            plain = candidate.isidentifier() and not self._illegal(candidate) \
+                and not _SUFFIX.match(candidate)
+            if len(_PLAIN) < 10000:
+                _PLAIN[candidate] = plain
+        if plain and candidate not in self._used:
             self._used.add(candidate)
             return candidate
         candidate = _ILLEGAL.sub("_", candidate) or "_unnamed"

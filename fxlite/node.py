@@ -91,10 +91,19 @@ class Node:
     def _update_args_kwargs(self, args, kwargs):
         for old in self._input_nodes:
             old.users.pop(self, None)
-        self._input_nodes = {}
-        self._args = map_arg(tuple(args), self._register_input)
-        self._kwargs = map_arg(dict(kwargs), self._register_input)
-        for n in self._input_nodes:
+        self._input_nodes = inputs = {}
+        args = tuple(args)
+        for a in args:  # the common flat case (nodes and scalars) needs no rebuilding
+            t = type(a)
+            if t is Node:
+                inputs.setdefault(a, None)
+            elif t not in _LEAF_TYPES:
+                inputs.clear()
+                args = map_arg(args, self._register_input)
+                break
+        self._args = args
+        self._kwargs = map_arg(dict(kwargs), self._register_input) if kwargs else {}
+        for n in inputs:
             n.users.setdefault(self, None)
 
     def _register_input(self, n):

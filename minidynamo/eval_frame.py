@@ -45,6 +45,9 @@ class FrameCache:
     def check_arity(self, args, kwargs):
         """Raise exactly Python's TypeError for a call with the wrong arguments."""
         if self._arity is None:
+            from .symbolic_convert import simple_positional_call
+            if simple_positional_call(self.fn, args, kwargs):
+                return
             try:
                 self._signature = getattr(self, "_signature", None) or inspect.signature(self.fn)
                 self._signature.bind(*args, **kwargs)

@@ -41,6 +41,16 @@ _INPLACE_METHODS = {operator.iadd: "add_", operator.isub: "sub_", operator.imul:
                     operator.itruediv: "div_"}
 
 
+def format_frame(filename, lineno, name, line):
+    """`traceback.format_list([FrameSummary(filename, lineno, name, line=line)])` for a
+    stripped one-line `line`, without building the summary (one per captured node)."""
+    if filename.startswith("<stdin>-"):  # 3.13 rewrites these names
+        return "".join(traceback.format_list([traceback.FrameSummary(filename, lineno, name, line=line)]))
+    if line:
+        return f'  File "{filename}", line {lineno}, in {name}\n    {line}\n'
+    return f'  File "{filename}", line {lineno}, in {name}\n'
+
+
 class InstructionTranslatorBase:
     def __init__(self, code, f_globals, symbolic_locals, cells, output, parent=None, fn_name=None):
         self.code = code
@@ -84,10 +94,19 @@ class InstructionTranslatorBase:
     def lineno(self):
         return self.current.lineno if self.current is not None else self.code.co_firstlineno
 
+    def source_line(self, lineno):
+        """The stripped text of a line of this frame's file (the file's lines are read from
+        linecache once per translator)."""
+        lines = self.__dict__.get("_src_lines")
+        if lines is None:
+            import linecache
+            lines = self._src_lines = linecache.getlines(self.code.co_filename)
+        return lines[lineno - 1].strip() if 1 <= lineno <= len(lines) else ""
+
     def frame_summary(self):
-        import linecache
-        line = linecache.getline(self.code.co_filename, self.lineno()).strip()
-        return traceback.FrameSummary(self.code.co_filename, self.lineno(), self.code.co_name, line=line)
+        lineno = self.lineno()
+        return traceback.FrameSummary(self.code.co_filename, lineno, self.code.co_name,
+                                      line=self.source_line(lineno))
 
     def user_stack(self):
         frames = []
@@ -99,12 +118,15 @@ class InstructionTranslatorBase:
 
     def stack_trace(self):
         """The user stack as text (cached per source line: consecutive nodes share it)."""
-        key = (self.lineno(), self.parent.stack_trace() if self.parent is not None else None)
+        lineno = self.lineno()
+        parent = self.parent.stack_trace() if self.parent is not None else None
         cached = self.__dict__.get("_st_cache")
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        text = "".join(traceback.format_list(self.user_stack()))
-        self._st_cache = (key, text)
+        if cached is not None and cached[0] == lineno and cached[1] is parent:
+            return cached[2]
+        # the parent's text is the outer frames of traceback.format_list(self.user_stack())
+        text = (parent or "") + format_frame(self.code.co_filename, lineno, self.code.co_name,
+                                             self.source_line(lineno))
+        self._st_cache = (lineno, parent, text)
         return text
 
     # ------------------------------------------------------------------ main loop
@@ -767,7 +789,21 @@ class InliningInstructionTranslator(InstructionTranslatorBase):
         super().__init__(code, f_globals, symbolic_locals, cells, output, parent)
 
 
+def simple_positional_call(fn, args, kwargs):
+    """Whether fn(*args) binds each positional parameter to one argument, in order: a plain
+    function without defaults in play, *args, keyword-only or **kwargs parameters, called with
+    exactly as many positional arguments (what inspect.signature(fn).bind would accept)."""
+    if kwargs or type(fn) is not types.FunctionType:
+        return False
+    code = fn.__code__
+    d = fn.__dict__
+    return (len(args) == code.co_argcount and not code.co_kwonlyargcount
+            and not code.co_flags & 0x0C and "__wrapped__" not in d and "__signature__" not in d)
+
+
 def _bound_arguments(fn, args, kwargs):
+    if simple_positional_call(fn, args, kwargs):
+        return dict(zip(fn.__code__.co_varnames, args))
     import inspect
     sig = inspect.signature(fn)
     ba = sig.bind(*args, **kwargs)
