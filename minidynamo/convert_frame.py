@@ -206,6 +206,8 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         graphs.append(gm)
         example_inputs = [ga.value for ga in output.graphargs]
         compiled = call_backend(backend, gm, example_inputs)
+        if any(g.kind == "TENSOR_MATCH" and None in g.expected[1] for g in output.guards.values()):
+            compiled = PerShape(backend, gm, example_inputs, compiled)
         counters["stats"]["unique_graphs"] += 1
         counters["stats"]["calls_captured"] += output.count_calls()
         if on_graph is not None:
@@ -244,6 +246,28 @@ def call_compiled(fn, backend):
     tracing broke the caller's graph)."""
     from .eval_frame import compiled_callable
     return compiled_callable(fn, backend)
+
+
+class PerShape:
+    """The compiled graph of an entry with dynamic dimensions: backends may specialize on
+    their example inputs' shapes, so each new combination of input shapes is compiled again
+    (the graph itself stays valid for any size)."""
+
+    def __init__(self, backend, gm, example_inputs, first):
+        self.backend = backend
+        self.gm = gm
+        self.by_shape = {self._key(example_inputs): first}
+
+    @staticmethod
+    def _key(args):
+        return tuple(getattr(getattr(a, "_data", None), "shape", None) for a in args)
+
+    def __call__(self, *args):
+        key = self._key(args)
+        fn = self.by_shape.get(key)
+        if fn is None:
+            fn = self.by_shape[key] = call_backend(self.backend, self.gm, list(args))
+        return fn(*args)
 
 
 def call_backend(backend, gm, example_inputs):

@@ -333,7 +333,7 @@ def test_threads_compile_once_and_agree():
     assert len(md.inspect(opt).entries) == 1
 
 
-@pytest.mark.parametrize('backend', [pytest.param(b, marks=pytest.mark.xfail(reason="open bug: codegen's kernel for a dynamic-shape entry keeps a fixed-shape buffer (single-threaded too: shapes 2, 3, 2)", strict=False)) if b == 'codegen' else b for b in BACKENDS])
+@pytest.mark.parametrize('backend', BACKENDS)
 def test_threads_with_recompiles(backend):
     def f(x, n):
         return x * n + 1

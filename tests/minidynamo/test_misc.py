@@ -70,3 +70,20 @@ def test_cli_explain(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Graph Count: 2" in r.stdout and "Graph Break Count: 1" in r.stdout
     assert (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("backend", ["eager", "aot_eager", "codegen"])
+def test_dynamic_entry_recompiles_backend_per_shape(backend):
+    # automatic dynamic shapes reuse one entry for new sizes; backends that specialize on
+    # their example inputs' shapes get compiled again for each new combination
+    f = md.compile(lambda x, w: ((x * w).sin().sum(0) * 2), backend=backend)
+    for n in (2, 3, 2, 5):
+        x = tl.randn(n, 3, requires_grad=True)
+        w = tl.randn(3)
+        out = f(x, w)
+        out.sum().backward()
+        ref_x = tl.tensor(x.detach().tolist(), requires_grad=True)
+        ref = (ref_x * w).sin().sum(0) * 2
+        ref.sum().backward()
+        assert same(out, ref) and same(x.grad, ref_x.grad)
+    assert md.inspect(f).misses == 2
