@@ -239,7 +239,8 @@ def generate(gm, example_inputs, options=None):
                 operands = [first] + [o for o in operands if o != first]
         vnames.add(n.name)
         values.append(Value(n.name, m.shape if m is not None else (), _npdt(m) if m is not None else None, operands, kind=kind,
-                            elementwise=name in ELEMENTWISE, escapes=n in is_out))
+                            elementwise=name in ELEMENTWISE, escapes=n in is_out,
+                            late_reads=low.late_reads() if isinstance(low, Steps) else ()))
     for v in values:
         if v.name in hook_operands:
             v.escapes = True

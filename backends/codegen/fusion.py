@@ -171,7 +171,7 @@ class Group:
                 for fn, o_list, kw in st.calls:
                     ops += [o for o in o_list if o is not PREV and (o in self.externals or o in self._member_names())]
                 vals.append(Value(name, self.shape, self.dtype, list(dict.fromkeys(ops)), kind="steps",
-                                  escapes=name == root))
+                                  escapes=name == root, late_reads=st.late_reads()))
             p = plan(vals)
             fresh = [n for n, _ in self.members if p.out.get(n) is None]
             if len(fresh) != 1:

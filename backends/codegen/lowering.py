@@ -124,6 +124,11 @@ class Steps:
     def __init__(self, calls):
         self.calls = calls  # [(ufunc_src, [operand], {kw: src})]
 
+    def late_reads(self):
+        """Operands read by a step after the first (its output must not alias them)."""
+        return {o for _, ops, kw in self.calls[1:] for o in list(ops) + list(kw.values())
+                if o is not PREV and isinstance(o, str)}
+
     def emit(self, name, out, scalar=False):
         """Statements computing `name`, the first writing into `out` (None: numpy allocates).
         A 0-d result numpy allocated is a numpy scalar, never an `out=` target (`scalar`)."""

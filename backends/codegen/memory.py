@@ -34,9 +34,11 @@ class Value:
     numpy allocates) | "view" (shares memory with operands[0]).
     """
 
-    __slots__ = ("name", "shape", "dtype", "operands", "kind", "elementwise", "escapes")
+    __slots__ = ("name", "shape", "dtype", "operands", "kind", "elementwise", "escapes", "late_reads")
 
-    def __init__(self, name, shape, dtype, operands=(), *, kind, elementwise=True, escapes=False):
+    def __init__(self, name, shape, dtype, operands=(), *, kind, elementwise=True, escapes=False,
+                 late_reads=()):
+        self.late_reads = set(late_reads)  # operands read again after the first write
         self.name = name
         self.shape = tuple(shape)
         self.dtype = dtype
@@ -124,6 +126,8 @@ def _choose(v, i, r, storage, owner, free, last, escapes, by_name, root, result)
         for o in v.operands:  # write in place into an operand that dies here
             ov = by_name.get(o)
             if ov is None or root[o] != o or ov.kind == "input" or last.get(o, -1) != i:
+                continue
+            if o in v.late_reads:  # a later step reads it again: writing into it would clobber it
                 continue
             if (ov.shape, ov.dtype) != key:
                 continue

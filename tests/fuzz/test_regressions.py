@@ -183,3 +183,17 @@ def test_hook_on_view_of_input_is_kept(backend):
         (a.sum() + b).backward()
         grads.append(x.grad.tolist())
     assert grads[0] == grads[1]
+
+
+def test_codegen_sigmoid_does_not_overwrite_its_input_before_reading_it():
+    # sigmoid lowers to several steps that read the input again at the end: its output
+    # buffer must not be the input's (minimum's result died there and was reused)
+    def f(x, y):
+        t1 = x / (x.abs() + 1)
+        t2 = (t1 > 0).float() * t1
+        return tl.sigmoid(tl.minimum(t2, y))
+
+    rs = np.random.RandomState(0)
+    x = tl.tensor(rs.randn(2, 4).astype(np.float32), requires_grad=True)
+    y = tl.tensor(rs.randn(2, 4).astype(np.float32))
+    assert np.allclose(md.compile(f, backend="codegen")(x, y).detach().numpy(), f(x, y).detach().numpy())
