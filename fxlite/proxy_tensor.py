@@ -108,6 +108,10 @@ class ProxyMode(DispatchMode):
         self._view_version[id(t)] = t._vc[0]
         return node
 
+    def rebind(self, t, value):
+        """t now holds value (an in-place write through a view into its base t)."""
+        self.bind_tensor(t, self.node_of(value))
+
     def alias(self, new, old):
         """new holds the value old has now (a copy made outside the primitive table)."""
         self.bind_tensor(new, self.node_of(old))
@@ -127,8 +131,6 @@ class ProxyMode(DispatchMode):
                 item = self.graph.call_function(operator.getitem, (node, i))
                 item.meta.update({k: v for k, v in node.meta.items() if k == "stack_trace"})
                 self.bind_tensor(o, item)
-        if prim.name == "view_scatter":  # the in-place write through a view into its base
-            self.bind_tensor(args[0], node)
         return out
 
     def _call(self, target, args, kwargs):

@@ -54,6 +54,8 @@ class InplaceMixin:
             if base is not None:
                 base_res = bind(P.view_scatter, (base, res), {"chain": self._view_chain})
                 _adopt(base, base_res)
+                if mode is not None and hasattr(mode, "rebind"):
+                    mode.rebind(base, base_res)  # a tracer: base now holds base_res's value
                 self._view_version = self._vc[0]  # self's new history is current
             _adopt(self, res)
 

@@ -197,3 +197,22 @@ def test_codegen_sigmoid_does_not_overwrite_its_input_before_reading_it():
     x = tl.tensor(rs.randn(2, 4).astype(np.float32), requires_grad=True)
     y = tl.tensor(rs.randn(2, 4).astype(np.float32))
     assert np.allclose(md.compile(f, backend="codegen")(x, y).detach().numpy(), f(x, y).detach().numpy())
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "codegen"])
+def test_inplace_through_view_of_intermediate_gradient(backend):
+    # the backward's view_scatter is functional: tracing it must not rebind its base
+    def f(y):
+        y = y * 0.5
+        t1 = y.transpose(0, 1)
+        t1[0] = 0.0
+        t1.clamp_(-1, 1)
+        return -y
+
+    grads = []
+    for fn in (f, md.compile(f, backend=backend)):
+        y = tl.tensor(np.arange(12, dtype=np.float32).reshape(3, 4) - 5, requires_grad=True)
+        out = fn(y)
+        (out * tl.tensor(np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32))).sum().backward()
+        grads.append(y.grad.tolist())
+    assert np.allclose(grads[0], grads[1])
