@@ -207,13 +207,16 @@ def _expr(node, root, gl):
     raise ValueError(f"no expression for node op {op}")
 
 
+_FRAME_LINE = re.compile(r'\s*File "(.+)", line (\d+), in (.+)')
+
+
 def parse_stack_trace(st):
     """(file, line, fn, code) of the innermost frame of a stored stack trace, or None."""
     if not st:
         return None
     lines = st.strip("\n").split("\n")
     for i in range(len(lines) - 1, -1, -1):
-        m = re.match(r'\s*File "(.+)", line (\d+), in (.+)', lines[i])
+        m = _FRAME_LINE.match(lines[i])
         if m:
             code = lines[i + 1].strip() if i + 1 < len(lines) else ""
             return m.group(1), int(m.group(2)), m.group(3), code
@@ -226,7 +229,7 @@ def python_code(graph, root_module="self", *, verbose=False):
     last_uses = {}
     seen = set()
     for node in reversed(nodes):
-        for inp in _ordered_inputs(node):
+        for inp in node._input_nodes:  # first occurrences, in argument order
             if inp not in seen:
                 seen.add(inp)
                 last_uses.setdefault(node, []).append(inp)

@@ -283,10 +283,23 @@ class OutputGraph:
         return v.as_python_constant()
 
     def tensor_op(self, tx, kind, target, args, kwargs, inplace_of=None):
-        node_args = tuple(self._node_arg(a) for a in args)
-        node_kwargs = {k: self._node_arg(v) for k, v in kwargs.items()}
-        fake_args = [self._fake_arg(a) for a in args]
-        fake_kwargs = {k: self._fake_arg(v) for k, v in kwargs.items()}
+        graph = self.graph
+        node_args = []
+        fake_args = []
+        for a in args:
+            if type(a) is TensorVariable and a.node.graph is graph:  # the common case
+                node_args.append(a.node)
+                fake_args.append(a.example)
+            else:
+                node_args.append(self._node_arg(a))
+                fake_args.append(self._fake_arg(a))
+        node_args = tuple(node_args)
+        if kwargs:
+            node_kwargs = {k: self._node_arg(v) for k, v in kwargs.items()}
+            fake_kwargs = {k: self._fake_arg(v) for k, v in kwargs.items()}
+        else:
+            node_kwargs = {}
+            fake_kwargs = {}
         try:
             with self.fake_mode:
                 if kind == "call_function":

@@ -134,18 +134,22 @@ class InstructionTranslatorBase:
 
     def run(self):
         insts = self.insts
+        n_insts = len(insts)
         root = self.parent is None
-        while self.ip < len(insts):
+        exec_counts = self.exec_counts if root else None
+        stop_at = self.stop_at
+        output = self.output
+        while self.ip < n_insts:
             inst = insts[self.ip]
             if root:
-                n = self.exec_counts.get(inst.index, 0) + 1
-                self.exec_counts[inst.index] = n
-                if self.stop_at is not None and inst.index == self.stop_at:
+                index = inst.index
+                exec_counts[index] = exec_counts.get(index, 0) + 1
+                if index == stop_at:
                     raise StopTrace(inst)
             self.current = inst
             self.ip += 1
-            self.output.count_instruction()
-            self.output.current_tx = self
+            output.count_instruction()
+            output.current_tx = self
             handler = getattr(self, inst.opname, None)
             try:
                 if handler is None:
