@@ -37,6 +37,9 @@ def _snake(name):
 
 
 _PLAIN = {}  # candidate -> usable as is when free (an identifier, not illegal, no _N suffix)
+_SPLIT = {}  # candidate -> (legal name, base, numeric suffix or None)
+_ILLEGAL_NAMES = {}  # name -> a keyword, a builtin or reserved by the generated code
+_BUILTINS = builtins.__dict__
 
 
 class _Namespace:
@@ -56,14 +59,16 @@ class _Namespace:
         if plain and candidate not in self._used:
             self._used.add(candidate)
             return candidate
-        candidate = _ILLEGAL.sub("_", candidate) or "_unnamed"
-        if candidate[0].isdigit():
-            candidate = f"_{candidate}"
-        m = _SUFFIX.match(candidate)
-        if m:
-            base, num = m.group(1), int(m.group(2))
-        else:
-            base, num = candidate, None
+        split = _SPLIT.get(candidate)
+        if split is None:
+            c = _ILLEGAL.sub("_", candidate) or "_unnamed"
+            if c[0].isdigit():
+                c = f"_{c}"
+            m = _SUFFIX.match(c)
+            split = (c, m.group(1), int(m.group(2))) if m else (c, c, None)
+            if len(_SPLIT) < 10000:
+                _SPLIT[candidate] = split
+        candidate, base, num = split
         while candidate in self._used or self._illegal(candidate):
             num = self._base_count.get(base, 0) + 1 if num is None else num + 1
             self._base_count[base] = num
@@ -76,7 +81,16 @@ class _Namespace:
 
     @staticmethod
     def _illegal(name):
-        return keyword.iskeyword(name) or hasattr(builtins, name) or name in ("self", "tl", "operator", "inf", "nan")
+        r = _ILLEGAL_NAMES.get(name)
+        if r is None:
+            # hasattr(builtins, name), without raising inside for a missing name (slow):
+            # besides its dict, the module only has its type's (dunder) attributes
+            r = keyword.iskeyword(name) or name in _BUILTINS or \
+                (name[:2] == "__" and hasattr(builtins, name)) or \
+                name in ("self", "tl", "operator", "inf", "nan")
+            if len(_ILLEGAL_NAMES) < 100000:
+                _ILLEGAL_NAMES[name] = r
+        return r
 
 
 class _NodeList:

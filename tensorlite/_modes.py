@@ -127,7 +127,7 @@ def _sentinel(dtype):
 def fake_array(shape, dtype):
     """A writeable array of the given shape and dtype that owns no memory (all strides 0)."""
     dtype = np.dtype(dtype)
-    shape = tuple(int(s) for s in shape)
+    shape = tuple(map(int, shape))
     # the same array as np.lib.stride_tricks.as_strided(sentinel, shape, zeros), built directly
     return np.ndarray(shape, dtype, buffer=_sentinel(dtype), strides=(0,) * len(shape))
 
@@ -242,7 +242,10 @@ class FakeTensorMode(DispatchMode):
         if prim.view and not (prim.name == "index" and len(args) > 1):
             _mark_view(args[0], outs[0], prim, args[1:], params)
         if _state.grad_enabled:
-            record(prim, args, params, outs)
+            for a in args:  # record() does nothing unless an input requires grad
+                if isinstance(a, Tensor) and a._rg:
+                    record(prim, args, params, outs)
+                    break
         return outs[0] if prim.n_outputs == 1 else outs
 
 

@@ -28,6 +28,13 @@ def _aval(x):
 
 
 def broadcast_shapes(*shapes):
+    if len(shapes) == 2:  # fast paths: equal shapes, or a scalar with a shape
+        a, b = shapes
+        if a.__class__ is tuple and b.__class__ is tuple:
+            if a == b or not b:
+                return a
+            if not a:
+                return b
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
