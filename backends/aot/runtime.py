@@ -85,6 +85,44 @@ def _inplace_error(t):
         "changed in place after the compiled call.")
 
 
+def _prune_absent_tangents(bw_gm, live):
+    import fxlite
+    from fxlite.node import map_arg
+
+    graph = bw_gm.graph
+    phs = [n for n in graph.nodes if n.op == "placeholder"]
+    tangents = phs[len(phs) - len(live):]
+    absent_tan = {t for t, ok in zip(tangents, live) if not ok}
+    deps = {}
+    for n in graph.nodes:
+        if n.op == "placeholder":
+            deps[n] = {n} if n in tangents else set()
+        elif n.op != "output":
+            deps[n] = set().union(*(deps.get(a, set()) for a in n.all_input_nodes))
+    absent = {n for n, d in deps.items() if d and d <= absent_tan}
+    new = fxlite.Graph()
+    env = {}
+    zeros = {}
+
+    def zero_for(n):
+        if n not in zeros:
+            m = n.meta.get("val")
+            z = new.call_function(tl.ops.full, (), {"shape": tuple(m.shape), "value": 0,
+                                                   "dtype": tl._dtype.as_dtype(m.dtype)})
+            z.meta["val"] = m
+            zeros[n] = z
+        return zeros[n]
+
+    for n in graph.nodes:
+        if n.op == "output":
+            new.output(map_arg(n.args[0], lambda a: None if a in absent else env[a]))
+        elif n in absent and n.op != "placeholder":
+            continue
+        else:
+            env[n] = new.node_copy(n, lambda a: zero_for(a) if a in absent else env[a])
+    return fxlite.GraphModule(bw_gm, new, type(bw_gm).__name__)
+
+
 class CompiledFunctionBackward(Node):
     """The autograd node of one call of a compiled graph (its ctx holds the saved values)."""
 
@@ -106,6 +144,11 @@ class CompiledFunctionBackward(Node):
         tangents = []
         for g, m in zip(grads, rt.tangent_meta):
             tangents.append(g if g is not None else Tensor._wrap(np.zeros(m[0], m[1])))
+        if rt.has_hooks and any(g is None for g in grads):
+            # a hook must not run on a gradient that eager would never compute: use a backward
+            # graph without what depends only on the missing gradients
+            out = rt.pruned_bw(tuple(g is not None for g in grads))(*saved, *tangents)
+            return [None if all(grads[j] is None for j in rt.tangent_deps(i)) else out[i] for i in rt.grad_inputs]
         bw = rt.bw or rt.compile_bw()
         out = bw(*saved, *tangents)
         # as in eager, an input reached only from outputs without a gradient gets None, not zeros
@@ -148,6 +191,24 @@ class _Training:
     def compile_bw(self):
         self.bw = self.disp.config.bw_compiler(self.bw_gm, _example_inputs(self.bw_gm))
         return self.bw
+
+    @property
+    def has_hooks(self):
+        h = self.__dict__.get("_has_hooks")
+        if h is None:
+            h = self._has_hooks = any(getattr(n.target, "name", None) == "trace_wrapped"
+                                      for n in self.bw_gm.graph.nodes if n.op == "call_function")
+        return h
+
+    def pruned_bw(self, live):
+        """The backward graph for a pattern of present tangents: values that depend only on
+        absent tangents (which eager never computes) are dropped, so hooks on them do not run."""
+        cache = self.__dict__.setdefault("_pruned", {})
+        fn = cache.get(live)
+        if fn is None:
+            gm = _prune_absent_tangents(self.bw_gm, live)
+            fn = cache[live] = self.disp.config.bw_compiler(gm, _example_inputs(gm))
+        return fn
 
     def saved_needed(self, k, grads):
         """Whether saved value k meets a gradient path from an output that got a gradient (as in

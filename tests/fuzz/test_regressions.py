@@ -216,3 +216,27 @@ def test_inplace_through_view_of_intermediate_gradient(backend):
         (out * tl.tensor(np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32))).sum().backward()
         grads.append(y.grad.tolist())
     assert np.allclose(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("backend", ["eager", "aot_eager", "codegen"])
+def test_hook_on_escaping_tensor_without_gradient_does_not_run(backend):
+    # t4 escapes the first graph (a break follows) but nothing differentiates it: eager never
+    # runs its hook, so the AOT backward must not run it on a materialized zero gradient
+    log = []
+
+    def f(x, y):
+        t4 = (y.cos() * 2) + 1
+        t4.register_hook(lambda g: log.append("hook") or g + 5)
+        t8 = (x * y).sin()
+        if t4.sum() > 0:
+            t4 = t4 * 2
+        return t8
+
+    res = []
+    for fn in (f, md.compile(f, backend=backend)):
+        log.clear()
+        x = tl.tensor([0.5, 1.0], requires_grad=True)
+        y = tl.tensor([0.2, -0.3], requires_grad=True)
+        fn(x, y).sum().backward()
+        res.append((list(log), x.grad.tolist(), y.grad.tolist()))
+    assert res[0] == res[1]
