@@ -349,8 +349,7 @@ def _normalize_fast(code):
             last_line = r_line
         line = last_line
         offset = i
-        if offset not in offset_to_first:
-            offset_to_first[offset] = len(out)
+        offset_to_first[offset] = len(out)  # offsets only grow: each is seen once
         i += 2 + 2 * caches[op]
         if hasarg[op]:
             arg = co[offset + 1] | ext
@@ -455,6 +454,9 @@ def _argval(a, arg, offset, op, code):
 
 
 
+_IS_NULL = [None]
+
+
 def split_callable(below, top):
     """The two stack slots under a call's arguments -> (callable, self_or_None-marker).
 
@@ -462,8 +464,10 @@ def split_callable(below, top):
     [callable, self]. Returns (callable, self_value) where self_value is None when the slot
     held NULL. `below` and `top` are interpreter values; NULL is recognised by `is_null`.
     """
-    from .variables.base import is_null
-
+    is_null = _IS_NULL[0]
+    if is_null is None:  # imported on first use (variables imports this module)
+        from .variables.base import is_null
+        _IS_NULL[0] = is_null
     if NULL_BEFORE_CALLABLE:
         if is_null(below):
             return top, None
