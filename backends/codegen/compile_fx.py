@@ -259,11 +259,16 @@ def generate(gm, example_inputs, options=None):
                 emitted.update(g.nodes)
             continue
         low = lowered[n]
+        m = _meta(n)
         if isinstance(low, Steps):
-            m = _meta(n)
             body += low.emit(n.name, p.out.get(n.name), scalar=m is not None and not m.shape)
         else:
             body.append(f"{n.name} = {low}")
+        if m is not None and not m.shape and any(
+                u.op == "call_function" and getattr(u.target, "name", None) in VIEW_PRIMS for u in n.users):
+            # numpy returns 0-d results as scalars, which cannot be viewed: keep an array so a
+            # view of it (x.flatten()) aliases it as in eager
+            body.append(f"{n.name} = _asarray({n.name})")
     # -- outputs -----------------------------------------------------------------------------
     counts = {}
     for o in out_nodes:
