@@ -176,7 +176,7 @@ def generate(gm, example_inputs, options=None):
     # -- expand elision ---------------------------------------------------------------------
     elided = set()
     for n in ops:
-        if n.target.name == "expand" and n not in is_out and _elidable(n, live):
+        if n.target.name == "expand" and n not in is_out and _elidable(n, live, elided):
             elided.add(n)
             src[n] = src[n.args[0]]
     # -- lowering -------------------------------------------------------------------------
@@ -403,7 +403,7 @@ class _ProbeMap:
         return self.fn(k)
 
 
-def _elidable(n, live):
+def _elidable(n, live, elided=()):
     src_meta = _meta(n.args[0]) if isinstance(n.args[0], Node) else None
     if src_meta is None:
         return False
@@ -420,7 +420,7 @@ def _elidable(n, live):
             if a is n:
                 shapes.append(tuple(src_meta.shape))
             elif isinstance(a, Node):
-                m = _meta(a)
+                m = _meta(a.args[0]) if a in elided else _meta(a)  # an elided expand: its source
                 if m is None:
                     return False
                 shapes.append(tuple(m.shape))

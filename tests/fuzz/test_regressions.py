@@ -256,3 +256,17 @@ def test_codegen_view_of_zero_dim_result_aliases_it():
         y = tl.tensor(np.float32(0.1), requires_grad=True)
         outs.append(fn(y)[0].tolist())
     assert np.allclose(outs[0], outs[1])
+
+
+def test_codegen_does_not_elide_every_expand_of_a_broadcast():
+    # add(expand(a), expand(b)) with a, b of shape [1, 1]: one expand must stay
+    def f(y):
+        t2 = ((y.sum()) * (y.sum()) + 0.1).rsqrt()
+        return tl.sin(tl.sigmoid(t2))
+
+    grads = []
+    for fn in (f, md.compile(f, backend="codegen")):
+        y = tl.tensor(np.random.RandomState(0).randn(2, 4).astype(np.float32), requires_grad=True)
+        fn(y).backward()
+        grads.append(y.grad.tolist())
+    assert np.allclose(grads[0], grads[1])
