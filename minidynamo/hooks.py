@@ -187,11 +187,19 @@ class HookTracker:
         # the example value only stands in for the hook passed at each call
         out.graphargs.append(GraphArg(source, HookBox(_identity_hook), box))
         y = tensor_vt.node
-        with graph.inserting_after(y):
+        # the hook belongs to the tensor's current version: after its last in-place change
+        # (uses of an older version do not reach it, as in eager); without one, every use counts
+        anchor = getattr(tensor_vt, "last_mutation", None) or y
+        with graph.inserting_after(anchor):
             hooked = graph.call_function(apply_backward_hook, (y, box))
         hooked.meta["val"] = tensor_vt.example
         hooked.meta["stack_trace"] = tx.stack_trace()
-        y.replace_all_uses_with(hooked, delete_user_cb=lambda u: u is not hooked)
+        after = False
+        for n in list(graph.nodes):
+            if n is hooked:
+                after = True
+            elif after and y in n.all_input_nodes:
+                n.replace_input_with(y, hooked)
         tensor_vt.node = hooked
         tensor_vt.hook_box = source
         return RemovableHandleVariable(f"{source.expr()}.handle")

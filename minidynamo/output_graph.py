@@ -10,6 +10,7 @@ from tensorlite._modes import DataDependentError, FakeTensorMode
 from . import config
 from .exc import Unsupported
 from .guards import Guard
+from .hooks import HookTracker
 from .side_effects import SideEffects
 from .utils import counters
 from .variables.base import ConstantVariable, UserError, VariableTracker, unsupported
@@ -56,7 +57,6 @@ class OutputGraph:
         self.current_grad_mode = tl_state.grad_enabled
         self.add_guard("GRAD_MODE", None, self.initial_grad_mode)
         self.start_time = time.perf_counter()
-        from .hooks import HookTracker
         self.hooks = HookTracker(self)
 
     # ---- bookkeeping ----------------------------------------------------------------
@@ -317,11 +317,13 @@ class OutputGraph:
         if inplace_of is not None and target is operator.setitem:
             # x[i] = v returns None: later uses of x keep reading x's node (mutated in place)
             inplace_of.mutated = True
+            inplace_of.last_mutation = node
             return ConstantVariable(None)
         if inplace_of is not None:
             node.meta["val"] = inplace_of.example
             inplace_of.node = node
             inplace_of.mutated = True
+            inplace_of.last_mutation = node
             if target is operator.setitem:
                 return ConstantVariable(None)
             return inplace_of
