@@ -11,6 +11,8 @@ from .codegen import PyCodegen, transformed_source
 from .exc import (BackendCompilerFailed, InternalError, RecompileError, UncapturedHigherOrderOpError,
                   Unsupported)
 from .guards import GuardSet, base_namespace, rename_code
+from .hooks import HookBox
+from .logs import log_graph, log_guards, log_output_code
 from .output_graph import OutputGraph
 from .graph_break import break_code, can_break_at
 from .symbolic_convert import InstructionTranslator, StopTrace
@@ -169,7 +171,6 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     code = fn.__code__
     cg = PyCodegen(output)
     cg.globals["___call_compiled"] = functools.partial(call_compiled, backend=backend)
-    from .hooks import HookBox
     cg.globals["___HookBox"] = HookBox
     if break_tx is not None:
         tail = break_code(break_tx, break_inst, cg, fn, backend)
@@ -216,7 +217,6 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         name = f"___compiled_fn_{_compiled_fn_counter[0]}"
         cg.globals[name] = compiled
         graph_call = f"{name}({', '.join(ga.source.expr() for ga in output.graphargs)})"
-        from .logs import log_graph
         log_graph(gm, code)
     src = transformed_source(fn, code, graph_call, cg.prelude, effects, return_expr, tail, pre_graph, cg.early)
     ns = base_namespace(fn)
@@ -230,7 +230,6 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     rename_code(new_fn, code)
     guards = list(output.guards.values())
     guard_set = GuardSet(guards, code, fn, {"___Gs": output.globals_list})
-    from .logs import log_guards, log_output_code
     log_guards(guards, code)
     log_output_code(src, code)
     return CacheEntry(guards, new_fn, new_fn.__code__, src, graphs, guard_set,

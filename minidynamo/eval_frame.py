@@ -18,6 +18,7 @@ from . import config
 from .convert_frame import convert_frame
 from .exc import RecompileError
 from .guards import _signature_src, base_namespace, rename_code
+from .symbolic_convert import simple_positional_call
 from .utils import counters
 
 log = logging.getLogger("minidynamo")
@@ -45,7 +46,6 @@ class FrameCache:
     def check_arity(self, args, kwargs):
         """Raise exactly Python's TypeError for a call with the wrong arguments."""
         if self._arity is None:
-            from .symbolic_convert import simple_positional_call
             if simple_positional_call(self.fn, args, kwargs):
                 return
             try:

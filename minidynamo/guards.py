@@ -10,6 +10,7 @@ import types
 import tensorlite as tl
 from tensorlite import _state as tl_state
 
+from .bytecode_compat import code_signature_names
 from .source import strip_local
 
 
@@ -209,8 +210,6 @@ class GuardSet:
 
 def _signature_src(code, fn, prefix="___"):
     """Parameter list text with defaults bound to names in the namespace."""
-    from .bytecode_compat import code_signature_names
-
     pos, varargs, kwonly, varkw = code_signature_names(code)
     defaults = fn.__defaults__ or () if fn is not None else ()
     kwdefaults = (fn.__kwdefaults__ or {}) if fn is not None else {}
