@@ -309,6 +309,7 @@ def _tables():
 _EXT, _AKIND, _NKIND, _NEWNAME, _HASARG = _tables()
 _HASARG = [op in _HASARG for op in range(256)]
 _CACHES = _cache_counts()
+_STEP = [2 + 2 * c for c in _CACHES]  # bytes from an instruction to the next one
 _JUMP_CACHES = PY >= (3, 12)  # dis adds the jump's inline caches to relative targets from 3.12
 _CMP_SHIFT = {(3, 11): 0, (3, 12): 4}.get(PY, 5)
 _NB_SYMBOL = [sym for _, sym in dis._nb_ops]
@@ -324,33 +325,32 @@ def _normalize_fast(code):
     names = code.co_names
     varname = code._varname_from_oparg
     cmp_op = dis.cmp_op
-    akind, nkind, newname, hasarg, caches = _AKIND, _NKIND, _NEWNAME, _HASARG, _CACHES
-    jump_caches = _JUMP_CACHES
+    akind, nkind, newname, hasarg, step = _AKIND, _NKIND, _NEWNAME, _HASARG, _STEP
     out = []
     append = out.append
     offset_to_first = {}
     pending_kw = None
-    last_line = code.co_firstlineno
-    # line numbers: walk co_lines() ranges in step with the offsets
+    # line numbers: walk co_lines() ranges in step with the offsets; an instruction in a
+    # range without a line keeps the line of the one before it
+    line = code.co_firstlineno
     lines = code.co_lines()
     r_end = -1
-    r_line = None
     ext = 0
     i = 0
     n = len(co)
     while i < n:
         op = co[i]
-        while i >= r_end:
-            try:
-                _, r_end, r_line = next(lines)
-            except StopIteration:
-                r_end, r_line = n + 1, None
-        if r_line is not None:
-            last_line = r_line
-        line = last_line
+        if i >= r_end:
+            while i >= r_end:
+                try:
+                    _, r_end, r_line = next(lines)
+                except StopIteration:
+                    r_end, r_line = n + 1, None
+            if r_line is not None:
+                line = r_line
         offset = i
         offset_to_first[offset] = len(out)  # offsets only grow: each is seen once
-        i += 2 + 2 * caches[op]
+        i += step[op]
         if hasarg[op]:
             arg = co[offset + 1] | ext
             if op == _EXT:
