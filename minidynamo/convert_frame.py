@@ -207,7 +207,9 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         graphs.append(gm)
         example_inputs = [ga.value for ga in output.graphargs]
         compiled = call_backend(backend, gm, example_inputs)
-        if any(g.kind == "TENSOR_MATCH" and None in g.expected[1] for g in output.guards.values()):
+        runs_graph_as_is = getattr(compiled, "__self__", None) is gm  # gm.forward: any shape works
+        if not runs_graph_as_is and any(g.kind == "TENSOR_MATCH" and None in g.expected[1]
+                                        for g in output.guards.values()):
             compiled = PerShape(backend, gm, example_inputs, compiled)
         counters["stats"]["unique_graphs"] += 1
         counters["stats"]["calls_captured"] += output.count_calls()

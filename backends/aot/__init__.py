@@ -154,6 +154,11 @@ def aot_module_simplified(gm, example_inputs, fw_compiler, bw_compiler=None, par
     """
     import tensorlite as tl
 
+    if any(n.op == "call_function" and getattr(n.target, "__name__", "") == "_set_grad_enabled"
+           for n in gm.graph.nodes):
+        # the graph switches grad mode inside (a `with no_grad()` block that a graph break cut
+        # open): one autograd node per call cannot express that; run the graph as it is
+        return gm.forward
     gm, inputs, lifted = _lift_parameters(gm, example_inputs)
     config = AOTConfig(fw_compiler, bw_compiler, partition_fn, inference_compiler)
     graph_inputs = [i for i, a in enumerate(inputs) if not isinstance(a, Tensor) and callable(a)]

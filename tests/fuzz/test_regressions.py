@@ -287,3 +287,22 @@ def test_hook_after_inplace_sees_the_current_version(backend):
         fn(x, tl.tensor(np.float32(0.7))).sum().backward()
         grads.append(x.grad.tolist())
     assert np.allclose(grads[0], grads[1])
+
+
+def _helper_breaks(a, b):
+    md.graph_break()
+    return (a + b) * 2
+
+
+def test_aot_graph_that_leaves_a_no_grad_block_keeps_requires_grad():
+    def f(x, y):
+        with tl.no_grad():
+            t1 = _helper_breaks(x, y)
+        return (y / (x.abs() + 1)).flatten(), t1
+
+    x = tl.randn(2, 4, requires_grad=True)
+    y = tl.randn(4)
+    ref = f(x, y)
+    out = md.compile(f, backend="aot_eager")(x, y)
+    assert out[0].requires_grad == ref[0].requires_grad is True
+    assert out[1].requires_grad == ref[1].requires_grad is False

@@ -599,18 +599,9 @@ def test_program(fn, make_args, kwargs, frames, breaks, capsys):
     assert (ex.graph_count, ex.graph_break_count) == (frames, breaks), str(ex)
 
 
-# A resume function that starts inside a `with tl.no_grad()` block is entered with grad mode
-# off; the aot_eager backend then decides requires_grad from the mode at the graph's entry,
-# not from the set_grad_enabled node where the block ends (outputs computed after the block
-# lose requires_grad). The eager backend is right; see the report of issue 5.
-AOT_WITH_BLOCK = {"with_no_grad_print", "with_no_grad_graph_break", "with_tensor_if",
-                  "with_break_then_exit", "with_set_grad_enabled"}
-
-
-@pytest.mark.parametrize("fn,make_args,kwargs,frames,breaks", [
-    pytest.param(*p.values, id=p.id, marks=[pytest.mark.xfail(
-        reason="aot_eager: requires_grad after a grad-mode block that a break split", strict=False)]
-                 if p.id in AOT_WITH_BLOCK else []) for p in PROGRAMS])
+# A graph that switches grad mode inside (a `with tl.no_grad()` block a break split open)
+# runs as it is under aot_eager: one autograd node per call cannot express the switch.
+@pytest.mark.parametrize("fn,make_args,kwargs,frames,breaks", [pytest.param(*p.values, id=p.id) for p in PROGRAMS])
 def test_program_aot_eager(fn, make_args, kwargs, frames, breaks, capsys):
     """The same programs through the aot_eager backend (a traced backward per graph)."""
     run_eager_and_compiled(fn, make_args, kwargs, capsys, "aot_eager")
