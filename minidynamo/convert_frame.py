@@ -4,6 +4,7 @@ import logging
 import time
 
 import fxlite
+import tensorlite as tl
 from backends import backend_name, lookup_backend
 
 from . import config
@@ -267,8 +268,21 @@ class PerShape:
         key = self._key(args)
         fn = self.by_shape.get(key)
         if fn is None:
-            fn = self.by_shape[key] = call_backend(self.backend, self.gm, list(args))
+            fn = self.by_shape[key] = self._compile_for(args)
         return fn(*args)
+
+    def _compile_for(self, args):
+        # the new shapes must be valid for every op of the graph, including ops a backend may
+        # drop as dead: if the shape rules reject them, run the graph as it is (it raises the
+        # error eager raises)
+        from tensorlite._modes import FakeTensorMode
+        fake = FakeTensorMode()
+        try:
+            with fake:
+                self.gm.forward(*[fake.from_real(a) if isinstance(a, tl.Tensor) else a for a in args])
+        except Exception:
+            return self.gm.forward
+        return call_backend(self.backend, self.gm, list(args))
 
 
 def call_backend(backend, gm, example_inputs):

@@ -583,7 +583,18 @@ def _expand_impl(a, shape):
             f"({list(a.shape)}) at non-singleton dimensions") from None
 
 
-expand = Primitive("expand", _expand_impl, lambda a, shape: (tuple(shape), a._data.dtype),
+def _expand_meta(a, shape):
+    cur = a._data.shape
+    shape = tuple(shape)
+    off = len(shape) - len(cur)
+    if off < 0 or any(c != 1 and c != shape[i + off] for i, c in enumerate(cur)):
+        raise RuntimeError(
+            f"The expanded size of the tensor ({list(shape)}) must match the existing size "
+            f"({list(cur)}) at non-singleton dimensions")
+    return shape, a._data.dtype
+
+
+expand = Primitive("expand", _expand_impl, _expand_meta,
                    lambda ctx, g: (sum_to(g, ctx._in_meta[0][0]),), view=True)
 
 
@@ -685,6 +696,12 @@ def _cat_impl(*arrays, dim):
 
 def _cat_meta(*ts, dim):
     shape = list(ts[0]._data.shape)
+    for t in ts[1:]:
+        other = t._data.shape
+        if len(other) != len(shape) or any(a != b for i, (a, b) in enumerate(zip(shape, other)) if i != dim):
+            raise RuntimeError(
+                f"Sizes of tensors must match except in dimension {dim}. Got shapes "
+                + ", ".join(str(list(u._data.shape)) for u in ts))
     shape[dim] = sum(t._data.shape[dim] for t in ts)
     d = ts[0]._data.dtype
     for t in ts[1:]:

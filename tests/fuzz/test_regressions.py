@@ -306,3 +306,25 @@ def test_aot_graph_that_leaves_a_no_grad_block_keeps_requires_grad():
     out = md.compile(f, backend="aot_eager")(x, y)
     assert out[0].requires_grad == ref[0].requires_grad is True
     assert out[1].requires_grad == ref[1].requires_grad is False
+
+
+def test_shape_rules_reject_what_eager_rejects():
+    # a dead op must still raise for shapes eager rejects (backends drop dead ops)
+    from tensorlite._modes import FakeTensorMode
+
+    with FakeTensorMode() as m:
+        a, b = m.from_real(tl.ones(3, 4)), m.from_real(tl.ones(5, 4))
+        with pytest.raises(RuntimeError, match="Sizes of tensors must match"):
+            tl.cat([a, b], dim=1)
+        with pytest.raises(RuntimeError, match="expanded size"):
+            a.expand(2, 3, 5)
+
+    def f(x, y):
+        t = y * 2
+        tl.cat([t, x], dim=1)  # dead, but it raises in eager
+        return t
+
+    opt = md.compile(f, backend="codegen")
+    opt(tl.ones(3, 4), tl.ones(3, 4))
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match"):
+        opt(tl.ones(5, 4), tl.ones(3, 4))
