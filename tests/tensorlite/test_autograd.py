@@ -781,3 +781,17 @@ def test_saved_tensors_hooks_unpacked_nonleaf_and_output_keep_history():
     assert x.grad.requires_grad
     x.grad.sum().backward()
     np.testing.assert_allclose(x.grad.detach().numpy(), [1.0 + 2.0, 3.0 + 2.0])
+
+
+def test_grad_mode_is_per_thread():
+    import threading
+
+    from tensorlite import _state
+
+    seen = []
+    with tl.no_grad():
+        t = threading.Thread(target=lambda: seen.append(tl.is_grad_enabled()))
+        t.start()
+        t.join()
+        assert not tl.is_grad_enabled()
+    assert seen == [True] and tl.is_grad_enabled() and _state.grad_enabled
