@@ -63,7 +63,8 @@ def _impl(*arrays, fn):
     first = arrays[0]
     if _suspended[0]:
         return first
-    args = [Tensor._wrap(a) if isinstance(a, np.ndarray) else a for a in arrays]
+    # a 0-d value may arrive as a numpy scalar (generated kernels): hooks always see tensors
+    args = [Tensor._wrap(np.asarray(a)) if isinstance(a, (np.ndarray, np.generic)) else a for a in arrays]
     prev = _state.grad_enabled
     _state.grad_enabled = False
     try:

@@ -328,3 +328,20 @@ def test_shape_rules_reject_what_eager_rejects():
     opt(tl.ones(3, 4), tl.ones(3, 4))
     with pytest.raises(RuntimeError, match="Sizes of tensors must match"):
         opt(tl.ones(5, 4), tl.ones(3, 4))
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "codegen"])
+def test_hook_on_zero_dim_intermediate(backend):
+    def f(x, y):
+        t1 = y * 2 + 1
+        t3 = tl.where(y > t1, y, t1)
+        t3.register_hook(lambda g: g * 2)
+        return t3.clone() + x.sum()
+
+    grads = []
+    for fn in (f, md.compile(f, backend=backend)):
+        x = tl.ones(3, requires_grad=True)
+        y = tl.tensor(np.float32(0.3), requires_grad=True)
+        fn(x, y).backward()
+        grads.append((x.grad.tolist(), y.grad.tolist()))
+    assert grads[0] == grads[1]
