@@ -24,7 +24,8 @@ class HookBox:
     def __init__(self, hook):
         self.hooks = {}
         self.handle = RemovableHandle(self.hooks)
-        self.hooks[self.handle.id] = hook
+        if hook is not None:  # None: an empty slot that hooks may be added to later
+            self.hooks[self.handle.id] = hook
 
     def add(self, hook):
         """Another hook on the same tensor: runs after the earlier ones."""
@@ -151,7 +152,7 @@ class HookTracker:
     def _register_on_source(self, tensor_vt, hook, method):
         real = self.output.real_values.get(tensor_vt.node) if tensor_vt.node.op == "placeholder" else None
         fn = getattr(real, "grad_fn", None)
-        if fn is not None and fn.name() == "CompiledFunctionBackward":
+        if fn is not None and fn.name() == "CompiledFunctionBackward" and getattr(real, "_hook_box", None) is None:
             import warnings
             warnings.warn(
                 "register_hook on a tensor computed by an earlier AOT-compiled graph (before a graph "
@@ -203,6 +204,44 @@ class HookTracker:
         tensor_vt.node = hooked
         tensor_vt.hook_box = source
         return RemovableHandleVariable(f"{source.expr()}.handle")
+
+    def add_output_slots(self, gm, outputs):
+        """Give every graph output that the graph also uses itself (and that may need a
+        gradient) a hook slot: an empty HookBox on the path before all its uses. A hook later
+        registered on the output tensor (after a graph break, or by the caller) goes to the
+        slot, so it sees the total gradient even when the backend runs the graph as one
+        autograd node. Returns [(output index, box expression)]."""
+        graph = gm.graph
+        out_node = next(n for n in graph.nodes if n.op == "output")
+        slots = []
+        for i, node in enumerate(outputs):
+            val = node.meta.get("val")
+            if node.op not in ("call_function", "call_method") or val is None \
+                    or not getattr(val, "requires_grad", False):
+                continue
+            if not any(u is not out_node for u in node.users):
+                continue  # no internal use: a hook on the tensor itself is exact
+            if node.target is apply_backward_hook:
+                box_node = node.args[1]
+                src = next(ga.source for ga in self.output.graphargs if ga.node is box_node)
+                slots.append((i, src.expr()))
+                continue
+            k = self.n_boxes
+            self.n_boxes += 1
+            source = HookBoxSource(k)
+            self.pre_graph.append(lambda cg, source=source: [f"{source.expr()} = ___HookBox(None)"])
+            box = self.output.new_placeholder(source.graph_name())
+            from .output_graph import GraphArg
+            self.output.graphargs.append(GraphArg(source, HookBox(None), box))
+            with graph.inserting_after(node):
+                hooked = graph.call_function(apply_backward_hook, (node, box))
+            hooked.meta["val"] = val
+            hooked.meta["stack_trace"] = node.meta.get("stack_trace")
+            node.replace_all_uses_with(hooked, delete_user_cb=lambda u: u is not hooked)
+            slots.append((i, source.expr()))
+        if slots:
+            self.output.graphargs = self.output.ordered_graphargs()
+        return slots
 
     def pre_graph_lines(self, cg):
         lines = []

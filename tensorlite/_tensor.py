@@ -125,6 +125,9 @@ class Tensor(InplaceMixin):
     _hooks = None
     _post_acc_hooks = None
     _retains_grad = False
+    # set on an output of a compiled graph that the graph also uses itself: hooks registered on
+    # the tensor go to this slot inside the graph, so they see its total gradient
+    _hook_box = None
     __array_priority__ = 1000
     __hash__ = object.__hash__
 
@@ -294,6 +297,8 @@ class Tensor(InplaceMixin):
         """hook(grad) -> Tensor or None, run on this tensor's gradient before it is used."""
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._hook_box is not None:
+            return self._hook_box.add(hook)
         if self.grad_fn is not None:
             return self.grad_fn._register_tensor_hook(self._out_nr, hook)
         if self._hooks is None:
