@@ -162,7 +162,9 @@ class HookTracker:
         name = f"___handle_{self.n_handles}"
         self.n_handles += 1
         src = tensor_vt.source.expr()
-        self.output.side_effects.add_statement(lambda cg: [f"{name} = {src}.{method}({cg(hook)})"])
+        # mutated in this frame: a hook slot of an earlier graph holds the old version
+        clear = [f"{src}._hook_box = None"] if tensor_vt.mutated else []
+        self.output.side_effects.add_statement(lambda cg: clear + [f"{name} = {src}.{method}({cg(hook)})"])
         return RemovableHandleVariable(name)
 
     def _register_on_intermediate(self, tx, tensor_vt, hook):
@@ -230,7 +232,10 @@ class HookTracker:
             self.n_boxes += 1
             source = HookBoxSource(k)
             self.pre_graph.append(lambda cg, source=source: [f"{source.expr()} = ___HookBox(None)"])
-            box = self.output.new_placeholder(source.graph_name())
+            phs = [n for n in graph.nodes if n.op == "placeholder"]
+            where = graph.inserting_after(phs[-1]) if phs else graph.inserting_before(next(iter(graph.nodes)))
+            with where:
+                box = graph.create_node("placeholder", source.graph_name(), name=source.graph_name().lower())
             from .output_graph import GraphArg
             self.output.graphargs.append(GraphArg(source, HookBox(None), box))
             with graph.inserting_after(node):

@@ -46,6 +46,7 @@ class InplaceMixin:
             _snapshot_saved_self(self, fn)
         self._data[...] = res._data
         self._bump_version()
+        self._hook_box = None  # a compiled graph's hook slot holds the old version's gradient
         mode = _state.mode
         if mode is not None and hasattr(mode, "on_inplace"):
             mode.on_inplace(self, res)

@@ -384,3 +384,36 @@ def test_hook_on_returned_output_used_inside_the_graph(backend):
         (t1.sum() + t2.sum()).backward()
         res.append(x.grad.tolist())
     assert np.allclose(res[0], res[1])
+
+
+@pytest.mark.parametrize("backend", ["eager", "aot_eager", "codegen"])
+def test_hook_slot_is_dropped_by_a_later_inplace(backend):
+    # t3's slot in the first graph holds t3's old version; after t3.add_(y) a new hook
+    # belongs to the new version
+    def f(x, y):
+        t3 = x.mul(y)
+        t3[0] = 2.0
+        md.graph_break()
+        t3.add_(y)
+        t3.register_hook(lambda g: g * 2)
+        return tl.amax(t3, dim=-2, keepdim=True)
+
+    grads = []
+    for fn in (f, md.compile(f, backend=backend)):
+        x = tl.tensor(np.arange(8, dtype=np.float32).reshape(2, 4) - 3, requires_grad=True)
+        y = tl.tensor([[0.5, -1.0, 2.0, 1.5]], requires_grad=True)
+        fn(x, y).sum().backward()
+        grads.append((x.grad.tolist(), y.grad.tolist()))
+    assert np.allclose(grads[0][0], grads[1][0]) and np.allclose(grads[0][1], grads[1][1])
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "codegen"])
+def test_hook_slot_placeholder_after_pruned_inputs(backend):
+    # an unused input is pruned from the graph; the slot's placeholder must still come first
+    def f(x, unused):
+        t = x * 2
+        u = t.sin()
+        return t, u
+
+    out = md.compile(f, backend=backend)(tl.ones(3, requires_grad=True), tl.ones(2))
+    assert np.allclose(out[0].tolist(), [2.0, 2.0, 2.0])
