@@ -36,7 +36,7 @@ import numpy as np
 
 import tensorlite as tl
 from tensorlite import _state
-from tensorlite._modes import fake_tensor
+from tensorlite._modes import fake_tensor, is_fake
 from tensorlite._node import _FREED_MSG, Node
 from tensorlite._primitive import bind
 from tensorlite._tensor import Tensor
@@ -387,6 +387,9 @@ class AOTDispatcher:
                 self.inference = v
         if rg_key is not None:
             self.variants[rg_key] = v
+        # later variants need only metadata: do not keep the first call's tensors alive
+        self.example_args = [fake_tensor(a._data.shape, a._data.dtype, a.requires_grad)
+                             if isinstance(a, Tensor) and not is_fake(a) else a for a in self.example_args]
         return v
 
     def __call__(self, *args):

@@ -271,7 +271,7 @@ def test_with_block_exception_restores_grad_mode(backend):
 
 
 # ------------------------------------------------------------------------------- leaks
-@pytest.mark.parametrize('backend', [pytest.param(b, marks=pytest.mark.xfail(reason="open bug: AOT backends keep the first call's example arguments alive", strict=False)) if b != 'eager' else b for b in BACKENDS])
+@pytest.mark.parametrize('backend', BACKENDS)
 def test_compiling_does_not_keep_arguments_alive(backend):
     def f(x, y):
         return (x * y).sum(), x + 1
@@ -289,7 +289,7 @@ def test_compiling_does_not_keep_arguments_alive(backend):
     assert [r() for r in refs] == [None] * len(refs)
 
 
-@pytest.mark.parametrize('backend', [pytest.param(b, marks=pytest.mark.xfail(reason="open bug: AOT backends keep the first call's example arguments alive", strict=False)) if b != 'eager' else b for b in BACKENDS])
+@pytest.mark.parametrize('backend', BACKENDS)
 def test_graph_break_does_not_keep_arguments_alive(backend):
     def f(x):
         y = x * 2
