@@ -297,7 +297,13 @@ def call_backend(backend, gm, example_inputs):
     try:
         compiled = backend(gm, example_inputs)
     except Exception as e:
-        raise BackendCompilerFailed(backend_name(backend), e) from e
+        err = BackendCompilerFailed(backend_name(backend), e)
+        if config.suppress_errors:  # run the captured graph as it is (what the eager backend does)
+            import warnings
+            warnings.warn(f"{err}; running the graph without the backend (suppress_errors=True)",
+                          RuntimeWarning, stacklevel=2)
+            return gm.forward
+        raise err from e
     if not callable(compiled):
         raise BackendCompilerFailed(backend_name(backend), TypeError(
             f"backend returned {type(compiled).__name__}, expected a callable"))
