@@ -24,7 +24,8 @@ class InplaceMixin:
             if base is not None and base.grad_fn is None and base._rg:
                 raise RuntimeError(
                     "a view of a leaf Variable that requires grad is being used in an in-place operation.")
-        if not self._data.flags.writeable:
+        if not self._data.flags.writeable or any(p.name == "expand" for p, _, _ in self._view_chain):
+            # (the second test catches expanded fake tensors, whose zero-strided arrays are writable)
             raise RuntimeError(
                 "unsupported operation: more than one element of the written-to tensor refers to a single "
                 "memory location. Please clone() the tensor before performing the operation.")

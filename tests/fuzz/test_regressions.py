@@ -417,3 +417,26 @@ def test_hook_slot_placeholder_after_pruned_inputs(backend):
 
     out = md.compile(f, backend=backend)(tl.ones(3, requires_grad=True), tl.ones(2))
     assert np.allclose(out[0].tolist(), [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("backend", ["eager", "aot_eager", "codegen"])
+def test_inplace_on_expanded_tensor_fails_while_tracing_like_eager(backend):
+    # fake tensors' zero-strided arrays are writable: the expand in the view chain must still
+    # make x.expand(...).add_(...) fail at trace time, so the frame runs eagerly (side effects
+    # before the error happen, and the error is eager's)
+    state = {"count": 0}
+
+    def f(x, y):
+        state["count"] += 1
+        with tl.no_grad():
+            t2 = y.expand(3, 4)
+        t2.add_(y)
+        return x * 2
+
+    errors = []
+    for fn in (f, md.compile(f, backend=backend)):
+        state["count"] = 0
+        with pytest.raises(RuntimeError, match="more than one element") as e:
+            fn(tl.ones(2, 4, requires_grad=True), tl.ones(1, 4))
+        errors.append((type(e.value), state["count"]))
+    assert errors[0] == errors[1] == (RuntimeError, 1)
