@@ -74,6 +74,35 @@ def _identity_hook(grad):
     return None
 
 
+def module_backward_begin(module, *args):
+    """Graph node before a module's forward: the module's full backward hooks, read at run
+    time, wrap its tensor inputs (Module.__call__'s BackwardHook). Returns (state, *args)."""
+    from tensorlite.nn.modules import module as M
+    from tensorlite.nn.modules._backward_hook import BackwardHook
+
+    full = [*M._global_backward_hooks.values(), *module._backward_hooks.values()]
+    pre = [*M._global_backward_pre_hooks.values(), *module._backward_pre_hooks.values()]
+    if not (full or pre) or not tl.is_grad_enabled():
+        return (None,) + args
+    bw = BackwardHook(module, full, pre)
+    return (bw,) + tuple(bw.setup_input_hook(args))
+
+
+def module_backward_end(state, *outs):
+    """Graph node after a module's forward hooks: wraps its outputs (grad_output side)."""
+    result = outs[0] if len(outs) == 1 else outs
+    if state is None:
+        return result
+    return state.setup_output_hook(result)
+
+
+for _f in (module_backward_begin, module_backward_end, apply_backward_hook):
+    _f.__module__ = "minidynamo.hooks"
+    _f._run_graph_as_is = True  # AOT backends run graphs with these nodes as they are
+module_backward_begin._is_impure = True
+module_backward_end._is_impure = True
+
+
 class HookBoxSource(Source):
     def __init__(self, index):
         self.index = index
@@ -247,6 +276,46 @@ class HookTracker:
         if slots:
             self.output.graphargs = self.output.ordered_graphargs()
         return slots
+
+    def module_backward_begin(self, tx, module_vt, args):
+        """Graph nodes wrapping a module call's tensor inputs for its full backward hooks."""
+        from .variables.tensor import TensorVariable
+        import operator
+        out = self.output
+        graph = out.graph
+        mod_node = out.graph_input_object(module_vt.source, module_vt.value)
+        node_args = tuple(a.node if isinstance(a, TensorVariable) else out._node_arg(a) for a in args)
+        call = graph.call_function(module_backward_begin, (mod_node,) + node_args)
+        call.meta["stack_trace"] = tx.stack_trace()
+        state = graph.call_function(operator.getitem, (call, 0))
+        new_args = []
+        for i, a in enumerate(args):
+            if isinstance(a, TensorVariable):
+                g = graph.call_function(operator.getitem, (call, i + 1))
+                g.meta["val"] = a.example
+                new_args.append(TensorVariable(g, a.example, None, a.cls))
+            else:
+                new_args.append(a)
+        return state, new_args
+
+    def module_backward_end(self, tx, state, out_vt):
+        from .variables.containers import TupleVariable
+        from .variables.tensor import TensorVariable
+        import operator
+        graph = self.output.graph
+        if isinstance(out_vt, TensorVariable):
+            n = graph.call_function(module_backward_end, (state, out_vt.node))
+            n.meta["val"] = out_vt.example
+            return TensorVariable(n, out_vt.example, None, out_vt.cls)
+        if isinstance(out_vt, TupleVariable) and all(isinstance(i, TensorVariable) for i in out_vt.items):
+            n = graph.call_function(module_backward_end, (state,) + tuple(i.node for i in out_vt.items))
+            items = []
+            for k, it in enumerate(out_vt.items):
+                g = graph.call_function(operator.getitem, (n, k))
+                g.meta["val"] = it.example
+                items.append(TensorVariable(g, it.example, None, it.cls))
+            return TupleVariable(items)
+        unsupported("module with full backward hooks returning something other than tensors")
 
     def pre_graph_lines(self, cg):
         lines = []

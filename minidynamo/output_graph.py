@@ -133,6 +133,15 @@ class OutputGraph:
         vt.dynamic_dims = set(dyn)
         return vt
 
+    def graph_input_object(self, source, value):
+        """A non-tensor graph input (a module whose hooks the graph reads at run time)."""
+        for ga in self.graphargs:
+            if ga.source == source and ga.value is value:
+                return ga.node
+        node = self.new_placeholder(source.graph_name())
+        self.graphargs.append(GraphArg(source, value, node))
+        return node
+
     def new_placeholder(self, target):
         """Placeholders stay together at the top of the graph, in creation order."""
         graph = self.graph

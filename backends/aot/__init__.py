@@ -154,7 +154,9 @@ def aot_module_simplified(gm, example_inputs, fw_compiler, bw_compiler=None, par
     """
     import tensorlite as tl
 
-    if any(n.op == "call_function" and getattr(n.target, "__name__", "") == "_set_grad_enabled"
+    if any(n.op == "call_function" and (getattr(n.target, "__name__", "") == "_set_grad_enabled"
+                                        or getattr(n.target, "_run_graph_as_is", False) is True
+                                        and getattr(n.target, "__name__", "") != "apply_backward_hook")
            for n in gm.graph.nodes):
         # the graph switches grad mode inside (a `with no_grad()` block that a graph break cut
         # open): one autograd node per call cannot express that; run the graph as it is

@@ -121,7 +121,9 @@ class NNModuleVariable(UserDefinedObjectVariable):
 
         m = self.value
         tx.output.guard_module_hooks(self)
-        if m._backward_hooks or m._backward_pre_hooks or M._global_backward_hooks or M._global_backward_pre_hooks:
+        backward_hooks = bool(m._backward_hooks or m._backward_pre_hooks or M._global_backward_hooks
+                              or M._global_backward_pre_hooks) and tx.grad_enabled()
+        if backward_hooks and self.source is None:
             unsupported(f"calling module {type(m).__name__} with full backward hooks (it runs eagerly)")
         args = list(args)
         kwargs = dict(kwargs)
@@ -136,6 +138,9 @@ class NNModuleVariable(UserDefinedObjectVariable):
                 res = hook.call_function(tx, [self, TupleVariable(args)], {})
                 if not (res.is_python_constant() and res.as_python_constant() is None):
                     args = res.unpack(tx) if isinstance(res, TupleVariable) else [res]
+        bw_state = None
+        if backward_hooks:  # as Module.__call__: identity nodes around the call carry the hooks
+            bw_state, args = tx.output.hooks.module_backward_begin(tx, self, args)
         forward = self.var_getattr(tx, "forward")
         if getattr(m, "_md_nested_region", False) is True:
             from ..higher_order import RegionVariable
@@ -149,6 +154,8 @@ class NNModuleVariable(UserDefinedObjectVariable):
                 res = hook.call_function(tx, [self, TupleVariable(args), out], {})
             if not (res.is_python_constant() and res.as_python_constant() is None):
                 out = res
+        if bw_state is not None:
+            out = tx.output.hooks.module_backward_end(tx, bw_state, out)
         return out
 
     def _hooks(self, tx, global_name, own_name, own_kw_name, global_kw_name):

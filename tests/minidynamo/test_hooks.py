@@ -391,3 +391,57 @@ def test_full_backward_hook_on_submodule(backend):
     x2 = tl.tensor(x.detach().tolist(), requires_grad=True)
     md.compile(fn, backend=backend)(x2).backward()
     assert same(grads["in"], ref_in) and same(grads["out"], ref_out) and same(x2.grad, ref_g)
+
+
+class TwoOut(tl.nn.Module):
+    def forward(self, x, y):
+        return x * y, x + y
+
+
+def test_full_backward_hooks_stay_in_one_graph(backend):
+    """Full backward (pre-)hooks on a submodule are captured in the graph (no break): grad_input
+    and grad_output, hook results replacing gradients, tuple outputs, all as eager."""
+    seen = []
+
+    def pre(mod, grad_output):
+        seen.append(("pre", [g.tolist() for g in grad_output]))
+        return tuple(g * 2 for g in grad_output)
+
+    def post(mod, grad_input, grad_output):
+        seen.append(("post", [g.tolist() for g in grad_input], [g.tolist() for g in grad_output]))
+        return tuple(g + 1 for g in grad_input)
+
+    m = TwoOut()
+    h1 = m.register_full_backward_pre_hook(pre)
+    h2 = m.register_full_backward_hook(post)
+
+    def fn(x, y):
+        a, b = m(x.sin(), y)
+        return (a * 3 + b).sum()
+
+    def run(f):
+        seen.clear()
+        x = tl.tensor([0.5, 1.0, -2.0], requires_grad=True)
+        y = tl.tensor([1.5, -1.0, 0.25], requires_grad=True)
+        f(x, y).backward()
+        return x.grad.tolist(), y.grad.tolist(), list(seen)
+
+    try:
+        ref = run(fn)
+        cfn, cnt = compiled(fn, backend)
+        got = run(cfn)
+        assert cnt.frame_count == 1
+        assert same(tl.tensor(got[0]), tl.tensor(ref[0])) and same(tl.tensor(got[1]), tl.tensor(ref[1]))
+        assert len(got[2]) == len(ref[2]) == 2 and [s[0] for s in got[2]] == ["pre", "post"]
+        for g, r in zip(got[2], ref[2]):
+            for ga, ra in zip(g[1:], r[1:]):
+                assert same(tl.tensor(ga), tl.tensor(ra))
+        # the hooks are read when the graph runs: replacing one keeps the compiled entry
+        h2.remove()
+        h2 = m.register_full_backward_hook(lambda mod, gi, go: seen.append(("new",)))
+        got2 = run(cfn)
+        assert cnt.frame_count == 1 and [s[0] for s in got2[2]] == ["pre", "new"]
+        assert got2[:2] == run(fn)[:2]
+    finally:
+        h1.remove()
+        h2.remove()
