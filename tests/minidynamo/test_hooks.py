@@ -445,3 +445,22 @@ def test_full_backward_hooks_stay_in_one_graph(backend):
     finally:
         h1.remove()
         h2.remove()
+
+
+def test_compiled_module_full_backward_hook_one_graph(backend):
+    seen = {}
+    m = tl.nn.Linear(3, 2)
+    h = m.register_full_backward_hook(lambda mod, gi, go: seen.update(e=(gi[0].tolist(), go[0].tolist())))
+    try:
+        x = tl.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+        m(x).sum().backward()
+        ref, ref_g = seen.pop("e"), x.grad.tolist()
+        cnt = CompileCounterWithBackend(backend)
+        cm = md.compile(m, backend=cnt)
+        x2 = tl.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+        cm(x2).sum().backward()
+        assert cnt.frame_count == 1
+        assert same(tl.tensor(seen["e"][0]), tl.tensor(ref[0])) and same(tl.tensor(seen["e"][1]), tl.tensor(ref[1]))
+        assert same(x2.grad, tl.tensor(ref_g))
+    finally:
+        h.remove()
