@@ -398,11 +398,24 @@ class AOTDispatcher:
             v = self.variants.get(key)
             if v is None:
                 v = self.compile_variant(True, key)
-            return v(args)
-        v = self.inference
-        if v is None:
-            v = self.compile_variant(False, None)
+        else:
+            v = self.inference
+            if v is None:
+                v = self.compile_variant(False, None)
+        if self.mutated and self._mutated_input_aliased(args):
+            return self.fn(*args)
         return v(args)
+
+    def _mutated_input_aliased(self, args):
+        """True when an input the graph mutates shares memory with another input (t and
+        t.flatten() passed separately): the traced graph treats them as independent, so the
+        mutation would not be seen through the other; such calls run the graph as it is."""
+        for i in self.mutated:
+            d = args[i]._data
+            for j in self.tensor_idx:
+                if j != i and np.may_share_memory(d, args[j]._data):
+                    return True
+        return False
 
     # -- the epilogue: mutations, aliases, duplicates --------------------------------------
     def apply_mutations(self, args, outs, saved):

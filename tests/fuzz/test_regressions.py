@@ -440,3 +440,27 @@ def test_inplace_on_expanded_tensor_fails_while_tracing_like_eager(backend):
             fn(tl.ones(2, 4, requires_grad=True), tl.ones(1, 4))
         errors.append((type(e.value), state["count"]))
     assert errors[0] == errors[1] == (RuntimeError, 1)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("rg", [False, True])
+def test_mutated_graph_input_aliased_by_another_input(backend, rg):
+    # t1 and its view t2 cross a graph break as two inputs of the next graph, which mutates t1:
+    # the AOT graph treated them as independent, so t2 missed the mutation
+    def f(y):
+        t1 = (y > 0).float() * y
+        t2 = t1.flatten()
+        md.graph_break()
+        t1.add_(1.5)
+        return t2 + 1, t1
+
+    def run(fn):
+        y = tl.tensor([1.0, -1.0, 2.0, 3.0], requires_grad=rg)
+        a, b = fn(y)
+        if rg:
+            (a.sum() + b.sum()).backward()
+            return a.tolist(), b.tolist(), y.grad.tolist()
+        return a.tolist(), b.tolist()
+
+    md.reset()
+    assert run(md.compile(f, backend=backend)) == run(f)
