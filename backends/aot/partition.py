@@ -208,6 +208,11 @@ def min_cut_rematerialization_partition(joint_module, _joint_inputs=None, *, num
         if n not in tangent_dep and any(i in tangent_dep for i in n.all_input_nodes):
             tangent_dep.add(n)
     bw_needed = _ancestors(_nodes_in(grads))
+    # a primal is saved only where eager's backward would save it too: recomputing from an
+    # input the program changes in place after the call would be wrong (or raise where eager
+    # does not); the default partition's saved set is always a finite cut, so one exists
+    boundary = {n for n in fw_nodes | set(primals) if n.op != "get_attr"}
+    eager_saved = _ancestors(_nodes_in(grads), stop=boundary)
     candidates = (fw_nodes | bw_needed) - tangent_dep
     required_bw = bw_needed & tangent_dep
     cap = {}
@@ -221,7 +226,8 @@ def min_cut_rematerialization_partition(joint_module, _joint_inputs=None, *, num
             cap[("source", ("in", n))] = math.inf
         elif n in fw_nodes and not _recomputable(n):
             cap[("source", ("in", n))] = math.inf
-        cap[(("in", n), ("out", n))] = math.inf if n.op == "get_attr" else _size(n)
+        pinned = n.op == "get_attr" or (n.op == "placeholder" and n not in eager_saved)
+        cap[(("in", n), ("out", n))] = math.inf if pinned else _size(n)
         for u in n.users:
             if u in candidates or u in required_bw:
                 cap[(("out", n), ("in", u))] = math.inf

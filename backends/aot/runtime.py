@@ -219,12 +219,21 @@ class _Training:
             phs = [n for n in self.bw_gm.graph.nodes if n.op == "placeholder"]
             nt = len(self.tangent_meta)
             reached = {n for j, n in enumerate(phs[len(phs) - nt:]) if j in live} if nt else set()
-            needed = set()
-            for n in self.bw_gm.graph.nodes:
-                ins = n.all_input_nodes
-                if n.op != "placeholder" and any(a in reached for a in ins):
-                    reached.add(n)
-                    needed.update(phs.index(a) for a in ins if a.op == "placeholder")
+            nodes = list(self.bw_gm.graph.nodes)
+            absent = {n for j, n in enumerate(phs[len(phs) - nt:]) if j not in live} if nt else set()
+            for n in nodes:
+                if n.op != "placeholder":
+                    if any(a in reached for a in n.all_input_nodes):
+                        reached.add(n)
+                    elif any(a in absent for a in n.all_input_nodes):
+                        absent.add(n)  # only on gradients eager never computes
+            # every value feeding a reached node counts, also through recomputed ones (the
+            # min-cut partition recomputes `x + y` from saved inputs in the backward)
+            feeds = {n for n in reached if n.op != "placeholder"}
+            for n in reversed(nodes):
+                if n in feeds:
+                    feeds.update(a for a in n.all_input_nodes if a not in absent)
+            needed = {k for k, ph in enumerate(phs) if ph in feeds}
             cache[live] = needed
         return k in cache[live]
 

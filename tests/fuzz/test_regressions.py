@@ -464,3 +464,26 @@ def test_mutated_graph_input_aliased_by_another_input(backend, rg):
 
     md.reset()
     assert run(md.compile(f, backend=backend)) == run(f)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_input_changed_in_place_after_the_graph_is_not_recomputed_from(backend):
+    # min-cut saved x (to recompute y + x in the backward) although eager saves y + x itself;
+    # x.add_ after the graph then silently changed dy (and the version check missed it,
+    # because x fed only a recomputed node)
+    def f(x, y):
+        t1 = tl.add(y, x)
+        t2 = t1.mul(y) - x
+        md.graph_break()
+        x.add_(1.5)
+        return t2
+
+    def run(fn):
+        rs = np.random.RandomState(1234)
+        x = tl.tensor(rs.randn(2, 4).astype(np.float32))
+        y = tl.tensor(rs.randn(2, 1).astype(np.float32), requires_grad=True)
+        fn(x, y).sum().backward()
+        return y.grad.tolist()
+
+    md.reset()
+    assert np.allclose(run(md.compile(f, backend=backend)), run(f))
