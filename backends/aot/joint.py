@@ -95,7 +95,7 @@ class GraphInput:
 
 # ---------------------------------------------------------------------------- metadata
 class OutputInfo:
-    __slots__ = ("is_tensor", "requires_grad", "alias", "dup_of", "shape", "dtype")
+    __slots__ = ("is_tensor", "requires_grad", "alias", "dup_of", "shape", "dtype", "view_of")
 
     def __init__(self, is_tensor, requires_grad=False, alias=None, dup_of=None, shape=None, dtype=None):
         self.is_tensor = is_tensor
@@ -104,6 +104,7 @@ class OutputInfo:
         self.dup_of = dup_of  # index of an earlier identical output
         self.shape = shape
         self.dtype = dtype
+        self.view_of = None  # (output index, view chain) when the output is a view of another
 
 
 class ViewAndMutationMeta:
@@ -119,7 +120,8 @@ class ViewAndMutationMeta:
         self.out_spec = out_spec
         self.graph_inputs = graph_inputs  # positions of callable inputs traced as placeholders
         self.tangent_outputs = [i for i, o in enumerate(outputs)
-                                if o.is_tensor and o.requires_grad and o.alias is None and o.dup_of is None]
+                                if o.is_tensor and o.requires_grad and o.alias is None and o.dup_of is None
+                                and o.view_of is None]
 
 
 def _trace_args(flat_args, graph_inputs):
@@ -153,6 +155,22 @@ def collect_metadata(fn, flat_args, grad_enabled, graph_inputs=()):
         infos.append(OutputInfo(True, o.requires_grad and o._data.dtype.kind == "f", alias,
                                 seen.get(id(o)), o._data.shape, o._data.dtype))
         seen.setdefault(id(o), k)
+    # an output that views another output (t and t[0]) is rebuilt from it after the call, so
+    # that, as in eager, a later in-place change through the view moves the base's history
+    # (or of a full-size alias of the same base: a hook node's output)
+    bases = {}
+    for j, (o, info) in enumerate(zip(flat, infos)):
+        if info.is_tensor and info.alias is None and info.dup_of is None:
+            if o._base is None:
+                bases.setdefault(id(o), j)
+            elif o._data.shape == o._base._data.shape and all(
+                    getattr(p, "name", "") == "reshape" for p, _, _ in o._view_chain):
+                bases.setdefault(id(o._base), j)
+    for k, (o, info) in enumerate(zip(flat, infos)):
+        if info.is_tensor and info.alias is None and info.dup_of is None and o._base is not None \
+                and bases.get(id(o._base), k) != k \
+                and not any(isinstance(e, Tensor) for _, extra, _ in o._view_chain for e in extra):
+            info.view_of = (bases[id(o._base)], o._view_chain)
     mutated = [i for i in tensor_inputs if inputs[i]._vc[0] != 0]
     meta = ViewAndMutationMeta(len(flat_args), tensor_inputs, grad_inputs, mutated, infos, spec,
                                sorted(graph_inputs))

@@ -279,6 +279,9 @@ class _Training:
         node.n_outputs = len(self.tangent_outputs)
         for slot, i in enumerate(self.tangent_outputs):
             o = outs[i]
+            if o._base is not None:  # a view of a value of the no-grad forward: the node owns it now
+                o._base = None
+                o._view_chain = ()
             o.grad_fn = node
             o._out_nr = slot
             o._rg = True
@@ -366,7 +369,9 @@ class AOTDispatcher:
             # views taken under no_grad in the graph do not require grad: replay them so too
             self.alias_nograd = {k for k, o in enumerate(meta.outputs) if o.is_tensor and o.alias and not o.requires_grad}
             self.dups = [(k, o.dup_of) for k, o in enumerate(meta.outputs) if o.dup_of is not None]
-            self.simple_outputs = not self.aliases and not self.dups
+            self.out_views = [(k, o.view_of, o.requires_grad) for k, o in enumerate(meta.outputs)
+                              if o.is_tensor and o.view_of is not None]
+            self.simple_outputs = not self.aliases and not self.dups and not self.out_views
             self.n_out = len(meta.outputs)
 
     def compile_variant(self, grad_enabled, rg_key):
@@ -446,6 +451,16 @@ class AOTDispatcher:
             prev = _state.grad_enabled
             if k in self.alias_nograd:
                 _state.grad_enabled = False
+            try:
+                for prim, extra, params in chain:
+                    t = bind(prim, (t, *extra), params)
+            finally:
+                _state.grad_enabled = prev
+            outs[k] = t
+        for k, (j, chain), rg in self.out_views:
+            t = outs[j]
+            prev = _state.grad_enabled
+            _state.grad_enabled = prev and rg
             try:
                 for prim, extra, params in chain:
                     t = bind(prim, (t, *extra), params)

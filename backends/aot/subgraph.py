@@ -116,7 +116,7 @@ class _Entry:
             args = [fake_tensor(o._data.shape, o._data.dtype, bool(training and r))
                     for o, r in zip(operands, rg or (False,) * len(operands))]
             meta = collect_metadata(subgraph, args, training)
-            if meta.mutated_inputs or any(not o.is_tensor or o.alias is not None or o.dup_of is not None
+            if meta.mutated_inputs or any(not o.is_tensor or o.alias is not None or o.dup_of is not None or o.view_of is not None
                                           for o in meta.outputs):
                 return None  # not a pure function of its operands: trace through it
             self = cls()

@@ -487,3 +487,24 @@ def test_input_changed_in_place_after_the_graph_is_not_recomputed_from(backend):
 
     md.reset()
     assert np.allclose(run(md.compile(f, backend=backend)), run(f))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_inplace_through_an_output_view_after_the_graph_moves_the_base_history(backend):
+    # t2 = t1[0] leaves the graph next to t1; AOT returned them as unrelated tensors, so
+    # t2.mul_(3) after the break did not reach t1's gradient (y.grad rows were 0 or 2, not 6)
+    def f(y):
+        t1 = y * 2
+        t2 = t1[0]
+        md.graph_break()
+        t2.mul_(3)
+        return t1
+
+    def run(fn):
+        y = tl.tensor([[0.5, 1.0], [-1.0, 2.0]], requires_grad=True)
+        out = fn(y)
+        out.sum().backward()
+        return out.tolist(), y.grad.tolist()
+
+    md.reset()
+    assert run(md.compile(f, backend=backend)) == run(f) == ([[3.0, 6.0], [-2.0, 4.0]], [[6.0, 6.0], [2.0, 2.0]])
