@@ -252,6 +252,9 @@ class HookTracker:
                 continue
             if not any(u is not out_node for u in node.users):
                 continue  # no internal use: a hook on the tensor itself is exact
+            if val._base is not None and any(val._base is ga.node.meta.get("val")
+                                             for ga in self.output.graphargs if ga.node is not None):
+                continue  # a view of an input: AOT rebuilds it, and views of it, outside the graph
             if node.target is apply_backward_hook:
                 box_node = node.args[1]
                 src = next(ga.source for ga in self.output.graphargs if ga.node is box_node)

@@ -311,6 +311,23 @@ class _Training:
         return [by_pos.get(i) for i in self.grad_inputs]
 
 
+def _alias_order(aliases):
+    """[(k, (input, chain), (output j or None, steps of chain already done by j))]: an output
+    that views another input-aliasing output (y[None] and y[None][0:1]) is rebuilt from it, so
+    its gradient passes through the other's node (and hooks there), as in eager."""
+    done = []
+    res = []
+    for k, (i, chain) in sorted(aliases, key=lambda a: len(a[1][1])):
+        src = (None, 0)
+        for j, (i2, c2) in done:
+            if i2 == i and 0 < len(c2) <= len(chain) and tuple(chain[:len(c2)]) == tuple(c2) \
+                    and len(c2) > src[1]:
+                src = (j, len(c2))
+        res.append((k, (i, chain), src))
+        done.append((k, (i, chain)))
+    return res
+
+
 class _Eager:
     """Runs the original graph eagerly (used when the joint trace hits the program's own
     autograd error: eager raises it later, at backward, and so must we)."""
@@ -369,6 +386,7 @@ class AOTDispatcher:
             # views taken under no_grad in the graph do not require grad: replay them so too
             self.alias_nograd = {k for k, o in enumerate(meta.outputs) if o.is_tensor and o.alias and not o.requires_grad}
             self.dups = [(k, o.dup_of) for k, o in enumerate(meta.outputs) if o.dup_of is not None]
+            self.aliases_from = _alias_order(self.aliases)
             self.out_views = [(k, o.view_of, o.requires_grad) for k, o in enumerate(meta.outputs)
                               if o.is_tensor and o.view_of is not None]
             self.simple_outputs = not self.aliases and not self.dups and not self.out_views
@@ -446,13 +464,13 @@ class AOTDispatcher:
 
     def finish_outputs(self, args, outs):
         outs = list(outs[:self.n_out])
-        for k, (i, chain) in self.aliases:
-            t = args[i]
+        for k, (i, chain), (j, skip) in self.aliases_from:
+            t = args[i] if j is None else outs[j]
             prev = _state.grad_enabled
             if k in self.alias_nograd:
                 _state.grad_enabled = False
             try:
-                for prim, extra, params in chain:
+                for prim, extra, params in chain[skip:]:
                     t = bind(prim, (t, *extra), params)
             finally:
                 _state.grad_enabled = prev

@@ -508,3 +508,23 @@ def test_inplace_through_an_output_view_after_the_graph_moves_the_base_history(b
 
     md.reset()
     assert run(md.compile(f, backend=backend)) == run(f) == ([[3.0, 6.0], [-2.0, 4.0]], [[6.0, 6.0], [2.0, 2.0]])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_hook_on_a_view_of_an_input_sees_the_gradient_of_a_view_of_it(backend):
+    # t2 views t1 views y; AOT rebuilt t2 straight from y, bypassing t1 (and its hook)
+    log = []
+
+    def f(y):
+        t1 = y[None]
+        t2 = t1[0:1]
+        t1.register_hook(lambda g: log.append(tuple(g.shape)))
+        return t2
+
+    res = []
+    for fn in (f, md.compile(f, backend=backend)):
+        log.clear()
+        y = tl.tensor(1.5, requires_grad=True)
+        fn(y).sum().backward()
+        res.append((list(log), y.grad.tolist()))
+    assert res[0] == res[1] == ([(1,)], 1.0)
