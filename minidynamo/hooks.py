@@ -204,6 +204,14 @@ class HookTracker:
             unsupported("register_hook on a view of a graph input")
         out = self.output
         graph = out.graph
+        ex = tensor_vt.example
+        root = ex._base if ex._base is not None else ex
+        if any(n is not tensor_vt.node and isinstance(v := n.meta.get("val"), tl.Tensor) and v is not ex
+               and (v._base if v._base is not None else v) is root and (v._base is not None or ex._base is not None)
+               for n in graph.nodes):
+            # another view of the same memory exists: an in-place change through it moves the
+            # tensor's history in eager, which a hook node in the graph cannot follow
+            unsupported("register_hook on a tensor that has other views in the graph")
         existing = getattr(tensor_vt, "hook_box", None)
         if existing is not None:
             name = f"___handle_{self.n_handles}"

@@ -528,3 +528,24 @@ def test_hook_on_a_view_of_an_input_sees_the_gradient_of_a_view_of_it(backend):
         fn(y).sum().backward()
         res.append((list(log), y.grad.tolist()))
     assert res[0] == res[1] == ([(1,)], 1.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_hook_on_a_tensor_later_changed_through_a_view(backend):
+    # t2 views t1; the hook on t1 was a graph node, so t2.add_(t2) (which in eager moves t1's
+    # history) bypassed it: register_hook now breaks the graph when other views exist
+    def f(y):
+        t1 = y.reshape(-1) * y
+        t2 = t1.flatten()
+        t1.add_(y)
+        t1.register_hook(lambda g: g + 1)
+        t2.add_(t2)
+        return t1
+
+    res = []
+    for fn in (f, md.compile(f, backend=backend)):
+        y = tl.tensor([[0.5], [-1.0]], requires_grad=True)
+        out = fn(y)
+        out.sum().backward()
+        res.append((out.tolist(), y.grad.tolist()))
+    assert res[0] == res[1]
