@@ -176,9 +176,16 @@ def generate(gm, example_inputs, options=None):
     # -- expand elision ---------------------------------------------------------------------
     elided = set()
     for n in ops:
-        if n.target.name == "expand" and n not in is_out and _elidable(n, live, elided):
+        merged = [d for d, s_ in src.items() if d is not n and s_ == n.name]  # CSE duplicates
+        if n.target.name == "expand" and all(d not in is_out and _elidable(d, live, elided)
+                                             for d in [n, *merged]):
             elided.add(n)
             src[n] = src[n.args[0]]
+    if elided:  # nodes CSE merged into an elided expand read its source too
+        renamed = {e.name: src[e] for e in elided}
+        for n, s_ in src.items():
+            if s_ in renamed:
+                src[n] = renamed[s_]
     # -- lowering -------------------------------------------------------------------------
     probes = {}
     for n in list(src):

@@ -549,3 +549,17 @@ def test_hook_on_a_tensor_later_changed_through_a_view(backend):
         out.sum().backward()
         res.append((out.tolist(), y.grad.tolist()))
     assert res[0] == res[1]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_codegen_two_equal_expands_one_elided(backend):
+    # CSE merged the second y.expand(3, 4) into the first; eliding the first left the second
+    # reading a name the kernel never defined (NameError: 'expand')
+    def f(x, y):
+        return tl.where(y.expand(3, 4) > x, y.expand(3, 4), x) * 2
+
+    rs = np.random.RandomState(0)
+    x = tl.tensor(rs.randn(3, 4).astype(np.float32), requires_grad=True)
+    y = tl.tensor(rs.randn(1, 4).astype(np.float32), requires_grad=True)
+    md.reset()
+    assert np.allclose(md.compile(f, backend=backend)(x, y).tolist(), f(x, y).tolist())
