@@ -261,8 +261,12 @@ class HookTracker:
             if not any(u is not out_node for u in node.users):
                 continue  # no internal use: a hook on the tensor itself is exact
             if val._base is not None and any(val._base is ga.node.meta.get("val")
-                                             for ga in self.output.graphargs if ga.node is not None):
-                continue  # a view of an input: AOT rebuilds it, and views of it, outside the graph
+                                             for ga in self.output.graphargs if ga.node is not None) \
+                    and all(u in outputs and getattr(u.meta.get("val"), "_base", None) is val._base
+                            for u in node.users if u is not out_node):
+                # a view of an input used only by other views among the outputs: AOT rebuilds
+                # those from it outside the graph, so a hook on the tensor itself sees them
+                continue
             if node.target is apply_backward_hook:
                 box_node = node.args[1]
                 src = next(ga.source for ga in self.output.graphargs if ga.node is box_node)
