@@ -96,7 +96,7 @@ def module_backward_end(state, *outs):
     return state.setup_output_hook(result)
 
 
-for _f in (module_backward_begin, module_backward_end, apply_backward_hook):
+for _f in (module_backward_begin, module_backward_end):
     _f.__module__ = "minidynamo.hooks"
     _f._run_graph_as_is = True  # AOT backends run graphs with these nodes as they are
 module_backward_begin._is_impure = True

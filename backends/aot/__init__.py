@@ -155,11 +155,11 @@ def aot_module_simplified(gm, example_inputs, fw_compiler, bw_compiler=None, par
     import tensorlite as tl
 
     if any(n.op == "call_function" and (getattr(n.target, "__name__", "") == "_set_grad_enabled"
-                                        or getattr(n.target, "_run_graph_as_is", False) is True
-                                        and getattr(n.target, "__name__", "") != "apply_backward_hook")
+                                        or getattr(n.target, "_run_graph_as_is", False) is True)
            for n in gm.graph.nodes):
         # the graph switches grad mode inside (a `with no_grad()` block that a graph break cut
-        # open): one autograd node per call cannot express that; run the graph as it is
+        # open), or holds nodes marked `_run_graph_as_is` (module backward hooks, which need
+        # their own autograd nodes): one autograd node per call cannot express that
         return gm.forward
     gm, inputs, lifted = _lift_parameters(gm, example_inputs)
     config = AOTConfig(fw_compiler, bw_compiler, partition_fn, inference_compiler)

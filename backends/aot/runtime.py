@@ -311,6 +311,18 @@ class _Training:
         return [by_pos.get(i) for i in self.grad_inputs]
 
 
+def _replay_views(t, chain, grad):
+    """Apply a view chain [(prim, extra, params)] to t, recording autograd only if `grad`."""
+    prev = _state.grad_enabled
+    _state.grad_enabled = prev and grad
+    try:
+        for prim, extra, params in chain:
+            t = bind(prim, (t, *extra), params)
+    finally:
+        _state.grad_enabled = prev
+    return t
+
+
 def _alias_order(aliases):
     """[(k, (input, chain), (output j or None, steps of chain already done by j))]: an output
     that views another input-aliasing output (y[None] and y[None][0:1]) is rebuilt from it, so
@@ -465,26 +477,10 @@ class AOTDispatcher:
     def finish_outputs(self, args, outs):
         outs = list(outs[:self.n_out])
         for k, (i, chain), (j, skip) in self.aliases_from:
-            t = args[i] if j is None else outs[j]
-            prev = _state.grad_enabled
-            if k in self.alias_nograd:
-                _state.grad_enabled = False
-            try:
-                for prim, extra, params in chain[skip:]:
-                    t = bind(prim, (t, *extra), params)
-            finally:
-                _state.grad_enabled = prev
-            outs[k] = t
+            src = args[i] if j is None else outs[j]
+            outs[k] = _replay_views(src, chain[skip:], k not in self.alias_nograd)
         for k, (j, chain), rg in self.out_views:
-            t = outs[j]
-            prev = _state.grad_enabled
-            _state.grad_enabled = prev and rg
-            try:
-                for prim, extra, params in chain:
-                    t = bind(prim, (t, *extra), params)
-            finally:
-                _state.grad_enabled = prev
-            outs[k] = t
+            outs[k] = _replay_views(outs[j], chain, rg)
         for k, j in self.dups:
             outs[k] = outs[j]
         return outs
