@@ -1,4 +1,4 @@
-"""`python -m tests.fuzz --seconds 600 [--start 0] [--guards]`: generate and check programs until
+"""`python -m tests.fuzz --seconds 600 [--start 0] [--guards] [--programs N]`: generate and check programs until
 the time is up; print the count and every mismatch (with its minimised program)."""
 import argparse
 import sys
@@ -28,12 +28,13 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--start", type=int, default=None, help="first seed (default: from the clock)")
     ap.add_argument("--guards", action="store_true", help="mutate one dependency between the two calls")
+    ap.add_argument("--programs", type=int, default=None, help="stop after this many programs")
     ap.add_argument("--no-minimize", action="store_true")
     a = ap.parse_args(argv)
     seed = a.start if a.start is not None else int(time.time()) % 10_000_000 * 1000
     t0 = time.time()
     n = bad = 0
-    while time.time() - t0 < a.seconds:
+    while time.time() - t0 < a.seconds and (a.programs is None or n < a.programs):
         for guards in ([a.guards] if a.guards else [False, True]):
             p, mutation, report = one(seed, guards)
             n += 1
