@@ -229,11 +229,12 @@ class OutputGraph:
         """A dynamic dimension's size was read as a Python value: guard it exactly."""
         if not vt.dynamic_dims:
             return
-        key = ("TENSOR_MATCH", vt.source.name())
+        name = vt.source.name()
         for k, g in list(self.guards.items()):
-            if k[0] == "TENSOR_MATCH" and k[1] == key[1]:
+            if k[0] == "TENSOR_MATCH" and k[1] == name:
                 dtype, shape, rg, typ = g.expected
-                real = self.real_values[vt.node]
+                # by source: after an in-place op vt.node is no longer the placeholder
+                real = next(ga.value for ga in self.graphargs if ga.source.name() == name)
                 g.expected = (dtype, tuple(real.shape), rg, typ)
         vt.dynamic_dims = set()
 

@@ -619,3 +619,18 @@ def test_harness_groups_hook_calls_per_hook_only():
                 snap(canonical_log([("a", 3), ("b", 2), ("a", 1)], spans))) is not None
     assert diff(snap(canonical_log([("a", 1), ("b", 2)], spans)),
                 snap(canonical_log([("a", 1), ("b", 5)], spans))) is not None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_shape_read_after_inplace_on_a_dynamic_input(backend):
+    # seed 2061058 (guards): y's size changed between calls (so dim 0 became dynamic), then
+    # y.add_ and y.shape: specializing the dimension looked up y's value by its in-place node
+    def f(x, y):
+        y.add_(1.5)
+        return (x + y) * len(y.shape)
+
+    opt = md.compile(f, backend=backend)
+    for n in (4, 1, 4, 1):
+        x = tl.tensor(np.ones((3, 4), np.float32), requires_grad=True)
+        ye, yc = tl.ones(n), tl.ones(n)
+        assert md.testing.same(opt(x, yc), f(x, ye)) and md.testing.same(yc, ye)
