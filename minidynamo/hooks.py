@@ -70,6 +70,16 @@ def apply_backward_hook(x, box):
 apply_backward_hook.__module__ = "minidynamo.hooks"
 
 
+def apply_output_view_hook(x, box):
+    """apply_backward_hook for a graph output that views a graph input and is also used inside
+    the graph. AOT backends rebuild such an output from the input outside their one autograd
+    node, so its direct gradient would bypass the slot: graphs with it run as they are."""
+    return apply_backward_hook(x, box)
+
+
+apply_output_view_hook._run_graph_as_is = True
+
+
 def _identity_hook(grad):
     return None
 
@@ -101,6 +111,18 @@ for _f in (module_backward_begin, module_backward_end):
     _f._run_graph_as_is = True  # AOT backends run graphs with these nodes as they are
 module_backward_begin._is_impure = True
 module_backward_end._is_impure = True
+
+
+def _live_nodes(graph, out_node):
+    """Nodes whose value reaches the output or an impure node (what DCE keeps)."""
+    live = set()
+    stack = [out_node] + [n for n in graph.nodes if n.is_impure() and n.op != "placeholder"]
+    while stack:
+        n = stack.pop()
+        if n not in live:
+            live.add(n)
+            stack.extend(n.all_input_nodes)
+    return live
 
 
 class HookBoxSource(Source):
@@ -252,18 +274,20 @@ class HookTracker:
         autograd node. Returns [(output index, box expression)]."""
         graph = gm.graph
         out_node = next(n for n in graph.nodes if n.op == "output")
+        live = _live_nodes(graph, out_node)
         slots = []
         for i, node in enumerate(outputs):
             val = node.meta.get("val")
             if node.op not in ("call_function", "call_method") or val is None \
                     or not getattr(val, "requires_grad", False):
                 continue
-            if not any(u is not out_node for u in node.users):
-                continue  # no internal use: a hook on the tensor itself is exact
-            if val._base is not None and any(val._base is ga.node.meta.get("val")
-                                             for ga in self.output.graphargs if ga.node is not None) \
-                    and all(u in outputs and getattr(u.meta.get("val"), "_base", None) is val._base
-                            for u in node.users if u is not out_node):
+            internal = [u for u in node.users if u is not out_node and u in live]
+            if not internal:
+                continue  # no (live) internal use: a hook on the tensor itself is exact
+            views_input = val._base is not None and any(
+                val._base is ga.node.meta.get("val") for ga in self.output.graphargs if ga.node is not None)
+            if views_input and all(u in outputs and getattr(u.meta.get("val"), "_base", None) is val._base
+                                   for u in internal):
                 # a view of an input used only by other views among the outputs: AOT rebuilds
                 # those from it outside the graph, so a hook on the tensor itself sees them
                 continue
@@ -283,7 +307,8 @@ class HookTracker:
             from .output_graph import GraphArg
             self.output.graphargs.append(GraphArg(source, HookBox(None), box))
             with graph.inserting_after(node):
-                hooked = graph.call_function(apply_backward_hook, (node, box))
+                hooked = graph.call_function(apply_output_view_hook if views_input else apply_backward_hook,
+                                             (node, box))
             hooked.meta["val"] = val
             hooked.meta["stack_trace"] = node.meta.get("stack_trace")
             node.replace_all_uses_with(hooked, delete_user_cb=lambda u: u is not hooked)
