@@ -209,14 +209,16 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         example_inputs = [ga.value for ga in output.graphargs]
         compiled = call_backend(backend, gm, example_inputs)
         runs_graph_as_is = getattr(compiled, "__self__", None) is gm  # gm.forward: any shape works
+        slots = output.hooks.hooked_output_slots(cg.graph_outputs)
         if not runs_graph_as_is:
-            slots = output.hooks.add_output_slots(gm, cg.graph_outputs)
-            if slots:  # the graph changed: compile it again
+            new_slots = output.hooks.add_output_slots(gm, cg.graph_outputs)
+            if new_slots:  # the graph changed: compile it again
                 gm.recompile()
                 example_inputs = [ga.value for ga in output.graphargs]
                 compiled = call_backend(backend, gm, example_inputs)
                 pre_graph = output.hooks.pre_graph_lines(cg)
-                effects = [f"___graph_out[{i}]._hook_box = {box}" for i, box in slots] + effects
+                slots += new_slots
+        effects = [f"___graph_out[{i}]._hook_box = {box}" for i, box in slots] + effects
         if not runs_graph_as_is and any(g.kind == "TENSOR_MATCH" and None in g.expected[1]
                                         for g in output.guards.values()):
             compiled = PerShape(backend, gm, example_inputs, compiled)

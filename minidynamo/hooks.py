@@ -266,6 +266,18 @@ class HookTracker:
         tensor_vt.hook_box = source
         return RemovableHandleVariable(f"{source.expr()}.handle")
 
+    def hooked_output_slots(self, outputs):
+        """[(output index, box expression)] for outputs that are hook nodes of hooks registered
+        in the frame: a hook added later to the output tensor joins the same box, so it runs
+        after them on the same total gradient, as in eager (on every backend)."""
+        slots = []
+        for i, node in enumerate(outputs):
+            if node.op == "call_function" and node.target is apply_backward_hook:
+                box_node = node.args[1]
+                src = next(ga.source for ga in self.output.graphargs if ga.node is box_node)
+                slots.append((i, src.expr()))
+        return slots
+
     def add_output_slots(self, gm, outputs):
         """Give every graph output that the graph also uses itself (and that may need a
         gradient) a hook slot: an empty HookBox on the path before all its uses. A hook later
@@ -279,7 +291,7 @@ class HookTracker:
         for i, node in enumerate(outputs):
             val = node.meta.get("val")
             if node.op not in ("call_function", "call_method") or val is None \
-                    or not getattr(val, "requires_grad", False):
+                    or not getattr(val, "requires_grad", False) or node.target is apply_backward_hook:
                 continue
             internal = [u for u in node.users if u is not out_node and u in live]
             if not internal:
@@ -290,11 +302,6 @@ class HookTracker:
                                    for u in internal):
                 # a view of an input used only by other views among the outputs: AOT rebuilds
                 # those from it outside the graph, so a hook on the tensor itself sees them
-                continue
-            if node.target is apply_backward_hook:
-                box_node = node.args[1]
-                src = next(ga.source for ga in self.output.graphargs if ga.node is box_node)
-                slots.append((i, src.expr()))
                 continue
             k = self.n_boxes
             self.n_boxes += 1

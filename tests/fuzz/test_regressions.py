@@ -669,3 +669,26 @@ def test_hook_on_an_output_view_of_an_input_with_a_live_internal_use(backend):
         return (t1 * y).relu(), t1
 
     assert md.testing.same(_hooked_grads(f, backend), _hooked_grads(f, None))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_second_hook_after_a_break_runs_after_the_first(backend):
+    # seed 2064104: a hook registered in the graph, then (after the .item() break) another on the
+    # same tensor: the second went on the output tensor and ran before the first, on every backend
+    def f(x, y):
+        t1 = x * y
+        t1.register_hook(lambda g: g + 1)
+        if x.mean().item() < 10:
+            x = tl.maximum(x, t1)
+        t1.register_hook(lambda g: g * 0.5)
+        return t1, x.sum(), t1
+
+    def grads(fn):
+        md.reset()
+        x = tl.tensor(np.arange(8, dtype=np.float32).reshape(2, 4) - 3)
+        y = tl.tensor(np.array([[0.5, -1.0, 2.0, 1.5]], np.float32), requires_grad=True)
+        a, _, c = fn(x, y)
+        (a.sum() + 2 * c.sum()).backward()
+        return y.grad
+
+    assert md.testing.same(grads(md.compile(f, backend=backend)), grads(f))
