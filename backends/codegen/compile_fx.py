@@ -177,8 +177,9 @@ def generate(gm, example_inputs, options=None):
     elided = set()
     for n in ops:
         merged = [d for d, s_ in src.items() if d is not n and s_ == n.name]  # CSE duplicates
-        if n.target.name == "expand" and all(d not in is_out and _elidable(d, live, elided)
-                                             for d in [n, *merged]):
+        group = {n, *merged}  # elided together: each use sees all of them elided
+        if n.target.name == "expand" and all(d not in is_out and _elidable(d, live, elided | group)
+                                             for d in group):
             elided.add(n)
             src[n] = src[n.args[0]]
     if elided:  # nodes CSE merged into an elided expand read its source too

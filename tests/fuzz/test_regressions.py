@@ -692,3 +692,17 @@ def test_second_hook_after_a_break_runs_after_the_first(backend):
         return y.grad
 
     assert md.testing.same(grads(md.compile(f, backend=backend)), grads(f))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_codegen_equal_expands_as_both_operands_keep_the_shape(backend):
+    # seed 2301235: y.expand(3, 4) * y.expand(3, 4); CSE made them one expand used twice by the
+    # mul, each check saw the other operand still expanded, and eliding both gave a [1, 4] mul
+    def f(y):
+        t = (y.expand(3, 4) * y.expand(3, 4) + 1).sqrt()
+        return t, t.mean()
+
+    for rg in (False, True):
+        y = tl.tensor(np.random.RandomState(0).randn(1, 4).astype(np.float32), requires_grad=rg)
+        md.reset()
+        assert md.testing.same(md.compile(f, backend=backend)(y), f(y))
