@@ -214,12 +214,15 @@ def parse_stack_trace(st):
     """(file, line, fn, code) of the innermost frame of a stored stack trace, or None."""
     if not st:
         return None
-    lines = st.strip("\n").split("\n")
-    for i in range(len(lines) - 1, -1, -1):
-        m = _FRAME_LINE.match(lines[i])
+    i = st.rfind('File "')
+    while i != -1:  # from the end: the last line that is a frame line
+        start = st.rfind("\n", 0, i) + 1
+        end = st.find("\n", i)
+        m = _FRAME_LINE.match(st[start:end] if end != -1 else st[start:])
         if m:
-            code = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            code = st[end + 1:].split("\n", 1)[0].strip() if end != -1 else ""
             return m.group(1), int(m.group(2)), m.group(3), code
+        i = st.rfind('File "', 0, start)
     return None
 
 

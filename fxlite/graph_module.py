@@ -1,6 +1,7 @@
 """GraphModule: a tl.nn.Module whose forward is generated from a Graph.
 
-The generated source is written to a real file (and registered in linecache), so a
+The generated source is written to a real file (registered in linecache at once, written to
+disk in the background: see _source_files), so a
 traceback through a graph points at a readable line of generated code.
 
 >>> import fxlite, tensorlite as tl
@@ -14,39 +15,28 @@ def forward(self, x):
     return sin
 """
 import copy
-import hashlib
-import linecache
-import os
-import tempfile
+import re
 
 import tensorlite as tl
 
+from . import _source_files
 from .graph import Graph
 
-_CODE_DIR = os.environ.get("FXLITE_CODE_DIR") or os.path.join(tempfile.gettempdir(), f"fxlite_code_{os.getuid() if hasattr(os, 'getuid') else 0}")
-
-
-def _write_source(src):
-    key = hashlib.sha1(src.encode()).hexdigest()[:20]
-    path = os.path.join(_CODE_DIR, f"fx_{key}.py")
-    if not os.path.exists(path):
-        try:
-            os.makedirs(_CODE_DIR, exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "w") as f:
-                f.write(src)
-            os.replace(tmp, path)
-        except OSError:
-            path = f"<fxlite_generated_{key}>"
-    lines = src.splitlines(keepends=True)
-    linecache.cache[path] = (len(src), None, lines, path)
-    return path
+_CODE_MEMO = {}  # source -> code object: a graph generated again (a recompile) is not recompiled
+_CODE_MEMO_SIZE = 256
+_COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*$", re.M)
 
 
 def compile_source(src, globals_):
     """Compile generated source into its `forward` function, with a real file name."""
-    path = _write_source(src)
-    code = compile(src, path, "exec")
+    path = _source_files.register(src)  # also (re)registers the lines in linecache
+    code = _CODE_MEMO.get(src)
+    if code is None:
+        # comment lines compiled as blank lines: the same line numbers, a fifth less to compile
+        code = compile(_COMMENT_LINE.sub("", src), path, "exec")
+        if len(_CODE_MEMO) >= _CODE_MEMO_SIZE:
+            _CODE_MEMO.pop(next(iter(_CODE_MEMO)))
+        _CODE_MEMO[src] = code
     ns = dict(globals_)
     exec(code, ns)  # noqa: S102 - generated code
     return ns["forward"]
@@ -95,8 +85,8 @@ class GraphModule(tl.nn.Module):
                 cls = t
                 break
 
-        class GraphModuleImpl(cls):
-            pass
+        GraphModuleImpl = type("GraphModuleImpl", (cls,), {"__qualname__": "GraphModuleImpl",
+                                                          "__module__": cls.__module__})
 
         return super().__new__(GraphModuleImpl)
 

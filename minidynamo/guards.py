@@ -266,6 +266,21 @@ def _nn_module_globals():
     return module
 
 
+_CODE_MEMO = {}  # (source, filename) -> code: values are named constants, so frames with the
+_CODE_MEMO_SIZE = 256  # same kinds of arguments and guards share one compiled guard
+
+
+def _compiled(src, filename):
+    key = (src, filename)
+    code = _CODE_MEMO.get(key)
+    if code is None:
+        code = compile(src, filename, "exec")
+        if len(_CODE_MEMO) >= _CODE_MEMO_SIZE:
+            _CODE_MEMO.pop(next(iter(_CODE_MEMO)))
+        _CODE_MEMO[key] = code
+    return code
+
+
 def _compile_check(guards, code, fn, extra_ns=None):
     consts = {}
     parts = [f"({g.code(consts)})" for g in guards]
@@ -275,7 +290,7 @@ def _compile_check(guards, code, fn, extra_ns=None):
     ns = base_namespace(fn)
     ns.update(extra_ns or {})
     ns.update(consts)
-    exec(compile(src, f"<guards for {code.co_name}>", "exec"), ns)  # noqa: S102
+    exec(_compiled(src, f"<guards for {code.co_name}>"), ns)  # noqa: S102
     check = ns["___guard"]
     rename_code(check, code)
     check.source = src
