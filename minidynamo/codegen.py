@@ -4,7 +4,7 @@ graph, performs the recorded side effects and rebuilds the return value.
 The result is readable; `md.inspect(fn).entries[0].source` shows it, for example:
 
     def f(x, y):
-        ___graph_out = ___compiled_fn_0(x, y)
+        ___graph_out = ___compiled_fn(x, y)
         return ___graph_out[0]
 """
 import math

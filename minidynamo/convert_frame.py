@@ -11,7 +11,7 @@ from . import config
 from .codegen import PyCodegen, transformed_source
 from .exc import (BackendCompilerFailed, InternalError, RecompileError, UncapturedHigherOrderOpError,
                   Unsupported)
-from .guards import GuardSet, base_namespace, rename_code
+from .guards import GuardSet, base_namespace, compile_cached, rename_code
 from .hooks import HookBox
 from .logs import log_graph, log_guards, log_output_code
 from .output_graph import OutputGraph
@@ -22,7 +22,6 @@ from .variables.base import UserError
 
 log = logging.getLogger("minidynamo")
 
-_compiled_fn_counter = [0]
 OBSERVERS = []  # callables(fn, FrameResult) told about every converted frame (md.explain)
 
 
@@ -226,8 +225,7 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         counters["stats"]["calls_captured"] += output.count_calls()
         if on_graph is not None:
             on_graph(gm)
-        _compiled_fn_counter[0] += 1
-        name = f"___compiled_fn_{_compiled_fn_counter[0]}"
+        name = "___compiled_fn"  # one graph per entry, each entry its own namespace
         cg.globals[name] = compiled
         graph_call = f"{name}({', '.join(ga.source.expr() for ga in output.graphargs)})"
         log_graph(gm, code)
@@ -238,7 +236,7 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     filename = f"<minidynamo transformed {code.co_name} at {code.co_filename}:{code.co_firstlineno}>"
     import linecache
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
-    exec(compile(src, filename, "exec"), ns)  # noqa: S102
+    exec(compile_cached(src, filename), ns)  # noqa: S102
     new_fn = ns["___transformed"]
     rename_code(new_fn, code)
     guards = list(output.guards.values())

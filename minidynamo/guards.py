@@ -266,11 +266,14 @@ def _nn_module_globals():
     return module
 
 
-_CODE_MEMO = {}  # (source, filename) -> code: values are named constants, so frames with the
-_CODE_MEMO_SIZE = 256  # same kinds of arguments and guards share one compiled guard
+_CODE_MEMO = {}  # (source, filename) -> code object
+_CODE_MEMO_SIZE = 256
 
 
-def _compiled(src, filename):
+def compile_cached(src, filename):
+    """compile(src, filename, "exec"), memoized: generated guard and transformed functions
+    name their values (___c0, ___compiled_fn) instead of embedding them, so frames with the
+    same kinds of arguments and the same shape of code share one compiled code object."""
     key = (src, filename)
     code = _CODE_MEMO.get(key)
     if code is None:
@@ -290,7 +293,7 @@ def _compile_check(guards, code, fn, extra_ns=None):
     ns = base_namespace(fn)
     ns.update(extra_ns or {})
     ns.update(consts)
-    exec(_compiled(src, f"<guards for {code.co_name}>"), ns)  # noqa: S102
+    exec(compile_cached(src, f"<guards for {code.co_name}>"), ns)  # noqa: S102
     check = ns["___guard"]
     rename_code(check, code)
     check.source = src
