@@ -4,7 +4,7 @@ PYTHON_FOR = $(or $(shell pyenv prefix $(1) 2>/dev/null | sed 's|$$|/bin/python|
 VENV ?= .venv
 VPY = $(VENV)/bin/python
 
-.PHONY: test test-all demo bench clean fuzz
+.PHONY: test test-all test-extras demo bench clean fuzz
 
 $(VENV)/.installed: pyproject.toml
 	rm -rf $(VENV)
@@ -15,6 +15,17 @@ $(VENV)/.installed: pyproject.toml
 
 test: $(VENV)/.installed
 	$(VPY) -m pytest tests
+
+# The codegen backend with the optional 'fast' extra (numexpr, numba): its fused forms.
+.venv-extras/.installed: pyproject.toml
+	rm -rf .venv-extras
+	$(call PYTHON_FOR,$(PYVER)) -m venv .venv-extras
+	.venv-extras/bin/python -m pip install -q --upgrade pip
+	.venv-extras/bin/python -m pip install -q -e '.[dev,fast]'
+	touch $@
+
+test-extras: .venv-extras/.installed
+	.venv-extras/bin/python -m pytest tests/backends/test_codegen.py
 
 # The suite on every supported Python, each in its own venv.
 test-all:
@@ -34,4 +45,4 @@ bench: $(VENV)/.installed
 	@for f in benchmarks/*.py; do echo "== $$f"; $(VPY) $$f || exit 1; done
 
 clean:
-	rm -rf .venv .venv-3.12 .venv-3.13 build *.egg-info
+	rm -rf .venv .venv-3.12 .venv-3.13 .venv-extras build *.egg-info

@@ -25,7 +25,7 @@ from .compile_fx import CompiledGraph, generate
 __all__ = ["codegen", "compile_fx_graph", "counters", "OPTIONS"]
 
 # options that change the generated code (part of the cache key)
-OPTIONS = {"fusion": True, "numexpr": True}
+OPTIONS = {"fusion": True, "numexpr": True, "numba": True}
 log = logging.getLogger("minidynamo")
 
 
@@ -52,6 +52,9 @@ def compile_fx_graph(gm, example_inputs):
     6.0
     """
     options = dict(OPTIONS)
+    from . import fusion
+    if fusion.FORCE is not None:  # a forced fused form (tests, benchmarks) is other code
+        options["force"] = fusion.FORCE
     key = cache.graph_key(gm, example_inputs, options)
     art = cache.lookup(key)
     if art is None:

@@ -18,6 +18,7 @@ True
 """
 import collections
 import hashlib
+import importlib.metadata
 import io
 import json
 import os
@@ -55,9 +56,9 @@ def _environment():
         h = hashlib.sha256()
         h.update(sys.version.encode())
         h.update(np.__version__.encode())
-        for mod in ("numexpr",):
-            try:
-                h.update(f"{mod}={__import__(mod).__version__}".encode())
+        for mod in ("numexpr", "numba"):
+            try:  # the installed version, without importing (numba takes a second to import)
+                h.update(f"{mod}={importlib.metadata.version(mod)}".encode())
             except Exception:
                 h.update(f"{mod}=absent".encode())
         import tensorlite

@@ -17,12 +17,16 @@ exclude axis 0), these fused forms exist:
   chain as one numexpr expression (multi-threaded, one pass over memory; before a reduction,
   evaluated per block into a scratch block). Constants are typed with the group's dtype, so
   float32 stays float32 as in numpy; np.maximum/np.minimum keep numpy's NaN propagation.
+* numba (only if the optional `numba` is installed and options["numba"] is on; elementwise
+  groups without a reduction): the same expression as one parallel loop compiled by numba
+  (`error_model="numpy"`: division by zero gives inf/nan as in numpy; typed constants; calls
+  serialized by a lock, since numba's default threading layer is not re-entrant).
 
-Which form runs (plain numpy, blocked, parallel or numexpr) is decided per group by timing
+Which form runs (plain numpy, blocked, parallel, numexpr or numba) is decided per group by timing
 each on random inputs of the real shapes at compile time (interleaved rounds; a fused form
 must beat plain numpy by 5%); the decision is cached in this process (by expression, shape
-and dtype) and is part of the generated source, hence of the disk cache. Without numexpr
-the pure-numpy forms always work.
+and dtype) and is part of the generated source, hence of the disk cache. Without numexpr or
+numba the pure-numpy forms always work.
 
 >>> find_groups([], {}, [], set(), {}, {})
 {}
@@ -30,20 +34,22 @@ the pure-numpy forms always work.
 import contextvars
 import math
 import os
+import re
+import threading
 import time
 
 import numpy as np
 
 from .lowering import ELEMENTWISE, PREV, Steps, literal, impl_namespace
 
-__all__ = ["find_groups", "Group", "runtime_namespace", "numexpr_available", "decisions"]
+__all__ = ["find_groups", "Group", "runtime_namespace", "numexpr_available", "numba_available", "decisions"]
 
 MIN_ELEMENTS = 1 << 16  # smaller groups stay plain numpy (per-call overhead dominates)
 BLOCK_BYTES = 1 << 17  # one block of one operand (the whole working set stays in L2)
 MAX_EXPR_CHARS = 6000
 THREADS = min(4, os.cpu_count() or 1)  # threads of the "parallel" (blocked, multi-threaded) form
-FORCE = None  # tests: "plain" | "blocked" | "numexpr" instead of measuring
-decisions = {}  # (group signature, shape, dtype) -> "plain" | "blocked" | "numexpr"
+FORCE = None  # tests: "plain" | "blocked" | "parallel" | "numexpr" | "numba" instead of measuring
+decisions = {}  # (group signature, shape, dtype, options) -> the chosen form
 
 _REDUCERS = {"np.add.reduce", "np.maximum.reduce", "np.minimum.reduce"}
 _ELEMENTWISE_FNS = {
@@ -69,6 +75,11 @@ def numexpr_available():
         return True
     except ImportError:
         return False
+
+
+def numba_available():
+    import importlib.util
+    return importlib.util.find_spec("numba") is not None  # without importing it (slow)
 
 
 # ----------------------------------------------------------------------------- runtime
@@ -99,6 +110,46 @@ def ne_kernel(text, n_vars, dtype, cvals):
     return kernel
 
 
+_NB_KERNELS = {}  # (text, n_vars, dtype, constants) -> jitted loop (numba compiles once per process)
+_NB_LOCK = threading.Lock()
+_NB_VAR = re.compile(r"\bv(\d+)\b")
+
+
+def _nb_where(c, a, b):
+    return a if c else b
+
+
+def nb_kernel(text, n_vars, dtype, cvals):
+    """A numba kernel for the numexpr-style `text` over v0..v{n-1} (arrays of dtype, broadcast
+    to the output's shape) and typed constants c0.. (cvals); called as kernel(*arrays, out=array)."""
+    key = (text, n_vars, np.dtype(dtype).str, cvals)
+    jit = _NB_KERNELS.get(key)
+    if jit is None:
+        import numba
+        dt = np.dtype(dtype)
+        ns = {"prange": numba.prange, "where": numba.njit(inline="always")(_nb_where),
+              "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
+              "sqrt": np.sqrt, "abs": np.abs}
+        ns.update({f"c{j}": dt.type(c) for j, c in enumerate(cvals)})
+        params = "".join(f", v{i}" for i in range(n_vars))
+        body = _NB_VAR.sub(lambda m: f"v{m.group(1)}[i]", text)
+        src = f"def loop(out{params}):\n    for i in prange(out.shape[0]):\n        out[i] = {body}\n"
+        exec(compile(src, "<numba kernel>", "exec"), ns)  # noqa: S102 - generated code
+        jit = _NB_KERNELS[key] = numba.njit(parallel=True, error_model="numpy", cache=False)(ns["loop"])
+
+    def kernel(*arrays, out):
+        shape = out.shape
+        flat = [a.reshape(-1) if a.shape == shape and a.flags.c_contiguous
+                else np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in arrays]
+        o = out if out.flags.c_contiguous else np.empty(shape, out.dtype)
+        with _NB_LOCK:
+            jit(o.reshape(-1), *flat)
+        if o is not out:
+            np.copyto(out, o)
+        return out
+    return kernel
+
+
 _pool = []
 
 
@@ -117,7 +168,7 @@ def parallel(fn, *parts):
 
 
 def runtime_namespace():
-    return {"_ne_kernel": ne_kernel, "_range": range, "_parallel": parallel}
+    return {"_ne_kernel": ne_kernel, "_nb_kernel": nb_kernel, "_range": range, "_parallel": parallel}
 
 
 # ----------------------------------------------------------------------------- groups
@@ -254,9 +305,10 @@ class Group:
                 p, _ = self._chunk_plan()
                 lines += [f"_g{g}_{k} = np.empty({shape!r}, np.{self.dtype.name})" for k in range(len(p.buffers))]
             return lines
-        if self.strategy == "numexpr":
+        if self.strategy in ("numexpr", "numba"):
             text, ext, cvals = self.ne_expression()
-            return [f"_ne{g} = _ne_kernel({text!r}, {len(ext)}, {self.dtype.name!r}, {literal(cvals, {})})"]
+            make = "_ne_kernel" if self.strategy == "numexpr" else "_nb_kernel"
+            return [f"_ne{g} = {make}({text!r}, {len(ext)}, {self.dtype.name!r}, {literal(cvals, {})})"]
         if self.strategy == "blocked":
             p, _ = self._chunk_plan()
             shape = (self.rows,) + self.shape[1:]
@@ -288,7 +340,7 @@ class Group:
             lines.append(f"{res} = {target}")
         else:
             lines.append(f"{res} = np.empty({self.shape!r}, np.{self.dtype.name})")
-        if self.strategy == "numexpr":
+        if self.strategy in ("numexpr", "numba"):
             _, ext, _ = self.ne_expression()
             lines.append(f"{root} = _ne{self.gid}({', '.join(ext)}{', ' if ext else ''}out={res})")
             return lines
@@ -416,14 +468,16 @@ class Group:
         if FORCE is not None:  # tests: every group takes this form when it can
             row = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
             self.rows = max(1, BLOCK_BYTES // max(row, 1))
-            ok = FORCE != "numexpr" or (numexpr_available() and self.ne_expression() is not None)
+            ok = (FORCE != "numexpr" or (numexpr_available() and self.ne_expression() is not None)) and \
+                (FORCE != "numba" or numba_available() and self.ne_expression() is not None)
             self.strategy = FORCE if ok else "plain"
-            if self.reduce is not None and self.strategy == "parallel":
+            if self.reduce is not None and self.strategy in ("parallel", "numba"):
                 self.strategy = "blocked"
             return self.strategy
         row = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
         self.rows = max(1, BLOCK_BYTES // max(row, 1))
-        key = (self.signature(), self.shape, self.dtype.str, bool(options.get("numexpr", True)))
+        key = (self.signature(), self.shape, self.dtype.str, bool(options.get("numexpr", True)),
+               bool(options.get("numba", True)))
         if key in decisions:
             self.strategy = decisions[key]
             return self.strategy
@@ -436,6 +490,8 @@ class Group:
                 candidates.append("parallel")
         if options.get("numexpr", True) and numexpr_available() and self.ne_expression() is not None:
             candidates.append("numexpr")
+        if self._numba_ok(options):
+            candidates.append("numba")
         if len(candidates) == 1:
             decisions[key] = "plain"
             return "plain"
@@ -450,7 +506,7 @@ class Group:
         for cand in candidates:
             try:
                 fns[cand] = self._build(cand)
-                _best_time(fns[cand], args, rounds=1)  # warm up (page faults, numexpr threads)
+                _best_time(fns[cand], args, rounds=1)  # warm up (page faults, threads, numba's jit)
             except Exception:  # a form that fails is never chosen
                 fns.pop(cand, None)
         times = {c: math.inf for c in fns}
@@ -464,6 +520,10 @@ class Group:
         self.strategy = best
         decisions[key] = best
         return best
+
+    def _numba_ok(self, options):
+        return self.reduce is None and bool(options.get("numba", True)) and numba_available() \
+            and self.ne_expression() is not None
 
     def _build(self, strategy):
         old = self.strategy
