@@ -7,6 +7,10 @@ background thread: creating a file costs far more than compiling a small graph o
 filesystems, and nothing in this process needs the file on disk. `flush()` waits until every
 file is written (it also runs at exit).
 
+`compile_cached` compiles generated source once per process: generated code names its values
+(globals such as `_k0`, `___c0`) instead of embedding them, so the same text recurs (a
+recompile for new shapes, frames with the same kinds of arguments).
+
 >>> path = register("def forward(self, x):\\n    return x\\n")
 >>> flush()
 >>> open(path).read().startswith("def forward")
@@ -16,6 +20,7 @@ import atexit
 import hashlib
 import linecache
 import os
+import re
 import tempfile
 import threading
 
@@ -28,6 +33,24 @@ _lock = threading.Lock()  # guards _pending and _known
 _io_lock = threading.Lock()  # held while writing: flush() returns only when writes are done
 _wake = threading.Event()
 _writer = None
+
+
+_CODE_MEMO = {}  # (source, filename) -> code object
+_CODE_MEMO_SIZE = 512
+_COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*$", re.M)
+
+
+def compile_cached(src, filename, *, strip_comments=False):
+    """compile(src, filename, "exec"), memoized. With strip_comments, comment lines compile as
+    blank lines (the same line numbers, less to tokenize)."""
+    key = (src, filename)
+    code = _CODE_MEMO.get(key)
+    if code is None:
+        code = compile(_COMMENT_LINE.sub("", src) if strip_comments else src, filename, "exec")
+        if len(_CODE_MEMO) >= _CODE_MEMO_SIZE:
+            _CODE_MEMO.pop(next(iter(_CODE_MEMO)))
+        _CODE_MEMO[key] = code
+    return code
 
 
 def register(src):

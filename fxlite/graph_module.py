@@ -15,28 +15,17 @@ def forward(self, x):
     return sin
 """
 import copy
-import re
 
 import tensorlite as tl
 
 from . import _source_files
 from .graph import Graph
 
-_CODE_MEMO = {}  # source -> code object: a graph generated again (a recompile) is not recompiled
-_CODE_MEMO_SIZE = 256
-_COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*$", re.M)
-
 
 def compile_source(src, globals_):
     """Compile generated source into its `forward` function, with a real file name."""
     path = _source_files.register(src)  # also (re)registers the lines in linecache
-    code = _CODE_MEMO.get(src)
-    if code is None:
-        # comment lines compiled as blank lines: the same line numbers, a fifth less to compile
-        code = compile(_COMMENT_LINE.sub("", src), path, "exec")
-        if len(_CODE_MEMO) >= _CODE_MEMO_SIZE:
-            _CODE_MEMO.pop(next(iter(_CODE_MEMO)))
-        _CODE_MEMO[src] = code
+    code = _source_files.compile_cached(src, path, strip_comments=True)
     ns = dict(globals_)
     exec(code, ns)  # noqa: S102 - generated code
     return ns["forward"]

@@ -6,12 +6,13 @@ import time
 import fxlite
 import tensorlite as tl
 from backends import backend_name, lookup_backend
+from fxlite._source_files import compile_cached
 
 from . import config
 from .codegen import PyCodegen, transformed_source
 from .exc import (BackendCompilerFailed, InternalError, RecompileError, UncapturedHigherOrderOpError,
                   Unsupported)
-from .guards import GuardSet, base_namespace, compile_cached, rename_code
+from .guards import GuardSet, base_namespace, rename_code
 from .hooks import HookBox
 from .logs import log_graph, log_guards, log_output_code
 from .output_graph import OutputGraph

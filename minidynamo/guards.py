@@ -8,6 +8,7 @@ import builtins
 import types
 
 import tensorlite as tl
+from fxlite._source_files import compile_cached
 from tensorlite import _state as tl_state
 
 from .bytecode_compat import code_signature_names
@@ -264,24 +265,6 @@ class FunctionAttrSource:
 def _nn_module_globals():
     from tensorlite.nn.modules import module
     return module
-
-
-_CODE_MEMO = {}  # (source, filename) -> code object
-_CODE_MEMO_SIZE = 256
-
-
-def compile_cached(src, filename):
-    """compile(src, filename, "exec"), memoized: generated guard and transformed functions
-    name their values (___c0, ___compiled_fn) instead of embedding them, so frames with the
-    same kinds of arguments and the same shape of code share one compiled code object."""
-    key = (src, filename)
-    code = _CODE_MEMO.get(key)
-    if code is None:
-        code = compile(src, filename, "exec")
-        if len(_CODE_MEMO) >= _CODE_MEMO_SIZE:
-            _CODE_MEMO.pop(next(iter(_CODE_MEMO)))
-        _CODE_MEMO[key] = code
-    return code
 
 
 def _compile_check(guards, code, fn, extra_ns=None):
