@@ -52,28 +52,36 @@ def best_of(fns, number, repeat=7):
     return best
 
 
-def capture_time(n, x, repeat):
+def capture_time(n, x, repeat, eager_fn=None):
     """Best first-call time; every repeat captures a new function (a new code object, so no
     per-code memo such as the normalized bytecode helps, and a new graph source, so no memo of
     generated graph code does; guard code, keyed by its text, is shared as in any program whose
-    frames take the same kinds of arguments)."""
-    best = float("inf")
+    frames take the same kinds of arguments). With eager_fn, a batch of eager runs is timed
+    before each capture (interleaved, so both see the same state of a noisy machine): returns
+    (best eager time per run, best capture time)."""
+    best = best_eager = float("inf")
+    number = max(1, 2000 // n)
     for r in range(repeat):
+        if eager_fn is not None:
+            t0 = time.perf_counter()
+            for _ in range(number):
+                eager_fn(x)
+            best_eager = min(best_eager, (time.perf_counter() - t0) / number)
         md.reset()
         opt = md.compile(chain(n, salt=next(_SALT)), backend="eager")
         t0 = time.perf_counter()
         opt(x)
         best = min(best, time.perf_counter() - t0)
-    return best
+    return best if eager_fn is None else (best_eager, best)
 
 
 def capture_rows():
     x = tl.randn(2)
     rows = []
-    for n in (10, 100, 1000):
+    for n, repeat in ((10, 30), (100, 10), (1000, 4)):
         fn = chain(n)
-        (t_eager,) = best_of([lambda: fn(x)], number=max(1, 2000 // n))
-        t_cap = capture_time(n, x, repeat=5 if n < 1000 else 3)
+        fn(x)
+        t_eager, t_cap = capture_time(n, x, repeat, eager_fn=fn)
         rows.append((n, t_eager, t_cap))
     md.reset()
     return rows
