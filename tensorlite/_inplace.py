@@ -45,6 +45,9 @@ class InplaceMixin:
         fn = res.grad_fn
         if fn is not None and fn._saved:
             _snapshot_saved_self(self, fn)
+        if res._data.dtype != self._data.dtype:
+            # self keeps its dtype: an explicit cast, so that tracers (and autograd) see it too
+            res = res.to(self.dtype)
         self._data[...] = res._data
         self._bump_version()
         self._hook_box = None  # a compiled graph's hook slot holds the old version's gradient

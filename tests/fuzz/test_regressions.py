@@ -706,3 +706,24 @@ def test_codegen_equal_expands_as_both_operands_keep_the_shape(backend):
         y = tl.tensor(np.random.RandomState(0).randn(1, 4).astype(np.float32), requires_grad=rg)
         md.reset()
         assert md.testing.same(md.compile(f, backend=backend)(y), f(y))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_inplace_with_a_wider_operand_keeps_the_dtype(backend):
+    # seed 2900370 (guards: x became float64): t1.sub_(x) on a float32 t1 stays float32 in
+    # eager; the traced graph took the promoted float64 result as t1's new value
+    def f(x, y):
+        t1 = y + 1
+        t1.sub_(x)
+        return t1 * 2
+
+    def run(fn):
+        md.reset()
+        x = tl.tensor(np.arange(3, dtype=np.float64), requires_grad=True)
+        out = fn(x, tl.ones(3))
+        out.sum().backward()
+        return out, x.grad
+
+    (oe, ge), (oc, gc) = run(f), run(md.compile(f, backend=backend))
+    assert oc.dtype == oe.dtype == tl.float32 and gc.dtype == ge.dtype == tl.float64
+    assert md.testing.same(oc, oe) and md.testing.same(gc, ge)
