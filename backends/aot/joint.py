@@ -134,10 +134,12 @@ def collect_metadata(fn, flat_args, grad_enabled, graph_inputs=()):
     tensor_inputs = [i for i, a in enumerate(flat_args) if isinstance(a, Tensor)]
     grad_inputs = [i for i in tensor_inputs
                    if grad_enabled and flat_args[i].requires_grad and flat_args[i]._data.dtype.kind == "f"]
+    _run_on_copies.layout_dependent = False
     try:
         inputs, out = _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake=True)
     except DataDependentError:
         inputs, out = _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake=False)
+    layout_dependent = _run_on_copies.layout_dependent
     flat, spec = tree_flatten(out)
     pos = {id(inputs[i]): i for i in tensor_inputs}
     seen = {}
@@ -177,7 +179,28 @@ def collect_metadata(fn, flat_args, grad_enabled, graph_inputs=()):
     # an input that did not require grad but now holds a value with history (x.add_(w))
     meta.mutation_gains_grad = grad_enabled and any(
         inputs[i].requires_grad and not flat_args[i].requires_grad for i in mutated)
+    # an in-place write into memory a reshape may or may not share (see _LayoutWatch)
+    meta.layout_dependent = layout_dependent
     return meta
+
+
+class _LayoutWatch(FakeTensorMode):
+    """FakeTensorMode noting in-place writes into memory that a reshape made a view of. Whether
+    numpy's reshape returns a view or a copy depends on the real memory layout, which fake
+    tensors (no strides) do not model, so a functional graph would fix one answer where eager
+    may take the other."""
+
+    def __init__(self):
+        self.reshaped, self.mutated = set(), set()
+
+    def dispatch(self, prim, args, params):
+        out = super().dispatch(prim, args, params)
+        if prim.name == "reshape" and getattr(out, "_base", None) is not None:
+            self.reshaped.add(id(out._base))
+        return out
+
+    def inplace(self, tensor, result):
+        self.mutated.add(id(tensor._base if tensor._base is not None else tensor))
 
 
 def _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake):
@@ -194,8 +217,9 @@ def _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake):
     _tw._suspended[0] += 1
     try:
         if fake:
-            with FakeTensorMode():
+            with _LayoutWatch() as watch:
                 out = fn(*inputs)
+            _run_on_copies.layout_dependent = bool(watch.reshaped & watch.mutated)
         else:
             out = fn(*inputs)
     except RuntimeError as e:

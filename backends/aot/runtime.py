@@ -348,7 +348,7 @@ class _Eager:
         self.disp = disp
 
     def __call__(self, args):
-        return self.disp.fn(*args)
+        return list(tree_flatten(self.disp.fn(*args))[0])  # flat, like the compiled variants
 
 
 class _Inference:
@@ -413,8 +413,9 @@ class AOTDispatcher:
                     args[i] = fake_tensor(args[i]._data.shape, args[i]._data.dtype, rg)
         meta = collect_metadata(self.fn, args, grad_enabled, self.graph_inputs)
         self._setup(meta)
-        if getattr(meta, "mutation_gains_grad", False):
-            # the copy-back into the input would not carry autograd history: run eagerly
+        if getattr(meta, "mutation_gains_grad", False) or getattr(meta, "layout_dependent", False):
+            # the copy-back into the input would not carry autograd history, or whether an
+            # in-place write reaches a reshaped tensor depends on memory layout: run eagerly
             v = _Eager(self)
         elif grad_enabled and meta.grad_inputs and meta.tangent_outputs:
             try:

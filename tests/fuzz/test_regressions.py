@@ -727,3 +727,37 @@ def test_inplace_with_a_wider_operand_keeps_the_dtype(backend):
     (oe, ge), (oc, gc) = run(f), run(md.compile(f, backend=backend))
     assert oc.dtype == oe.dtype == tl.float32 and gc.dtype == ge.dtype == tl.float64
     assert md.testing.same(oc, oe) and md.testing.same(gc, ge)
+
+
+def _reshape_then_inplace(y):
+    t1 = y.transpose(0, 1).flatten()  # a copy: the transpose is not contiguous
+    t1.mul_(0.5)
+    return t1
+
+
+def _reshape_of_fresh_then_inplace(y):
+    t = y.transpose(0, 1) + 1  # numpy keeps the transposed layout: reshape copies
+    u = t.reshape(-1)
+    u.mul_(2)
+    return t
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("fn", [_reshape_then_inplace, _reshape_of_fresh_then_inplace])
+@pytest.mark.parametrize("rg", [False, True])
+def test_inplace_after_a_reshape_that_copies(backend, fn, rg):
+    # seed 2903546: fake tensors have no strides, so every reshape looked like a view; AOT's
+    # functional graph then wrote t1.mul_ into y's memory (or u.mul_ into t) where eager copies
+    def run(f):
+        md.reset()
+        y = tl.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=rg)
+        out = f(y)
+        return out, y
+
+    assert md.testing.same(run(md.compile(fn, backend=backend)), run(fn))
+
+
+def test_aot_function_inplace_after_a_reshape_that_copies():
+    from backends.aot import aot_function, nop
+    y = tl.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    assert md.testing.same(aot_function(_reshape_of_fresh_then_inplace, nop)(y), _reshape_of_fresh_then_inplace(y))
