@@ -106,6 +106,7 @@ def generate(gm, example_inputs, options=None):
     ph_inputs = dict(zip(placeholders, list(example_inputs) + [None] * len(placeholders)))
     params = []
     is_out = set(out_nodes)
+    escapes = _viewed_by_outputs(out_nodes)  # never merged by CSE: outputs must not share memory
     ops = []  # (node, lowered) in order
 
     def node_src(x):
@@ -166,7 +167,7 @@ def generate(gm, example_inputs, options=None):
             key = None
         if _impure(n):
             key = None  # a user hook runs once per node, as in eager
-        if key is not None and key in cse and n not in is_out:
+        if key is not None and key in cse and n not in escapes:
             src[n] = src[cse[key]]
             continue
         if key is not None:
@@ -409,6 +410,21 @@ class _ProbeMap:
 
     def __getitem__(self, k):
         return self.fn(k)
+
+
+def _viewed_by_outputs(out_nodes):
+    """The outputs and every node an output is a view of (through view primitives): two of
+    them merged by CSE would make distinct outputs share memory, which eager never does."""
+    seen = set()
+    stack = [n for n in out_nodes if isinstance(n, Node)]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if n.op == "call_function" and getattr(n.target, "view", False) and n.args and isinstance(n.args[0], Node):
+            stack.append(n.args[0])
+    return seen
 
 
 def _elidable(n, live, elided=()):

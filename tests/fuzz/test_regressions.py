@@ -761,3 +761,40 @@ def test_aot_function_inplace_after_a_reshape_that_copies():
     from backends.aot import aot_function, nop
     y = tl.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
     assert md.testing.same(aot_function(_reshape_of_fresh_then_inplace, nop)(y), _reshape_of_fresh_then_inplace(y))
+
+
+class _Scaled:
+    def __init__(self, t):
+        self.t = t
+        self.count = 2
+        self.scale = 1.5
+
+    def scaled(self, s):
+        return self.t * s * self.scale
+
+
+def _two_equal_outputs(x, y):
+    o1 = _Scaled(y + 1)
+    t2 = o1.t * o1.count + o1.scaled(0.5)
+    o3 = _Scaled(y + 1)
+    t4 = o3.t * o3.count + o3.scaled(0.5)
+    t5 = tl.cat([t4 / (y.abs() + 1), t2], dim=0)
+    md.graph_break()
+    t2[0] = 1.0  # eager: t2 only; t4 (saved for the backward of the division) is another tensor
+    return t5, (t4 + x).sum()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_codegen_cse_keeps_equal_outputs_apart(backend):
+    # seed 3001392: t2 and t4 compute the same expression; with hook slots both outputs were
+    # views of one CSE'd buffer, so t2[0] = 1 after the break also changed t4 and its saved copy
+    def run(fn):
+        md.reset()
+        rs = np.random.RandomState(1234)
+        x = tl.tensor(rs.randn(2, 4).astype(np.float32), requires_grad=True)
+        y = tl.tensor(rs.randn(2, 1).astype(np.float32), requires_grad=True)
+        t5, s = fn(x, y)
+        (t5 * tl.tensor(np.linspace(-1, 1, 4).reshape(4, 1).astype(np.float32))).sum().backward()
+        return t5, s, y.grad
+
+    assert md.testing.same(run(md.compile(_two_equal_outputs, backend=backend)), run(_two_equal_outputs))
