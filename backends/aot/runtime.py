@@ -332,7 +332,8 @@ def _alias_order(aliases):
     for k, (i, chain) in sorted(aliases, key=lambda a: len(a[1][1])):
         src = (None, 0)
         for j, (i2, c2) in done:
-            if i2 == i and 0 < len(c2) <= len(chain) and tuple(chain[:len(c2)]) == tuple(c2) \
+            # a strict prefix: an equal chain is another view of the input, not a view of j
+            if i2 == i and 0 < len(c2) < len(chain) and tuple(chain[:len(c2)]) == tuple(c2) \
                     and len(c2) > src[1]:
                 src = (j, len(c2))
         res.append((k, (i, chain), src))

@@ -798,3 +798,28 @@ def test_codegen_cse_keeps_equal_outputs_apart(backend):
         return t5, s, y.grad
 
     assert md.testing.same(run(md.compile(_two_equal_outputs, backend=backend)), run(_two_equal_outputs))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_equal_views_of_an_input_stay_two_tensors(backend):
+    # seed 3203634: t1 and t3 are both y.flatten(); AOT rebuilt t3 from t1 with an empty rest of
+    # the chain, i.e. as the same object, so the hook registered on t1 also scaled t3's gradient
+    def helper(a, b):
+        md.graph_break()
+        return a * b + a.sin()
+
+    def f(y):
+        t1 = y.flatten()
+        t3 = y.flatten()
+        t5 = helper(t1, t3)
+        t1.register_hook(lambda g: g * 0.5)
+        return t5, t1 is t3
+
+    def run(fn):
+        md.reset()
+        y = tl.tensor(np.array([0.5, 1.0, -1.0, 2.0], np.float32), requires_grad=True)
+        out, same_object = fn(y)
+        out.sum().backward()
+        return out, same_object, y.grad
+
+    assert md.testing.same(run(md.compile(f, backend=backend)), run(f))
