@@ -47,6 +47,20 @@ def _parts(joint):
     return nodes, primals, tangents, list(fw_outs), list(grads)
 
 
+def viewed_by(nodes):
+    """The nodes and every node they are views of (through view primitives): what shares
+    memory, and a version counter, with them."""
+    seen = set()
+    stack = list(nodes)
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            if n.op == "call_function" and getattr(n.target, "view", False) and n.args and isinstance(n.args[0], Node):
+                stack.append(n.args[0])
+    return seen
+
+
 def _nodes_in(values):
     return [v for v in values if isinstance(v, Node)]
 
@@ -208,11 +222,13 @@ def min_cut_rematerialization_partition(joint_module, _joint_inputs=None, *, num
         if n not in tangent_dep and any(i in tangent_dep for i in n.all_input_nodes):
             tangent_dep.add(n)
     bw_needed = _ancestors(_nodes_in(grads))
-    # a primal is saved only where eager's backward would save it too: recomputing from an
-    # input the program changes in place after the call would be wrong (or raise where eager
-    # does not); the default partition's saved set is always a finite cut, so one exists
+    # a primal or a forward output (what the caller can change in place after the call) is
+    # saved only where eager's backward would save it too: recomputing from a value changed in
+    # place would be wrong (or raise where eager does not); the default partition's saved set
+    # is always a finite cut, so one exists
     boundary = {n for n in fw_nodes | set(primals) if n.op != "get_attr"}
     eager_saved = _ancestors(_nodes_in(grads), stop=boundary)
+    visible = set(primals) | viewed_by(_nodes_in(fw_outs))
     candidates = (fw_nodes | bw_needed) - tangent_dep
     required_bw = bw_needed & tangent_dep
     cap = {}
@@ -226,7 +242,7 @@ def min_cut_rematerialization_partition(joint_module, _joint_inputs=None, *, num
             cap[("source", ("in", n))] = math.inf
         elif n in fw_nodes and not _recomputable(n):
             cap[("source", ("in", n))] = math.inf
-        pinned = n.op == "get_attr" or (n.op == "placeholder" and n not in eager_saved)
+        pinned = n.op == "get_attr" or (n in visible and n not in eager_saved)
         cap[(("in", n), ("out", n))] = math.inf if pinned else _size(n)
         for u in n.users:
             if u in candidates or u in required_bw:

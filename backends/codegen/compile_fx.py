@@ -27,6 +27,7 @@ from fxlite import Node
 from tensorlite._primitive import Primitive
 from tensorlite._tensor import Tensor
 
+from ..aot.partition import viewed_by
 from . import fusion, lowering
 from .lowering import ELEMENTWISE, VIEW_PRIMS, Steps, Uncacheable, literal, lower_node, probe_dtype
 from .memory import Value, plan
@@ -106,7 +107,8 @@ def generate(gm, example_inputs, options=None):
     ph_inputs = dict(zip(placeholders, list(example_inputs) + [None] * len(placeholders)))
     params = []
     is_out = set(out_nodes)
-    escapes = _viewed_by_outputs(out_nodes)  # never merged by CSE: outputs must not share memory
+    # outputs and what they view are never merged by CSE: distinct outputs must not share memory
+    escapes = viewed_by([n for n in out_nodes if isinstance(n, Node)])
     ops = []  # (node, lowered) in order
 
     def node_src(x):
@@ -410,21 +412,6 @@ class _ProbeMap:
 
     def __getitem__(self, k):
         return self.fn(k)
-
-
-def _viewed_by_outputs(out_nodes):
-    """The outputs and every node an output is a view of (through view primitives): two of
-    them merged by CSE would make distinct outputs share memory, which eager never does."""
-    seen = set()
-    stack = [n for n in out_nodes if isinstance(n, Node)]
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        if n.op == "call_function" and getattr(n.target, "view", False) and n.args and isinstance(n.args[0], Node):
-            stack.append(n.args[0])
-    return seen
 
 
 def _elidable(n, live, elided=()):
