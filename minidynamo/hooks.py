@@ -9,6 +9,9 @@
   guarded: it travels in a HookBox passed to the graph as an input at each call, so rebinding
   the hook or changing what it closes over needs no recompile.
 """
+import operator
+
+import fxlite
 import tensorlite as tl
 from tensorlite.utils.hooks import RemovableHandle
 
@@ -277,6 +280,21 @@ class HookTracker:
                 src = next(ga.source for ga in self.output.graphargs if ga.node is box_node)
                 slots.append((i, src.expr()))
         return slots
+
+    def outputs_changed_through_views(self, gm, outputs):
+        """Whether an output that may need a gradient had its memory changed in place through
+        a view of it inside the graph (t2 = t1.reshape(-1); t2.sub_(..); return t1, t2)."""
+        def root(v):
+            return v._base if v._base is not None else v
+        changed = set()
+        for n in gm.graph.nodes:
+            if n.op == "call_method" and n.target.endswith("_") and not n.target.endswith("__") \
+                    or n.op == "call_function" and n.target is operator.setitem:
+                v = n.args[0].meta.get("val") if n.args and isinstance(n.args[0], fxlite.Node) else None
+                if isinstance(v, tl.Tensor) and v._base is not None:
+                    changed.add(id(root(v)))
+        return any(isinstance(v := o.meta.get("val"), tl.Tensor) and v.requires_grad and id(root(v)) in changed
+                   for o in outputs)
 
     def add_output_slots(self, gm, outputs):
         """Give every graph output that the graph also uses itself (and that may need a

@@ -61,8 +61,11 @@ class InplaceMixin:
                 _adopt(base, base_res)
                 if mode is not None and hasattr(mode, "rebind"):
                     mode.rebind(base, base_res)  # a tracer: base now holds base_res's value
-                self._view_version = self._vc[0]  # self's new history is current
             _adopt(self, res)
+            if base is not None:
+                # as in PyTorch, the view's gradient flows through the base's new history (so
+                # hooks on the base see it): regenerated from the base when next used
+                self._view_version = -1
 
     def _inplace_binary(self, prim, other):
         self._check_inplace()

@@ -847,3 +847,24 @@ def test_min_cut_does_not_save_what_an_output_views(backend):
         return out, x.grad
 
     assert md.testing.same(run(md.compile(f, backend=backend)), run(f))
+
+
+@pytest.mark.parametrize("backend", [None] + BACKENDS)
+def test_gradient_of_a_view_changed_in_place_flows_through_the_base(backend):
+    # seed 3404963: as in PyTorch, after t2.sub_(..) on a view t2 of t1, t2's gradient flows
+    # through t1's new history, so a hook on t1 runs; eager tensorlite bypassed t1 (AOT did not)
+    log = []
+
+    def f(x):
+        t1 = tl.stack([x, x], dim=0)
+        t2 = t1.reshape(-1)
+        t2.sub_(t2 * 0.5)
+        t1.register_hook(lambda g: log.append(g.tolist()) or g * 3)
+        return t2
+
+    md.reset()
+    fn = f if backend is None else md.compile(f, backend=backend)
+    x = tl.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    fn(x).sum().backward()
+    assert log == [[[1.0, 1.0], [1.0, 1.0]]]
+    assert x.grad.tolist() == [3.0, 3.0]
