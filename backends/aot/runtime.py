@@ -448,9 +448,15 @@ class AOTDispatcher:
             v = self.inference
             if v is None:
                 v = self.compile_variant(False, None)
-        if self.mutated and self._mutated_input_aliased(args):
+        if self.mutated and (self._mutated_input_aliased(args) or self._mutated_input_unwritable(args)):
             return self.fn(*args)
         return v(args)
+
+    def _mutated_input_unwritable(self, args):
+        """True when an input the graph mutates cannot be written (an expanded or read-only
+        array): running the graph as it is raises eager's error, before any other effect."""
+        return any(not args[i]._data.flags.writeable or any(p.name == "expand" for p, _, _ in args[i]._view_chain)
+                   for i in self.mutated)
 
     def _mutated_input_aliased(self, args):
         """True when an input the graph mutates shares memory with another input (t and

@@ -882,3 +882,20 @@ def test_harness_log_after_an_allowed_backward_difference():
     mutation = random.Random(3702121).choice(ns["MUTATIONS"])
     md.reset()
     assert check(p, ["aot_eager_min_cut"], mutation=mutation) is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_inplace_on_an_expanded_graph_input_raises_eagers_error(backend):
+    # seed 3903127 (guards, grad mode off): after a break, t1[0] = 1 on an expanded t1 (a graph
+    # input of the resumed graph) failed in AOT's copy-back with numpy's ValueError
+    def f(y):
+        t1 = (y - y).expand(3, 4)
+        print("break")
+        t1[0] = 1
+        return t1
+
+    md.reset()
+    opt = md.compile(f, backend=backend)
+    with tl.no_grad():
+        with pytest.raises(RuntimeError, match="refers to a single memory location"):
+            opt(tl.ones(1, 4, requires_grad=True))
