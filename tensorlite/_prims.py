@@ -677,7 +677,12 @@ def _index_put_bwd(ctx, g):
     return (ga, gv) + (None,) * len(idx)
 
 
-index_put = Primitive("index_put", _index_put_impl, lambda a, v, *i, spec, accumulate: (a._data.shape, a._data.dtype),
+def _index_put_meta(a, v, *idx, spec, accumulate):
+    _index_meta(a, *idx, spec=spec)  # bad indices raise here, as eagerly (t[0] = v on a 0-d t)
+    return a._data.shape, a._data.dtype
+
+
+index_put = Primitive("index_put", _index_put_impl, _index_put_meta,
                       _index_put_bwd, save_inputs=slice(2, None))
 
 

@@ -899,3 +899,24 @@ def test_inplace_on_an_expanded_graph_input_raises_eagers_error(backend):
     with tl.no_grad():
         with pytest.raises(RuntimeError, match="refers to a single memory location"):
             opt(tl.ones(1, 4, requires_grad=True))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bad_setitem_index_fails_at_trace_time_so_side_effects_happen(backend):
+    # seed 4000458: t[0] = 1 on a 0-d t passed the fake shape rule, so the graph raised at run
+    # time and the attribute write before it (replayed after the graph) never happened
+    class Box:
+        pass
+
+    def f(y, obj):
+        obj.t = y
+        t3 = y.squeeze().clone()
+        t3[0] = 1
+        return t3
+
+    md.reset()
+    opt = md.compile(f, backend=backend)
+    box = Box()
+    with pytest.raises(IndexError):
+        opt(tl.ones(1), box)
+    assert box.t is not None
