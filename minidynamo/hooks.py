@@ -288,8 +288,7 @@ class HookTracker:
             return v._base if v._base is not None else v
         changed = set()
         for n in gm.graph.nodes:
-            if n.op == "call_method" and n.target.endswith("_") and not n.target.endswith("__") \
-                    or n.op == "call_function" and n.target is operator.setitem:
+            if n.op in ("call_method", "call_function") and n.is_impure():  # x.add_(..), x[i] = v
                 v = n.args[0].meta.get("val") if n.args and isinstance(n.args[0], fxlite.Node) else None
                 if isinstance(v, tl.Tensor) and v._base is not None:
                     changed.add(id(root(v)))

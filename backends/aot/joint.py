@@ -134,12 +134,10 @@ def collect_metadata(fn, flat_args, grad_enabled, graph_inputs=()):
     tensor_inputs = [i for i, a in enumerate(flat_args) if isinstance(a, Tensor)]
     grad_inputs = [i for i in tensor_inputs
                    if grad_enabled and flat_args[i].requires_grad and flat_args[i]._data.dtype.kind == "f"]
-    _run_on_copies.layout_dependent = False
     try:
-        inputs, out = _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake=True)
+        inputs, out, layout_dependent = _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake=True)
     except DataDependentError:
-        inputs, out = _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake=False)
-    layout_dependent = _run_on_copies.layout_dependent
+        inputs, out, layout_dependent = _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake=False)
     flat, spec = tree_flatten(out)
     pos = {id(inputs[i]): i for i in tensor_inputs}
     seen = {}
@@ -204,7 +202,10 @@ class _LayoutWatch(FakeTensorMode):
 
 
 def _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake):
+    """(input copies, output, whether an in-place write reached reshaped memory: fake runs only;
+    real arrays take numpy's own view-or-copy decision)."""
     inputs = []
+    layout_dependent = False
     for i, a in enumerate(_trace_args(flat_args, graph_inputs)):
         if isinstance(a, Tensor):
             rg = grad_enabled and a.requires_grad
@@ -219,7 +220,7 @@ def _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake):
         if fake:
             with _LayoutWatch() as watch:
                 out = fn(*inputs)
-            _run_on_copies.layout_dependent = bool(watch.reshaped & watch.mutated)
+            layout_dependent = bool(watch.reshaped & watch.mutated)
         else:
             out = fn(*inputs)
     except RuntimeError as e:
@@ -232,7 +233,7 @@ def _run_on_copies(fn, flat_args, grad_enabled, graph_inputs, fake):
     finally:
         _state.grad_enabled = prev
         _tw._suspended[0] -= 1
-    return inputs, out
+    return inputs, out, layout_dependent
 
 
 # ---------------------------------------------------------------------------- tracing
