@@ -210,10 +210,30 @@ def _expr(node, root, gl):
 _FRAME_LINE = re.compile(r'\s*File "(.+)", line (\d+), in (.+)')
 
 
+class StackTrace(str):
+    """The text of a stack trace that also knows its innermost frame (file, line, function,
+    code), so that generating code need not parse the text back (tracers make one per node).
+
+    >>> st = StackTrace('  File "f.py", line 3, in g\\n    y = x + 1\\n', ("f.py", 3, "g", "y = x + 1"))
+    >>> parse_stack_trace(st)
+    ('f.py', 3, 'g', 'y = x + 1')
+    """
+
+    def __new__(cls, text, innermost):
+        self = super().__new__(cls, text)
+        self.innermost = innermost
+        return self
+
+    def __reduce__(self):  # pickles (and copies) as the plain text
+        return str, (str(self),)
+
+
 def parse_stack_trace(st):
     """(file, line, fn, code) of the innermost frame of a stored stack trace, or None."""
     if not st:
         return None
+    if type(st) is StackTrace:
+        return st.innermost
     i = st.rfind('File "')
     while i != -1:  # from the end: the last line that is a frame line
         start = st.rfind("\n", 0, i) + 1

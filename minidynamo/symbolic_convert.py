@@ -8,6 +8,8 @@ import operator
 import traceback
 import types
 
+from fxlite.codegen import StackTrace
+
 from . import bytecode_compat as bc
 from .exc import Unsupported
 from .source import BuiltinSource, ClosureSource, GlobalSource, LocalSource
@@ -124,8 +126,10 @@ class InstructionTranslatorBase:
         if cached is not None and cached[0] == lineno and cached[1] is parent:
             return cached[2]
         # the parent's text is the outer frames of traceback.format_list(self.user_stack())
-        text = (parent or "") + format_frame(self.code.co_filename, lineno, self.code.co_name,
-                                             self.source_line(lineno))
+        filename, name, line = self.code.co_filename, self.code.co_name, self.source_line(lineno)
+        text = (parent or "") + format_frame(filename, lineno, name, line)
+        if not filename.startswith("<stdin>-"):  # format_frame keeps the frame as it is
+            text = StackTrace(text, (filename, lineno, name, line))
         self._st_cache = (lineno, parent, text)
         return text
 

@@ -522,6 +522,32 @@ class GraphModule(tl.nn.Module):
         self.assertIn(f'File "{__file__}", line {line}, in f', node.meta["stack_trace"])
         self.assertEqual(tuple(node.meta["val"].shape), (2,))
 
+    def test_stack_trace_knows_its_frame_as_its_text_says(self):
+        # codegen reads the innermost frame without parsing; it must be what the text says
+        import copy
+        import pickle
+
+        from fxlite.codegen import parse_stack_trace
+        rec = EagerAndRecordGraphs()
+
+        def g(y):
+            return y.sin()  # the inner line
+
+        def f(x):
+            return g(x) + 1  # the outer line
+
+        md.compile(f, backend=rec)(tl.randn(2))
+        for node in rec.graphs[0].graph.nodes:
+            st = node.meta.get("stack_trace")
+            if st is None:
+                continue
+            self.assertEqual(parse_stack_trace(st), parse_stack_trace(str(st)))
+            self.assertIs(type(pickle.loads(pickle.dumps(st))), str)
+            self.assertEqual(copy.deepcopy(st), st)
+        sin = [n for n in rec.graphs[0].graph.nodes if n.target == "sin"][0]
+        self.assertEqual(parse_stack_trace(sin.meta["stack_trace"]),
+                         (__file__, lineno_of(g, "# the inner line"), "g", "return y.sin()  # the inner line"))
+
 
 def test_counters():
     opt = md.compile(lambda x: x.sin().cos())
