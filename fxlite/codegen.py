@@ -38,10 +38,19 @@ _ILLEGAL = re.compile(r"[^0-9a-zA-Z_]+")
 
 
 class PythonCode:
-    def __init__(self, src, globals_, lineno_map=None):
+    """Generated source (`src`) and the globals it names. `statements` describes the plain
+    (non-verbose) code line by line for code builders that skip compile(): (line in src,
+    kind, node, nodes set to None after it), kind "rename" (a placeholder's local name),
+    "assign" or "return"; None when some line has another form. `params` are forward's
+    parameters and `names` the namer that chose each global's name."""
+
+    def __init__(self, src, globals_, lineno_map=None, statements=None, params=None, names=None):
         self.src = src
         self.globals = globals_
         self.lineno_map = lineno_map or {}
+        self.statements = statements
+        self.params = params
+        self.names = names
 
 
 def type_annotation(val):
@@ -258,6 +267,8 @@ def python_code(graph, root_module="self", *, verbose=False):
                 last_uses.setdefault(node, []).append(inp)
 
     free_vars, body = [], []
+    plain = not verbose  # statements stays None when a line has a form builders do not know
+    statements = []
     prev_trace = None
     pending_blank = False  # a blank line separates placeholder renames from the body
     lineno_map = {}
@@ -271,7 +282,14 @@ def python_code(graph, root_module="self", *, verbose=False):
                 free_vars.append(f"{node.target} : {getattr(node.type, '__name__', str(node.type))}")
             else:
                 free_vars.append(node.target + (f"={_repr_arg(node.args[0], gl)}" if node.args else ""))
+            if node.args or "*" in node.target:
+                plain = False
             if node.name != node.target.replace("*", ""):
+                if plain:
+                    for piece in body[counted:]:
+                        newlines += piece.count("\n")
+                    counted = len(body)
+                    statements.append((newlines, "rename", node, ()))
                 body.append(f"{node.name} = {node.target.replace('*', '')}\n")
                 pending_blank = True
             continue
@@ -294,12 +312,14 @@ def python_code(graph, root_module="self", *, verbose=False):
         counted = len(body)
         lineno_map[newlines + 1] = node.name
         if node.op == "output":
+            statements.append((newlines, "return", node, ()))
             body.append(f"return {_repr_arg(node.args[0], gl)}\n")
             continue
         ann = type_annotation(node.meta.get("val")) if verbose else None
         lhs = f'{node.name}: "{ann}"' if ann is not None else node.name
         if node.op == "call_function" and node.target in _INPLACE and len(node.args) == 2:
             stmt = f"{_repr_arg(node.args[0], gl)} {_INPLACE[node.target]} {_repr_arg(node.args[1], gl)};  {lhs} = {_repr_arg(node.args[0], gl)}"
+            plain = False
         else:
             stmt = f"{lhs} = {_expr(node, root_module, gl)}"
         dead = list(last_uses.get(node, []))
@@ -307,13 +327,22 @@ def python_code(graph, root_module="self", *, verbose=False):
             dead.append(node)
         if dead:
             stmt += ";  " + " = ".join(n.name for n in dead) + " = None"
+        statements.append((newlines, "assign", node, dead))
         body.append(stmt + "\n")
     if not any(n.op == "output" for n in nodes):
+        for piece in body[counted:]:
+            newlines += piece.count("\n")
+        statements.append((newlines, "return", None, ()))
         body.append("return None\n")
-    code = "".join(body).lstrip("\n")
-    code = "\n".join(("    " + line) if line else "" for line in code.split("\n"))
+    code = "".join(body)
+    stripped = code.lstrip("\n")
+    # a statement's line in src: after the def line, less the blank lines stripped at the top
+    first = 2 - (len(code) - len(stripped))
+    code = "\n".join(("    " + line) if line else "" for line in stripped.split("\n"))
     src = f"def forward({', '.join([root_module] + free_vars)}):\n{code.rstrip()}\n"
-    return PythonCode(src, gl.g, lineno_map)
+    statements = [(first + n, kind, node, dead) for n, kind, node, dead in statements] if plain else None
+    params = [root_module] + [n.target for n in nodes if n.op == "placeholder"] if plain else None
+    return PythonCode(src, gl.g, lineno_map, statements, params, gl)
 
 
 def _ordered_inputs(node):

@@ -497,3 +497,223 @@ def exception_regions(code, offset):
     import dis as _dis
     entries = _dis._parse_exception_table(code)
     return sum(1 for e in entries if e.start <= offset < e.end)
+
+
+# ------------------------------------------------------------------------- writing bytecode
+_NB_INDEX = {sym: i for i, sym in enumerate(_NB_SYMBOL) if not sym.endswith("=")}
+_TEMPLATE = []  # a compiled `def forward(self): pass`, whose code object Assembler replaces
+
+
+class Assembler:
+    """Writes straight-line bytecode (loads, stores, operators, calls, return) for this Python
+    version: the write side of this module's knowledge. fxlite uses it to build a graph's
+    `forward` without compile() (`fxlite._assemble`); tests check that what it writes
+    normalizes to what compile() makes of the same source. Call at_line before each line's
+    instructions.
+
+    >>> asm = Assembler(["self", "x"])
+    >>> asm.at_line(2)
+    >>> asm.load_fast("x"); asm.load_const(1.0); asm.binary_op("+"); asm.return_value()
+    >>> f = asm.function("<demo>", "forward", {})
+    >>> f(None, 2.0)
+    3.0
+    """
+
+    def __init__(self, params):
+        if not _UNITS:
+            _build_units()
+        self.params = list(params)
+        self.varnames = list(params)
+        self._locals = {n: i for i, n in enumerate(params)}
+        self.consts, self._consts = [], {}
+        self.names, self._names = [], {}
+        self._code = bytearray()
+        self._lines = []  # [line, code units] runs
+        self._line_start = 0  # where the last run began
+        self._depth = self._max_depth = 0
+        self.at_line(1)
+        self._emit(_OP_RESUME, 0, 0)
+
+    def at_line(self, line):
+        """The instructions written next belong to source line `line`."""
+        self._close_line()
+        if self._lines and self._lines[-1][0] == line:
+            self._line_start -= 2 * self._lines.pop()[1]  # the same line again: one run
+        self._lines.append([line, 0])
+
+    # -- instructions (each one _emit, inlined where they are most frequent) ---------------
+    def load_fast(self, name):
+        i = self._locals.get(name)
+        if i is None:
+            raise ValueError(f"local {name!r} is read before it is assigned")
+        self._emit(_OP_LOAD_FAST, i, 1)
+
+    def store_fast(self, name):
+        i = self._locals.get(name)
+        if i is None:
+            i = self._locals[name] = len(self.varnames)
+            self.varnames.append(name)
+        if i < 256:  # _emit, inlined: the most frequent instruction
+            self._code += _UNITS[_OP_STORE_FAST][i]
+            self._depth -= 1
+        else:
+            self._emit(_OP_STORE_FAST, i, -1)
+
+    def load_const(self, value):
+        self._emit(_OP_LOAD_CONST, self._const(value), 1)
+
+    def load_global(self, name, push_null=False):
+        """A global; with push_null, ready to be called (a NULL beside it)."""
+        self._emit(_OP_LOAD_GLOBAL, (self._name(name) << 1) | push_null, 1 + push_null)
+
+    def load_attr(self, name):
+        i = self._name(name)
+        self._emit(_OP_LOAD_ATTR, i if PY < (3, 12) else i << 1, 0)
+
+    def load_method(self, name):
+        """obj -> the two slots below a call's arguments for obj.name(...)."""
+        i = self._name(name)
+        if PY < (3, 12):
+            self._emit(_OP_LOAD_METHOD, i, 1)
+        else:
+            self._emit(_OP_LOAD_ATTR, (i << 1) | 1, 1)
+
+    def call(self, nargs, kwnames=()):
+        """Call what is below nargs arguments (the last len(kwnames) passed by keyword)."""
+        if kwnames and PY >= (3, 13):
+            self.load_const(tuple(kwnames))
+            self._emit(_OP_CALL_KW, nargs, -nargs - 2)
+            return
+        if kwnames:
+            self._emit(_OP_KW_NAMES, self._const(tuple(kwnames)), 0)
+        if PY < (3, 12):
+            self._emit(_OP_PRECALL, nargs, 0)
+        self._emit(_OP_CALL, nargs, -nargs - 1)
+
+    def binary_op(self, symbol):
+        self._emit(_OP_BINARY_OP, _NB_INDEX[symbol], -1)
+
+    def unary(self, opname):
+        """UNARY_NEGATIVE or UNARY_INVERT."""
+        self._emit(_OPMAP[opname], 0, 0)
+
+    def binary_subscr(self):
+        self._emit(_OP_BINARY_SUBSCR, 0, -1)
+
+    def build_tuple(self, n):
+        self._emit(_OP_BUILD_TUPLE, n, 1 - n)
+
+    def copy_top(self):
+        self._emit(_OP_COPY, 1, 1)
+
+    def return_value(self):
+        self._emit(_OP_RETURN_VALUE, 0, -1)
+
+    # -- the code object -----------------------------------------------------------------
+    def function(self, filename, name, globals_):
+        """A function of the written code (globals_ is its namespace, used as it is)."""
+        self._close_line()
+        if not _TEMPLATE:
+            _TEMPLATE.append(next(c for c in compile("def f(self): pass", "<template>", "exec").co_consts
+                                  if hasattr(c, "co_code")))
+        code = _TEMPLATE[0].replace(
+            co_argcount=len(self.params), co_posonlyargcount=0, co_kwonlyargcount=0,
+            co_nlocals=len(self.varnames), co_stacksize=self._max_depth, co_code=bytes(self._code),
+            co_consts=tuple(self.consts), co_names=tuple(self.names), co_varnames=tuple(self.varnames),
+            co_freevars=(), co_cellvars=(), co_filename=filename, co_name=name, co_qualname=name,
+            co_firstlineno=1, co_linetable=_line_table(self._lines, 1), co_exceptiontable=b"")
+        return _FunctionType(code, globals_, name)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _const(self, value):
+        t = type(value)
+        key = (t, repr(value)) if t is float or t is tuple else (t, value)  # 0.0 and -0.0 apart
+        i = self._consts.get(key)
+        if i is None:
+            i = self._consts[key] = len(self.consts)
+            self.consts.append(value)
+        return i
+
+    def _name(self, name):
+        i = self._names.get(name)
+        if i is None:
+            i = self._names[name] = len(self.names)
+            self.names.append(name)
+        return i
+
+    def _emit(self, op, arg, effect):
+        if arg > 255:
+            for shift in (24, 16, 8):
+                if arg >> shift:
+                    self._code += _UNITS[_EXT][(arg >> shift) & 0xFF]
+            arg &= 0xFF
+        self._code += _UNITS[op][arg]
+        self._depth += effect
+        if self._depth > self._max_depth:
+            self._max_depth = self._depth
+
+    def _close_line(self):
+        if self._lines:
+            self._lines[-1][1] = (len(self._code) - self._line_start) // 2
+        self._line_start = len(self._code)
+
+
+_UNITS = {}  # opcode -> [the instruction's bytes with its inline caches, for each arg byte]
+
+
+def _build_units():
+    for op in (_OP_RESUME, _OP_LOAD_FAST, _OP_STORE_FAST, _OP_LOAD_CONST, _OP_LOAD_GLOBAL,
+               _OP_LOAD_ATTR, _OP_CALL, _OP_BINARY_OP, _OP_BINARY_SUBSCR, _OP_BUILD_TUPLE, _OP_COPY,
+               _OP_RETURN_VALUE, _OP_LOAD_METHOD, _OP_PRECALL, _OP_KW_NAMES, _OP_CALL_KW, _EXT,
+               _OPMAP["UNARY_NEGATIVE"], _OPMAP["UNARY_INVERT"]):
+        if op is not None:
+            tail = bytes(2 * _CACHES[op])
+            _UNITS[op] = [bytes((op, a)) + tail for a in range(256)]
+
+
+def _line_table(lines, firstlineno):
+    """co_linetable (3.11+ location entries) giving each run of code units its line, without
+    columns: entry byte 0x80 | 13 << 3 | (units - 1), then the line delta as a signed varint."""
+    out = bytearray()
+    prev = firstlineno
+    for line, units in lines:
+        delta = line - prev
+        prev = line
+        while units > 0:
+            n = min(units, 8)
+            out.append(0x80 | (13 << 3) | (n - 1))
+            v = (-delta << 1) | 1 if delta < 0 else delta << 1
+            while v >= 64:
+                out.append(64 | (v & 63))
+                v >>= 6
+            out.append(v)
+            delta = 0
+            units -= n
+    return bytes(out)
+
+
+_OPMAP = dis.opmap
+_OP_RESUME, _OP_LOAD_FAST, _OP_STORE_FAST, _OP_LOAD_CONST, _OP_LOAD_GLOBAL, _OP_LOAD_ATTR = (
+    _OPMAP[n] for n in ("RESUME", "LOAD_FAST", "STORE_FAST", "LOAD_CONST", "LOAD_GLOBAL", "LOAD_ATTR"))
+_OP_CALL, _OP_BINARY_OP, _OP_BINARY_SUBSCR, _OP_BUILD_TUPLE, _OP_COPY, _OP_RETURN_VALUE = (
+    _OPMAP[n] for n in ("CALL", "BINARY_OP", "BINARY_SUBSCR", "BUILD_TUPLE", "COPY", "RETURN_VALUE"))
+_OP_LOAD_METHOD = _OPMAP["LOAD_METHOD"] if PY < (3, 12) else None
+_OP_PRECALL = _OPMAP["PRECALL"] if PY < (3, 12) else None
+_OP_KW_NAMES = _OPMAP["KW_NAMES"] if PY < (3, 13) else None
+_OP_CALL_KW = _OPMAP["CALL_KW"] if PY >= (3, 13) else None
+_FunctionType = type(_line_table)
+
+
+def same_code(assembled, compiled):
+    """Raise AssertionError unless two codes normalize to the same instructions on the same
+    lines, with the same constants (by type and repr), and take the same parameters."""
+    def key(code):
+        return [(i.opname, type(i.argval), repr(i.argval), i.lineno) for i in _normalize(code)]
+    a, c = key(assembled), key(compiled)
+    if a != c or assembled.co_varnames[:assembled.co_argcount] != compiled.co_varnames[:compiled.co_argcount]:
+        diff = next((i, x, y) for i, (x, y) in enumerate(zip(a + [None] * len(c), c + [None] * len(a)))
+                    if x != y) if a != c else "parameters"
+        raise AssertionError(f"assembled code of {compiled.co_filename} differs from compile()'s: {diff}")
+    if assembled.co_stacksize < compiled.co_stacksize:  # too small a stack corrupts memory
+        raise AssertionError(f"assembled code of {compiled.co_filename} has a smaller stack "
+                             f"({assembled.co_stacksize}) than compile()'s ({compiled.co_stacksize})")
