@@ -38,7 +38,8 @@ _ILLEGAL = re.compile(r"[^0-9a-zA-Z_]+")
 
 
 class PythonCode:
-    """Generated source (`src`) and the globals it names. `statements` describes the plain
+    """Generated source (`src`), the globals it names, and `lineno_map`, each node's line in
+    src (line -> node name). `statements` describes the plain
     (non-verbose) code line by line for code builders that skip compile(): (line in src,
     kind, node, nodes set to None after it), kind "rename" (a placeholder's local name),
     "assign" or "return"; None when some line has another form. `params` are forward's
@@ -266,15 +267,17 @@ def python_code(graph, root_module="self", *, verbose=False):
                 seen.add(inp)
                 last_uses.setdefault(node, []).append(inp)
 
-    free_vars, body = [], []
+    free_vars = []
+    lines = []  # the body's lines, indented ("" for a blank line); lines[k] is line k + 2 of src
     plain = not verbose  # statements stays None when a line has a form builders do not know
     statements = []
     prev_trace = None
     pending_blank = False  # a blank line separates placeholder renames from the body
     lineno_map = {}
-    counted = newlines = 0  # running count of the body's lines (keeps codegen linear)
+    has_output = False
     for node in nodes:
-        if node.op == "placeholder":
+        op = node.op
+        if op == "placeholder":
             ann = type_annotation(node.meta.get("val")) if verbose else None
             if ann is not None:
                 free_vars.append(f'{node.target}: "{ann}"')
@@ -285,64 +288,55 @@ def python_code(graph, root_module="self", *, verbose=False):
             if node.args or "*" in node.target:
                 plain = False
             if node.name != node.target.replace("*", ""):
-                if plain:
-                    for piece in body[counted:]:
-                        newlines += piece.count("\n")
-                    counted = len(body)
-                    statements.append((newlines, "rename", node, ()))
-                body.append(f"{node.name} = {node.target.replace('*', '')}\n")
+                statements.append((len(lines) + 2, "rename", node, ()))
+                lines.append(f"    {node.name} = {node.target.replace('*', '')}")
                 pending_blank = True
             continue
-        if node.op != "output":
+        if op != "output":
             st = node.meta.get("stack_trace")
             if st != prev_trace:
                 prev_trace = st
                 parsed = parse_stack_trace(st)
                 if parsed:
                     f, ln, fn, code = parsed
-                    body.append(f"\n# File: {f}:{ln} in {fn}, code: {code}\n")
+                    if lines:
+                        lines.append("")
+                    lines.append(f"    # File: {f}:{ln} in {fn}, code: {code}")
                     pending_blank = False
-                elif st is None and verbose and body and any(not b.startswith("#") for b in body):
-                    body.append("\n# No stacktrace found for following nodes\n")
+                elif st is None and verbose and lines and any(not b.startswith("    #") for b in lines):
+                    lines += ("", "    # No stacktrace found for following nodes")
         if pending_blank:
-            body.append("\n")
+            lines.append("")
             pending_blank = False
-        for piece in body[counted:]:
-            newlines += piece.count("\n")
-        counted = len(body)
-        lineno_map[newlines + 1] = node.name
-        if node.op == "output":
-            statements.append((newlines, "return", node, ()))
-            body.append(f"return {_repr_arg(node.args[0], gl)}\n")
+        line = len(lines) + 2
+        lineno_map[line] = node.name
+        if op == "output":
+            has_output = True
+            statements.append((line, "return", node, ()))
+            lines.append(f"    return {_repr_arg(node.args[0], gl)}")
             continue
         ann = type_annotation(node.meta.get("val")) if verbose else None
         lhs = f'{node.name}: "{ann}"' if ann is not None else node.name
-        if node.op == "call_function" and node.target in _INPLACE and len(node.args) == 2:
+        if op == "call_function" and node.target in _INPLACE and len(node.args) == 2:
             stmt = f"{_repr_arg(node.args[0], gl)} {_INPLACE[node.target]} {_repr_arg(node.args[1], gl)};  {lhs} = {_repr_arg(node.args[0], gl)}"
             plain = False
         else:
             stmt = f"{lhs} = {_expr(node, root_module, gl)}"
-        dead = list(last_uses.get(node, []))
+        dead = last_uses.get(node, [])
         if not node.users:
-            dead.append(node)
+            dead = dead + [node]
         if dead:
-            stmt += ";  " + " = ".join(n.name for n in dead) + " = None"
-        statements.append((newlines, "assign", node, dead))
-        body.append(stmt + "\n")
-    if not any(n.op == "output" for n in nodes):
-        for piece in body[counted:]:
-            newlines += piece.count("\n")
-        statements.append((newlines, "return", None, ()))
-        body.append("return None\n")
-    code = "".join(body)
-    stripped = code.lstrip("\n")
-    # a statement's line in src: after the def line, less the blank lines stripped at the top
-    first = 2 - (len(code) - len(stripped))
-    code = "\n".join(("    " + line) if line else "" for line in stripped.split("\n"))
-    src = f"def forward({', '.join([root_module] + free_vars)}):\n{code.rstrip()}\n"
-    statements = [(first + n, kind, node, dead) for n, kind, node, dead in statements] if plain else None
+            stmt = f"    {stmt};  {' = '.join([n.name for n in dead])} = None"
+        else:
+            stmt = "    " + stmt
+        statements.append((line, "assign", node, dead))
+        lines.append(stmt)
+    if not has_output:
+        statements.append((len(lines) + 2, "return", None, ()))
+        lines.append("    return None")
+    src = f"def forward({', '.join([root_module] + free_vars)}):\n" + "\n".join(lines) + "\n"
     params = [root_module] + [n.target for n in nodes if n.op == "placeholder"] if plain else None
-    return PythonCode(src, gl.g, lineno_map, statements, params, gl)
+    return PythonCode(src, gl.g, lineno_map, statements if plain else None, params, gl)
 
 
 def _ordered_inputs(node):

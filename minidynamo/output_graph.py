@@ -60,11 +60,6 @@ class OutputGraph:
         self.hooks = HookTracker(self)
 
     # ---- bookkeeping ----------------------------------------------------------------
-    def count_instruction(self):
-        self.instructions += 1
-        if self.instructions > 200_000:
-            unsupported("too many instructions traced (an unbounded loop?)")
-
     def add_guard(self, kind, source, expected=None, extra=None):
         g = Guard(kind, source, expected, extra)
         key = g.key()

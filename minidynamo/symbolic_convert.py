@@ -22,7 +22,7 @@ from .variables.functions import CellVariable, NestedFunctionVariable
 from .variables.objects import GradModeVariable, UserDefinedObjectVariable
 from .variables.tensor import TensorVariable
 
-MAX_INSTRUCTIONS = 200_000
+MAX_INSTRUCTIONS = 200_000  # past this many traced instructions, a frame is assumed not to end
 MAX_INLINE_DEPTH = 32
 
 _BINARY = {
@@ -143,6 +143,7 @@ class InstructionTranslatorBase:
         exec_counts = self.exec_counts if root else None
         stop_at = self.stop_at
         output = self.output
+        cls = type(self)  # handlers are looked up on the class: functions, no bound methods
         while self.ip < n_insts:
             inst = insts[self.ip]
             if root:
@@ -152,13 +153,15 @@ class InstructionTranslatorBase:
                     raise StopTrace(inst)
             self.current = inst
             self.ip += 1
-            output.count_instruction()
+            output.instructions += 1
+            if output.instructions > MAX_INSTRUCTIONS:
+                unsupported("too many instructions traced (an unbounded loop?)")
             output.current_tx = self
-            handler = getattr(self, inst.opname, None)
+            handler = getattr(cls, inst.opname, None)
             try:
                 if handler is None:
                     unsupported(f"unsupported bytecode {inst.opname}")
-                done = handler(inst)
+                done = handler(self, inst)
             except Unsupported as e:
                 if not e.user_stack:
                     e.user_stack = self.user_stack()
