@@ -145,6 +145,8 @@ def _importable_name(obj):
 def _repr_arg(a, gl):
     if isinstance(a, Node):
         return a.name
+    if type(a) is float and math.isfinite(a):  # the common constant
+        return repr(a)
     if isinstance(a, tuple):
         if hasattr(a, "_fields"):
             return gl.name_for(type(a)) + "(" + ", ".join(_repr_arg(x, gl) for x in a) + ")"
@@ -209,6 +211,8 @@ def _expr(node, root, gl):
             return f"{_repr_arg(args[0], gl)}.{args[1]}"
         return f"{gl.name_for(t)}({_call_args(args, kwargs, gl)})"
     if op == "call_method":
+        if len(args) == 1 and not kwargs:
+            return f"{_repr_arg(args[0], gl)}.{t}()"
         return f"{_repr_arg(args[0], gl)}.{t}({_call_args(args[1:], kwargs, gl)})"
     if op == "call_module":
         return f"{_attr_path(root, t)}({_call_args(args, kwargs, gl)})"

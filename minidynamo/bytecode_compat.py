@@ -18,6 +18,7 @@ Two facts about the call protocol remain, exposed as functions: where the NULL g
 (`split_callable`).
 """
 import dis
+import math
 import sys
 import weakref
 
@@ -175,7 +176,6 @@ def _normalize_dis(code):
 
 def _resolve_targets(out, offset_to_first):
     """Jump targets (offsets) -> instruction indices; FOR_ITER's past END_FOR (3.12+)."""
-    offsets = sorted(offset_to_first)
     for idx, inst in enumerate(out):
         inst.index = idx
     for inst in out:
@@ -183,7 +183,7 @@ def _resolve_targets(out, offset_to_first):
             continue
         tgt = offset_to_first.get(inst.target)
         if tgt is None:  # the target was a dropped instruction: take the next kept one
-            nxt = [o for o in offsets if o > inst.target]
+            nxt = sorted(o for o in offset_to_first if o > inst.target)
             tgt = offset_to_first[nxt[0]] if nxt else len(out)
         if inst.opname == "FOR_ITER" and PY >= (3, 12):
             while tgt < len(out) and out[tgt].opname == "END_FOR":
@@ -627,7 +627,10 @@ class Assembler:
     # -- helpers -------------------------------------------------------------------------
     def _const(self, value):
         t = type(value)
-        key = (t, repr(value)) if t is float or t is tuple else (t, value)  # 0.0 and -0.0 apart
+        if t is float:
+            key = (t, value, _copysign(1.0, value))  # 0.0 and -0.0 apart
+        else:
+            key = (t, repr(value)) if t is tuple else (t, value)
         i = self._consts.get(key)
         if i is None:
             i = self._consts[key] = len(self.consts)
@@ -702,6 +705,7 @@ _OP_PRECALL = _OPMAP["PRECALL"] if PY < (3, 12) else None
 _OP_KW_NAMES = _OPMAP["KW_NAMES"] if PY < (3, 13) else None
 _OP_CALL_KW = _OPMAP["CALL_KW"] if PY >= (3, 13) else None
 _FunctionType = type(_line_table)
+_copysign = math.copysign
 
 
 def same_code(assembled, compiled):

@@ -292,9 +292,13 @@ class OutputGraph:
         node_args = []
         fake_args = []
         for a in args:
-            if type(a) is TensorVariable and a.node.graph is graph:  # the common case
+            t = type(a)
+            if t is TensorVariable and a.node.graph is graph:  # the common cases first
                 node_args.append(a.node)
                 fake_args.append(a.example)
+            elif t is ConstantVariable:
+                node_args.append(a.value)
+                fake_args.append(a.value)
             else:
                 node_args.append(self._node_arg(a))
                 fake_args.append(self._fake_arg(a))
@@ -303,14 +307,14 @@ class OutputGraph:
             node_kwargs = {k: self._node_arg(v) for k, v in kwargs.items()}
             fake_kwargs = {k: self._fake_arg(v) for k, v in kwargs.items()}
         else:
-            node_kwargs = {}
-            fake_kwargs = {}
+            node_kwargs = fake_kwargs = None
         try:
             with self.fake_mode:
                 if kind == "call_function":
-                    result = target(*fake_args, **fake_kwargs)
+                    result = target(*fake_args, **fake_kwargs) if fake_kwargs else target(*fake_args)
                 else:
-                    result = getattr(fake_args[0], target)(*fake_args[1:], **fake_kwargs)
+                    method = getattr(fake_args[0], target)
+                    result = method(*fake_args[1:], **fake_kwargs) if fake_kwargs else method(*fake_args[1:])
         except DataDependentError as e:
             raise Unsupported(f"data-dependent operation: {e}") from None
         except Unsupported:
