@@ -174,10 +174,21 @@ def _normalize_dis(code):
     return _resolve_targets(out, offset_to_first)
 
 
-def _resolve_targets(out, offset_to_first):
-    """Jump targets (offsets) -> instruction indices; FOR_ITER's past END_FOR (3.12+)."""
+def _resolve_targets(out, offset_to_first=None):
+    """Jump targets (offsets) -> instruction indices; FOR_ITER's past END_FOR (3.12+). Without
+    offset_to_first, it is made from the kept instructions (a target that was dropped then
+    resolves to the next kept instruction, as it does with the full map)."""
+    jumps = False
     for idx, inst in enumerate(out):
         inst.index = idx
+        if inst.target is not None:
+            jumps = True
+    if not jumps:
+        return out
+    if offset_to_first is None:
+        offset_to_first = {}
+        for inst in out:
+            offset_to_first.setdefault(inst.offset, inst.index)
     for inst in out:
         if inst.target is None:
             continue
@@ -328,7 +339,6 @@ def _normalize_fast(code):
     akind, nkind, newname, hasarg, step = _AKIND, _NKIND, _NEWNAME, _HASARG, _STEP
     out = []
     append = out.append
-    offset_to_first = {}
     pending_kw = None
     # line numbers: walk co_lines() ranges in step with the offsets; an instruction in a
     # range without a line keeps the line of the one before it
@@ -349,7 +359,6 @@ def _normalize_fast(code):
             if r_line is not None:
                 line = r_line
         offset = i
-        offset_to_first[offset] = len(out)  # offsets only grow: each is seen once
         i += step[op]
         if hasarg[op]:
             arg = co[offset + 1] | ext
@@ -415,7 +424,7 @@ def _normalize_fast(code):
             raise _NotFast
     if ext:
         raise _NotFast
-    return _resolve_targets(out, offset_to_first)
+    return _resolve_targets(out)
 
 
 _FUSED_SPLIT = {"LOAD_FAST_LOAD_FAST": ("LOAD_FAST", "LOAD_FAST"),

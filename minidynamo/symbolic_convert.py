@@ -148,7 +148,7 @@ class InstructionTranslatorBase:
             inst = insts[self.ip]
             if root:
                 index = inst.index
-                exec_counts[index] = exec_counts.get(index, 0) + 1
+                exec_counts[index] += 1
                 if index == stop_at:
                     raise StopTrace(inst)
             self.current = inst
@@ -780,9 +780,9 @@ class InstructionTranslator(InstructionTranslatorBase):
         code = fn.__code__
         self.fn = fn
         self.stop_at = stop_at
-        self.exec_counts = {}
         output.root_globals = fn.__globals__
         super().__init__(code, fn.__globals__, {}, {}, output)
+        self.exec_counts = [0] * len(self.insts)  # how often each instruction ran
         names = _bound_arguments(fn, args, kwargs)
         for name, value in names.items():
             self.symbolic_locals[name] = VariableBuilder(self, LocalSource(name)).wrap(value)

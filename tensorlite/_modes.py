@@ -124,12 +124,24 @@ def _sentinel(dtype):
     return s
 
 
+_FAKE_ARRAYS = {}  # (shape, dtype) as given -> a fake array to take views of
+
+
 def fake_array(shape, dtype):
     """A writeable array of the given shape and dtype that owns no memory (all strides 0)."""
-    dtype = np.dtype(dtype)
-    shape = tuple(map(int, shape))
-    # the same array as np.lib.stride_tricks.as_strided(sentinel, shape, zeros), built directly
-    return np.ndarray(shape, dtype, buffer=_sentinel(dtype), strides=(0,) * len(shape))
+    try:
+        a = _FAKE_ARRAYS.get((shape, dtype))
+    except TypeError:  # an unhashable shape (a list)
+        a = None
+    if a is None:
+        key = (shape, dtype)
+        dtype = np.dtype(dtype)
+        shape = tuple(map(int, shape))
+        # the same array as np.lib.stride_tricks.as_strided(sentinel, shape, zeros), built directly
+        a = np.ndarray(shape, dtype, buffer=_sentinel(dtype), strides=(0,) * len(shape))
+        if type(key[0]) is tuple and len(_FAKE_ARRAYS) < 4096:
+            _FAKE_ARRAYS[key] = a
+    return a.view()  # a new array object each time (a view of the cached one: cheaper to make)
 
 
 def _is_fake_array(a):
