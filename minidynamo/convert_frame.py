@@ -201,7 +201,8 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     output.graphargs = output.ordered_graphargs()
     graphs = []
     graph_call = None
-    if output.count_calls() or cg.graph_outputs:
+    n_calls = output.count_calls()
+    if n_calls or cg.graph_outputs:
         graph.output(tuple(cg.graph_outputs))
         gm = fxlite.GraphModule(dict(output.constants), graph)
         gm.meta["minidynamo"] = {"code": code}
@@ -224,12 +225,13 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
                 compiled = call_backend(backend, gm, example_inputs)
                 pre_graph = output.hooks.pre_graph_lines(cg)
                 slots += new_slots
+                n_calls = output.count_calls()
         effects = [f"___graph_out[{i}]._hook_box = {box}" for i, box in slots] + effects
         if not runs_graph_as_is and any(g.kind == "TENSOR_MATCH" and None in g.expected[1]
                                         for g in output.guards.values()):
             compiled = PerShape(backend, gm, example_inputs, compiled)
         counters["stats"]["unique_graphs"] += 1
-        counters["stats"]["calls_captured"] += output.count_calls()
+        counters["stats"]["calls_captured"] += n_calls
         if on_graph is not None:
             on_graph(gm)
         name = "___compiled_fn"  # one graph per entry, each entry its own namespace

@@ -10,6 +10,9 @@ _META_ATTRS = {"shape", "ndim", "dtype", "requires_grad", "is_leaf", "device"}
 _META_METHODS = {"size", "dim", "ndimension", "numel", "nelement", "is_floating_point",
                  "element_size", "is_contiguous"}
 _DATA_DEPENDENT = {"item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "all", "any"}
+# attributes var_getattr reads itself; any other callable attribute of tl.Tensor is a method
+_SPECIAL_ATTRS = {"shape", "ndim", "dtype", "requires_grad", "is_leaf", "device", "T", "mT", "grad",
+                  "grad_fn", "data", "_version"}
 
 
 class TensorVariable(VariableTracker):
@@ -34,6 +37,8 @@ class TensorVariable(VariableTracker):
             tx.output.specialize_dims(self)
 
     def var_getattr(self, tx, name):
+        if name not in _SPECIAL_ATTRS and callable(getattr(tl.Tensor, name, None)):  # x.sin: common
+            return TensorMethodVariable(self, name)
         ex = self.example
         if name in ("shape",):
             self._specialize_shape(tx)
