@@ -537,25 +537,27 @@ class Assembler:
         self.consts, self._consts = [], {}
         self.names, self._names = [], {}
         self._code = bytearray()
-        self._lines = []  # [line, code units] runs
-        self._line_start = 0  # where the last run began
+        self._marks = [(0, 1)]  # (byte offset, line): where each line's instructions start
         self._depth = self._max_depth = 0
-        self.at_line(1)
         self._emit(_OP_RESUME, 0, 0)
+        self._none = self._const(None)
 
     def at_line(self, line):
         """The instructions written next belong to source line `line`."""
-        self._close_line()
-        if self._lines and self._lines[-1][0] == line:
-            self._line_start -= 2 * self._lines.pop()[1]  # the same line again: one run
-        self._lines.append([line, 0])
+        self._marks.append((len(self._code), line))
 
     # -- instructions (each one _emit, inlined where they are most frequent) ---------------
     def load_fast(self, name):
         i = self._locals.get(name)
         if i is None:
             raise ValueError(f"local {name!r} is read before it is assigned")
-        self._emit(_OP_LOAD_FAST, i, 1)
+        if i < 256:
+            self._code += _UNITS[_OP_LOAD_FAST][i]
+            self._depth += 1
+            if self._depth > self._max_depth:
+                self._max_depth = self._depth
+        else:
+            self._emit(_OP_LOAD_FAST, i, 1)
 
     def store_fast(self, name):
         i = self._locals.get(name)
@@ -569,7 +571,7 @@ class Assembler:
             self._emit(_OP_STORE_FAST, i, -1)
 
     def load_const(self, value):
-        self._emit(_OP_LOAD_CONST, self._const(value), 1)
+        self._emit(_OP_LOAD_CONST, self._none if value is None else self._const(value), 1)
 
     def load_global(self, name, push_null=False):
         """A global; with push_null, ready to be called (a NULL beside it)."""
@@ -621,7 +623,6 @@ class Assembler:
     # -- the code object -----------------------------------------------------------------
     def function(self, filename, name, globals_):
         """A function of the written code (globals_ is its namespace, used as it is)."""
-        self._close_line()
         if not _TEMPLATE:
             _TEMPLATE.append(next(c for c in compile("def f(self): pass", "<template>", "exec").co_consts
                                   if hasattr(c, "co_code")))
@@ -630,7 +631,7 @@ class Assembler:
             co_nlocals=len(self.varnames), co_stacksize=self._max_depth, co_code=bytes(self._code),
             co_consts=tuple(self.consts), co_names=tuple(self.names), co_varnames=tuple(self.varnames),
             co_freevars=(), co_cellvars=(), co_filename=filename, co_name=name, co_qualname=name,
-            co_firstlineno=1, co_linetable=_line_table(self._lines, 1), co_exceptiontable=b"")
+            co_firstlineno=1, co_linetable=_line_table(self._marks, len(self._code)), co_exceptiontable=b"")
         return _FunctionType(code, globals_, name)
 
     # -- helpers -------------------------------------------------------------------------
@@ -664,11 +665,6 @@ class Assembler:
         if self._depth > self._max_depth:
             self._max_depth = self._depth
 
-    def _close_line(self):
-        if self._lines:
-            self._lines[-1][1] = (len(self._code) - self._line_start) // 2
-        self._line_start = len(self._code)
-
 
 _UNITS = {}  # opcode -> [the instruction's bytes with its inline caches, for each arg byte]
 
@@ -683,12 +679,17 @@ def _build_units():
             _UNITS[op] = [bytes((op, a)) + tail for a in range(256)]
 
 
-def _line_table(lines, firstlineno):
-    """co_linetable (3.11+ location entries) giving each run of code units its line, without
-    columns: entry byte 0x80 | 13 << 3 | (units - 1), then the line delta as a signed varint."""
+def _line_table(marks, size):
+    """co_linetable (3.11+ location entries) for code of `size` bytes whose lines start at
+    marks [(byte offset, line)], the first at line 1 (co_firstlineno), without columns: entry
+    byte 0x80 | 13 << 3 | (units - 1), then the line delta as a signed varint."""
     out = bytearray()
-    prev = firstlineno
-    for line, units in lines:
+    prev = 1
+    ends = [m[0] for m in marks[1:]] + [size]
+    for (start, line), end in zip(marks, ends):
+        units = (end - start) // 2
+        if units == 0:
+            continue
         delta = line - prev
         prev = line
         while units > 0:
