@@ -62,7 +62,8 @@ def register(src):
             _known.add(path)
             _pending[path] = src
             _start_writer()
-            _wake.set()
+            if not _wake.is_set():
+                _wake.set()
     linecache.cache[path] = (len(src), None, src.splitlines(keepends=True), path)
     return path
 

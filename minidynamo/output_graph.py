@@ -141,13 +141,12 @@ class OutputGraph:
         """Placeholders stay together at the top of the graph, in creation order."""
         graph = self.graph
         anchor = getattr(self, "_ph_anchor", None)
-        if anchor is None:
-            first = next(iter(graph.nodes), None)
-            ctx = graph.inserting_before(first) if first is not None else graph.inserting_after(None)
-        else:
-            ctx = graph.inserting_after(anchor)
-        with ctx:
-            node = graph.create_node("placeholder", target, name=target.lower())
+        first = next(iter(graph.nodes), None) if anchor is None else None
+        node = graph.create_node("placeholder", target, name=target.lower())  # at the end, then moved
+        if anchor is not None:
+            anchor.append(node)
+        elif first is not None:
+            first.prepend(node)
         self._ph_anchor = node
         return node
 

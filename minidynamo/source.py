@@ -25,7 +25,7 @@ class Source:
 
     def graph_name(self):
         """Placeholder target: L['x'] -> L_x_."""
-        return re.sub(r"[^a-zA-Z0-9]+", "_", self.name())
+        return _NOT_ALNUM.sub("_", self.name())
 
     def __eq__(self, other):
         if isinstance(other, str):
@@ -46,8 +46,12 @@ class Source:
         return None
 
 
+_NOT_ALNUM = re.compile(r"[^a-zA-Z0-9]+")
+_LOCAL = re.compile(r"L\['([^']+)'\]")
+
+
 def strip_local(s):
-    return re.sub(r"L\['([^']+)'\]", r"\1", s)
+    return _LOCAL.sub(r"\1", s)
 
 
 class LocalSource(Source):
