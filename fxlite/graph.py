@@ -17,7 +17,7 @@ import inspect
 import keyword
 import re
 
-from .node import OPS, Node, map_arg
+from .node import _OP_SET, OPS, Node, map_arg
 
 _ILLEGAL = re.compile(r"[^0-9a-zA-Z_]+")
 _SUFFIX = re.compile(r"(.*)_(\d+)$")
@@ -135,7 +135,7 @@ class Graph:
     # ------------------------------------------------------------------ construction
     def create_node(self, op, target, args=None, kwargs=None, name=None, type_expr=None):
         """Insert a new node at the current insertion point (the end by default)."""
-        if op not in OPS or op == "root":
+        if op not in _OP_SET or op == "root":
             raise ValueError(f"unknown node op {op!r}; expected one of " + ", ".join(OPS[:-1]))
         if name is None:
             name = self._candidate_name(op, target)

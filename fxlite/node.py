@@ -15,6 +15,8 @@ import builtins
 import operator
 
 OPS = ("placeholder", "get_attr", "call_function", "call_method", "call_module", "output", "root")
+_OP_SET = frozenset(OPS)
+_STRING_TARGET_OPS = frozenset(("call_method", "call_module", "get_attr", "placeholder"))
 
 
 _LEAF_TYPES = (int, float, bool, str, type(None))
@@ -48,13 +50,13 @@ class Node:
     """One operation in a Graph (see module docstring)."""
 
     def __init__(self, graph, name, op, target, args, kwargs, return_type=None):
-        if op not in OPS:
+        if op not in _OP_SET:
             raise ValueError(
                 f"unknown node op {op!r} for node {name!r}; expected one of "
                 + ", ".join(OPS[:-1]))
         if op == "call_function" and not callable(target):
             raise ValueError(f"Node {name!r}: call_function target {target!r} is not callable")
-        if op in ("call_method", "call_module", "get_attr", "placeholder") and not isinstance(target, str):
+        if op in _STRING_TARGET_OPS and not isinstance(target, str):
             raise ValueError(f"Node {name!r}: {op} target must be a string, got {target!r}")
         self.graph = graph
         self.name = name

@@ -66,10 +66,21 @@ def _is_t(x):
 # ----------------------------------------------------------------------------- elementwise
 
 
+_PLAIN_SCALARS = (int, float, bool)
+
+
 def _binary_meta(a, b):
-    sa, da = _aval(a)
-    sb, db = _aval(b)
-    return broadcast_shapes(sa, sb), promote_operands(da, _is_t(a) and not sa, db, _is_t(b) and not sb)
+    # _aval and _is_t inlined: this shape rule runs for every traced elementwise op
+    if a.__class__ in _PLAIN_SCALARS:
+        sa, da, ta = (), a, False
+    else:
+        sa, da, ta = _aval(a) + (_is_t(a),)
+    if b.__class__ in _PLAIN_SCALARS:
+        sb, db, tb = (), b, False
+    else:
+        sb, db, tb = _aval(b) + (_is_t(b),)
+    shape = sa if sa == sb or not sb else (sb if not sa else broadcast_shapes(sa, sb))
+    return shape, promote_operands(da, ta and not sa, db, tb and not sb)
 
 
 def _cmp_meta(a, b):

@@ -96,7 +96,7 @@ class ConstantVariable(VariableTracker):
     """A Python value folded at trace time (numbers, strings, None, dtypes, slices, ...)."""
 
     def __init__(self, value, source=None):
-        super().__init__(source)
+        self.source = source  # VariableTracker.__init__, inlined: made for every constant loaded
         self.value = value
 
     def python_type(self):

@@ -17,7 +17,7 @@ _SPECIAL_ATTRS = {"shape", "ndim", "dtype", "requires_grad", "is_leaf", "device"
 
 class TensorVariable(VariableTracker):
     def __init__(self, node, example, source=None, cls=tl.Tensor):
-        super().__init__(source)
+        self.source = source  # VariableTracker.__init__, inlined: made for every traced op
         self.node = node
         self.example = example
         self.cls = cls
