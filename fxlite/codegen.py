@@ -11,6 +11,9 @@ import operator
 import re
 import types
 
+import tensorlite
+from tensorlite._primitive import PRIMITIVES, Primitive
+
 from .node import Node, map_arg
 
 _BINARY = {
@@ -74,7 +77,6 @@ def munge(qualified):
 
 class _Globals:
     def __init__(self):
-        import tensorlite
         self.g = {"tl": tensorlite, "operator": operator, "inf": math.inf, "nan": math.nan,
                   "__builtins__": builtins}
         self._by_id = {}
@@ -99,7 +101,6 @@ class _Globals:
 
 
 def _qualified_name(obj):
-    from tensorlite._primitive import Primitive
     if isinstance(obj, Primitive):
         return f"tensorlite.ops.{obj.name}"
     mod = getattr(obj, "__module__", None)
@@ -115,7 +116,6 @@ def _qualified_name(obj):
 
 
 def _importable_name(obj):
-    from tensorlite._primitive import Primitive, PRIMITIVES
     if isinstance(obj, Primitive):
         return f"tl.ops.{obj.name}" if PRIMITIVES.get(obj.name) is obj else None
     mod = getattr(obj, "__module__", None)
@@ -134,7 +134,6 @@ def _importable_name(obj):
             return None
         if target is obj:
             # prefer the shortest public path: tl.sin rather than tl._functions.sin
-            import tensorlite
             short = getattr(tensorlite, qual, None) if "." not in qual else None
             if short is obj:
                 return f"tl.{qual}"
