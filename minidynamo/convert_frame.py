@@ -211,11 +211,11 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         compiled = call_backend(backend, gm, example_inputs)
         runs_graph_as_is = getattr(compiled, "__self__", None) is gm  # gm.forward: any shape works
         slots = output.hooks.hooked_output_slots(cg.graph_outputs)
-        if not runs_graph_as_is and output.hooks.outputs_changed_through_views(gm, cg.graph_outputs):
+        if not runs_graph_as_is and output.hooks.outputs_changed_in_place(gm, cg.graph_outputs):
             # a hook registered later on such an output belongs to the value after the change,
             # which the graph has no node for: only eager autograd routes its gradient right
-            log.debug("running the graph of %s as it is: an output was changed in place through a view",
-                      code.co_name)
+            log.debug("running the graph of %s as it is: an output was changed in place (through a "
+                      "view, or by an index assignment)", code.co_name)
             compiled, runs_graph_as_is = gm.forward, True
         if not runs_graph_as_is:
             new_slots = output.hooks.add_output_slots(gm, cg.graph_outputs)

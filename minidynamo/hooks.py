@@ -281,19 +281,31 @@ class HookTracker:
                 slots.append((i, src.expr()))
         return slots
 
-    def outputs_changed_through_views(self, gm, outputs):
-        """Whether an output that may need a gradient had its memory changed in place through
-        a view of it inside the graph (t2 = t1.reshape(-1); t2.sub_(..); return t1, t2)."""
+    def outputs_changed_in_place(self, gm, outputs):
+        """Whether an output that may need a gradient had its memory changed in place inside
+        the graph in a way that leaves the graph without a node for its new version:
+        - through a view of it (t2 = t1.reshape(-1); t2.sub_(..); return t1, t2);
+        - by an index assignment when it also has views (t1[0] = v; t3 = t1[..., 0:]; return
+          t1, t3): the views' uses read t1's node from before the assignment, so a hook slot
+          for t1 would sit before it."""
         def root(v):
             return v._base if v._base is not None else v
         changed = set()
+        assigned = set()
+        viewed = set()
         for n in gm.graph.nodes:
+            val = n.meta.get("val")
+            if isinstance(val, tl.Tensor) and val._base is not None:
+                viewed.add(id(val._base))
             if n.op in ("call_method", "call_function") and n.is_impure():  # x.add_(..), x[i] = v
-                v = n.args[0].meta.get("val") if n.args and isinstance(n.args[0], fxlite.Node) else None
+                first = n.args[0] if n.args and isinstance(n.args[0], fxlite.Node) else None
+                v = first.meta.get("val") if first is not None else None
                 if isinstance(v, tl.Tensor) and v._base is not None:
                     changed.add(id(root(v)))
-        return any(isinstance(v := o.meta.get("val"), tl.Tensor) and v.requires_grad and id(root(v)) in changed
-                   for o in outputs)
+                if first is not None and n.target is operator.setitem:
+                    assigned.add(first)
+        return any(isinstance(v := o.meta.get("val"), tl.Tensor) and v.requires_grad
+                   and (id(root(v)) in changed or (o in assigned and id(v) in viewed)) for o in outputs)
 
     def add_output_slots(self, gm, outputs):
         """Give every graph output that the graph also uses itself (and that may need a

@@ -920,3 +920,23 @@ def test_bad_setitem_index_fails_at_trace_time_so_side_effects_happen(backend):
     with pytest.raises(IndexError):
         opt(tl.ones(1), box)
     assert box.t is not None
+
+
+@pytest.mark.parametrize("backend", [None] + BACKENDS)
+@pytest.mark.parametrize("with_view", [True, False])
+def test_hook_on_an_output_after_an_index_assignment(backend, with_view):
+    # seed 5200559: t1[0] = k, then (after the graph) a hook on t1. In eager the hook sees t1's
+    # gradient before the assignment's backward zeroes row 0; AOT's hook slot for the output sat
+    # before the assignment, so the hook's +k landed on the zeroed row
+    def f(x):
+        t1 = x.clamp(-1.0, 1.0)
+        t1[0] = 0.5
+        t3 = t1[..., 0:] if with_view else t1 * 1.0
+        t1.register_hook(lambda g: g + 0.5)
+        return t3
+
+    md.reset()
+    fn = f if backend is None else md.compile(f, backend=backend)
+    x = tl.tensor(np.array([[0.5, 2.0], [-0.5, 3.0]], np.float32), requires_grad=True)
+    fn(x).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0], [1.5, 0.0]]
