@@ -9,6 +9,7 @@ import types
 
 import tensorlite as tl
 from fxlite._source_files import compile_cached
+from tensorlite.nn.modules import module as _nn_module
 from tensorlite import _state as tl_state
 
 from .bytecode_compat import code_signature_names
@@ -263,8 +264,7 @@ class FunctionAttrSource:
 
 
 def _nn_module_globals():
-    from tensorlite.nn.modules import module
-    return module
+    return _nn_module
 
 
 def _compile_check(guards, code, fn, extra_ns=None):
@@ -283,10 +283,19 @@ def _compile_check(guards, code, fn, extra_ns=None):
     return check
 
 
+_RENAMED = {}  # (id of a generated code object, name, qualname) -> (that code, renamed code)
+
+
 def rename_code(f, code):
     """Give a generated function the name of the user's function (so that argument errors
     read exactly as Python's own: `f() takes 1 positional argument but 2 were given`)."""
-    f.__code__ = f.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname)
+    key = (id(f.__code__), code.co_name, code.co_qualname)
+    hit = _RENAMED.get(key)
+    if hit is None or hit[0] is not f.__code__:  # generated code is shared per text: so is this
+        if len(_RENAMED) >= 1024:
+            _RENAMED.clear()
+        hit = _RENAMED[key] = (f.__code__, f.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname))
+    f.__code__ = hit[1]
     f.__name__ = code.co_name
     f.__qualname__ = code.co_qualname
 
