@@ -35,6 +35,8 @@ def use_assembler(assembler, check=None):
 
 
 def checking():
+    """Whether assembled forwards are compared with compile()'s (check_assembly or the
+    FXLITE_CHECK_ASSEMBLY environment variable, and a registered checker)."""
     return bool(_CHECK) and (_CHECK_ON[0] or bool(os.environ.get("FXLITE_CHECK_ASSEMBLY")))
 
 
