@@ -670,13 +670,15 @@ _UNITS = {}  # opcode -> [the instruction's bytes with its inline caches, for ea
 
 
 def _build_units():
+    units = {}
     for op in (_OP_RESUME, _OP_LOAD_FAST, _OP_STORE_FAST, _OP_LOAD_CONST, _OP_LOAD_GLOBAL,
                _OP_LOAD_ATTR, _OP_CALL, _OP_BINARY_OP, _OP_BINARY_SUBSCR, _OP_BUILD_TUPLE, _OP_COPY,
                _OP_RETURN_VALUE, _OP_LOAD_METHOD, _OP_PRECALL, _OP_KW_NAMES, _OP_CALL_KW, _EXT,
                _OPMAP["UNARY_NEGATIVE"], _OPMAP["UNARY_INVERT"]):
         if op is not None:
             tail = bytes(2 * _CACHES[op])
-            _UNITS[op] = [bytes((op, a)) + tail for a in range(256)]
+            units[op] = [bytes((op, a)) + tail for a in range(256)]
+    _UNITS.update(units)  # all at once: another thread never sees a part of the table
 
 
 def _line_table(marks, size):

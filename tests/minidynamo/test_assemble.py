@@ -135,6 +135,20 @@ def test_long_graph_needs_extended_arguments():
     assert out.numpy().tolist() == [sum(range(300))] * 2
 
 
+def test_many_names_need_extended_arguments_too():
+    # more than 128 attribute names: LOAD_ATTR's (index << 1) needs EXTENDED_ARG on 3.12+
+    root = tl.nn.Module()
+    for i in range(200):
+        root.register_buffer(f"b{i}", tl.full((2,), float(i)))
+    g = Graph()
+    x = g.placeholder("x")
+    for i in range(200):
+        x = g.call_function(operator.add, (x, g.get_attr(f"b{i}")))
+    g.output(x)
+    out = run_both(GraphModule(root, g), tl.zeros(2))
+    assert out.numpy().tolist() == [sum(range(200))] * 2
+
+
 @pytest.mark.parametrize("build", [
     lambda g, x: g.call_function(operator.lt, (x, 0)),  # comparisons: other opcodes
     lambda g, x: g.call_method("view", (x, [2])),  # a list argument
