@@ -67,13 +67,7 @@ def build_forward(pc, filename, globals_):
             asm.at_line(line)
             if kind == "assign":
                 _expr(asm, node, names)
-                asm.store_fast(node.name)
-                if dead:
-                    asm.load_const(None)
-                    for d in dead[:-1]:
-                        asm.copy_top()
-                        asm.store_fast(d.name)
-                    asm.store_fast(dead[-1].name)
+                asm.assign(node.name, [d.name for d in dead] if dead else ())
             elif kind == "rename":
                 asm.load_fast(node.target)
                 asm.store_fast(node.name)

@@ -617,6 +617,18 @@ class Assembler:
     def copy_top(self):
         self._emit(_OP_COPY, 1, 1)
 
+    def assign(self, name, dead=()):
+        """`name = <top of stack>;  a = b = None` for the names in dead: store_fast(name), then
+        load_const(None), copy_top() and store_fast for each dead name, in one call."""
+        self.store_fast(name)
+        if dead:
+            self._emit(_OP_LOAD_CONST, self._none, 1)
+            last = len(dead) - 1
+            for k, d in enumerate(dead):
+                if k < last:
+                    self._emit(_OP_COPY, 1, 1)
+                self.store_fast(d)
+
     def return_value(self):
         self._emit(_OP_RETURN_VALUE, 0, -1)
 
@@ -684,26 +696,31 @@ def _build_units():
 def _line_table(marks, size):
     """co_linetable (3.11+ location entries) for code of `size` bytes whose lines start at
     marks [(byte offset, line)], the first at line 1 (co_firstlineno), without columns: entry
-    byte 0x80 | 13 << 3 | (units - 1), then the line delta as a signed varint."""
+    byte 0x80 | 13 << 3 | (units - 1) (at most 8 units), then the line delta as a signed
+    varint (6 bits a byte, 0x40 = more)."""
     out = bytearray()
     prev = 1
-    ends = [m[0] for m in marks[1:]] + [size]
-    for (start, line), end in zip(marks, ends):
-        units = (end - start) // 2
-        if units == 0:
+    last = len(marks) - 1
+    for k, (start, line) in enumerate(marks):
+        units = ((marks[k + 1][0] if k < last else size) - start) >> 1
+        if not units:
             continue
         delta = line - prev
         prev = line
-        while units > 0:
-            n = min(units, 8)
-            out.append(0x80 | (13 << 3) | (n - 1))
-            v = (-delta << 1) | 1 if delta < 0 else delta << 1
-            while v >= 64:
-                out.append(64 | (v & 63))
-                v >>= 6
-            out.append(v)
-            delta = 0
-            units -= n
+        first = units if units < 8 else 8
+        out.append(0xE7 + first)  # 0x80 | 13 << 3 | (first - 1)
+        v = (-delta << 1) | 1 if delta < 0 else delta << 1
+        while v >= 64:
+            out.append(64 | (v & 63))
+            v >>= 6
+        out.append(v)
+        units -= first
+        while units >= 8:  # the same line continues: entries with delta 0
+            out += b"\xef\x00"
+            units -= 8
+        if units:
+            out.append(0xE7 + units)
+            out.append(0)
     return bytes(out)
 
 
