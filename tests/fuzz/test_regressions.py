@@ -940,3 +940,27 @@ def test_hook_on_an_output_after_an_index_assignment(backend, with_view):
     x = tl.tensor(np.array([[0.5, 2.0], [-0.5, 3.0]], np.float32), requires_grad=True)
     fn(x).sum().backward()
     assert x.grad.tolist() == [[0.0, 0.0], [1.5, 0.0]]
+
+
+@pytest.mark.parametrize("backend", [None] + BACKENDS)
+@pytest.mark.parametrize("return_x", [True, False])
+def test_hooks_before_and_after_an_index_assignment(backend, return_x):
+    # seed 5501900: a hook on x, then x[0] = 1, then another hook on x. The second hook belongs
+    # to x's new version (its gradient before the assignment's backward zeroes row 0); it had
+    # joined the first hook's box, placed before the assignment, so it doubled the first's +1
+    def f(x):
+        x = x + 2
+        x.register_hook(lambda g: g + 1)
+        x[0] = 1
+        x.register_hook(lambda g: g * 2)
+        t5 = x / 10
+        return (x, t5) if return_x else t5
+
+    md.reset()
+    fn = f if backend is None else md.compile(f, backend=backend)
+    x = tl.tensor(np.ones((2, 2), np.float32), requires_grad=True)
+    outs = fn(x)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    sum(o.sum() for o in outs).backward()
+    g = 2 * (1.1 if return_x else 0.1) + 1
+    assert np.allclose(x.grad.numpy(), [[1.0, 1.0], [g, g]])
