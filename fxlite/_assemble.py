@@ -16,6 +16,8 @@ import math
 import operator
 import os
 
+from tensorlite._dtype import dtype as tl_dtype
+
 from .codegen import _BINARY, _UNARY
 from .node import Node
 
@@ -168,16 +170,14 @@ def _arg(asm, a, names):
         for x in a:
             _arg(asm, x, names)
         asm.build_tuple(len(a))
-    elif t in _CONSTANT_TYPES or (t is float and math.isfinite(a)):
+    elif _constant(a):
         asm.load_const(a)
+    elif t is tl_dtype:
+        _load_path(asm, ["tl", a.name])
+    elif callable(a):  # codegen names it (a function, a class): a global, maybe dotted
+        _load_path(asm, _dotted(names.name_for(a)))
     else:
-        from tensorlite._dtype import dtype as tl_dtype
-        if t is tl_dtype:
-            _load_path(asm, ["tl", a.name])
-        elif isinstance(a, type) or (callable(a) and not isinstance(a, (list, dict, slice))):
-            _load_path(asm, _dotted(names.name_for(a)))
-        else:
-            raise _NotPlain
+        raise _NotPlain
 
 
 def _constant(a):

@@ -271,6 +271,7 @@ def python_code(graph, root_module="self", *, verbose=False):
                 last_uses.setdefault(node, []).append(inp)
 
     free_vars = []
+    params = [root_module]
     lines = []  # the body's lines, indented ("" for a blank line); lines[k] is line k + 2 of src
     plain = not verbose  # statements stays None when a line has a form builders do not know
     statements = []
@@ -288,6 +289,7 @@ def python_code(graph, root_module="self", *, verbose=False):
                 free_vars.append(f"{node.target} : {getattr(node.type, '__name__', str(node.type))}")
             else:
                 free_vars.append(node.target + (f"={_repr_arg(node.args[0], gl)}" if node.args else ""))
+            params.append(node.target)
             if node.args or "*" in node.target:
                 plain = False
             if node.name != node.target.replace("*", ""):
@@ -338,8 +340,9 @@ def python_code(graph, root_module="self", *, verbose=False):
         statements.append((len(lines) + 2, "return", None, ()))
         lines.append("    return None")
     src = f"def forward({', '.join([root_module] + free_vars)}):\n" + "\n".join(lines) + "\n"
-    params = [root_module] + [n.target for n in nodes if n.op == "placeholder"] if plain else None
-    return PythonCode(src, gl.g, lineno_map, statements if plain else None, params, gl)
+    if not plain:
+        statements = params = None
+    return PythonCode(src, gl.g, lineno_map, statements, params, gl)
 
 
 def _ordered_inputs(node):

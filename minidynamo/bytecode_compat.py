@@ -614,12 +614,9 @@ class Assembler:
     def build_tuple(self, n):
         self._emit(_OP_BUILD_TUPLE, n, 1 - n)
 
-    def copy_top(self):
-        self._emit(_OP_COPY, 1, 1)
-
     def assign(self, name, dead=()):
         """`name = <top of stack>;  a = b = None` for the names in dead: store_fast(name), then
-        load_const(None), copy_top() and store_fast for each dead name, in one call."""
+        LOAD_CONST None, and COPY 1 before each STORE_FAST but the last, in one call."""
         self.store_fast(name)
         if dead:
             self._emit(_OP_LOAD_CONST, self._none, 1)

@@ -242,7 +242,7 @@ def base_namespace(fn):
     return {"___G": g, "___B": b, "___cells": cells, "___st": tl_state,
             "___defaults": (fn.__defaults__ or ()) if fn is not None else (),
             "___kwdefaults": (fn.__kwdefaults__ or {}) if fn is not None else {},
-            "Tensor": tl.Tensor, "___nn_module_globals": _nn_module_globals(), "___fn": fn,
+            "Tensor": tl.Tensor, "___nn_module_globals": _nn_module, "___fn": fn,
             "___make_cell": types.CellType}
 
 
@@ -263,10 +263,6 @@ class FunctionAttrSource:
         return self.name()
 
 
-def _nn_module_globals():
-    return _nn_module
-
-
 def _compile_check(guards, code, fn, extra_ns=None):
     consts = {}
     parts = [f"({g.code(consts)})" for g in guards]
@@ -283,7 +279,8 @@ def _compile_check(guards, code, fn, extra_ns=None):
     return check
 
 
-_RENAMED = {}  # (id of a generated code object, name, qualname) -> (that code, renamed code)
+_RENAMED = {}  # (id of a generated code object, name, qualname) -> (that code: kept alive, so the
+#               id stays its own, renamed code). Generated code is shared per text, so is this
 
 
 def rename_code(f, code):
@@ -291,7 +288,7 @@ def rename_code(f, code):
     read exactly as Python's own: `f() takes 1 positional argument but 2 were given`)."""
     key = (id(f.__code__), code.co_name, code.co_qualname)
     hit = _RENAMED.get(key)
-    if hit is None or hit[0] is not f.__code__:  # generated code is shared per text: so is this
+    if hit is None:
         if len(_RENAMED) >= 1024:
             _RENAMED.clear()
         hit = _RENAMED[key] = (f.__code__, f.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname))

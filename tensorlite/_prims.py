@@ -70,17 +70,16 @@ _PLAIN_SCALARS = (int, float, bool)
 
 
 def _binary_meta(a, b):
-    # _aval and _is_t inlined: this shape rule runs for every traced elementwise op
+    # a Python number needs no hasattr probe (which raises inside for it): the common operand
     if a.__class__ in _PLAIN_SCALARS:
         sa, da, ta = (), a, False
     else:
-        sa, da, ta = _aval(a) + (_is_t(a),)
+        (sa, da), ta = _aval(a), _is_t(a)
     if b.__class__ in _PLAIN_SCALARS:
         sb, db, tb = (), b, False
     else:
-        sb, db, tb = _aval(b) + (_is_t(b),)
-    shape = sa if sa == sb or not sb else (sb if not sa else broadcast_shapes(sa, sb))
-    return shape, promote_operands(da, ta and not sa, db, tb and not sb)
+        (sb, db), tb = _aval(b), _is_t(b)
+    return broadcast_shapes(sa, sb), promote_operands(da, ta and not sa, db, tb and not sb)
 
 
 def _cmp_meta(a, b):

@@ -11,8 +11,7 @@ _META_METHODS = {"size", "dim", "ndimension", "numel", "nelement", "is_floating_
                  "element_size", "is_contiguous"}
 _DATA_DEPENDENT = {"item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "all", "any"}
 # attributes var_getattr reads itself; any other callable attribute of tl.Tensor is a method
-_SPECIAL_ATTRS = {"shape", "ndim", "dtype", "requires_grad", "is_leaf", "device", "T", "mT", "grad",
-                  "grad_fn", "data", "_version"}
+_SPECIAL_ATTRS = _META_ATTRS | {"T", "mT", "grad", "grad_fn", "data", "_version"}
 
 
 class TensorVariable(VariableTracker):
