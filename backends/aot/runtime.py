@@ -144,13 +144,15 @@ class CompiledFunctionBackward(Node):
         tangents = []
         for g, m in zip(grads, rt.tangent_meta):
             tangents.append(g if g is not None else Tensor._wrap(np.zeros(m[0], m[1])))
-        if rt.has_hooks and any(g is None for g in grads):
-            # a hook must not run on a gradient that eager would never compute: use a backward
-            # graph without what depends only on the missing gradients
+        if any(g is None for g in grads):
+            # eager never runs the backward of an output without a gradient: a hook there must
+            # not run, and a zero tangent times an infinite local derivative (sqrt at 0, or at a
+            # saved output changed in place since) must not turn the other gradients into NaN.
+            # So use a backward graph without what depends only on the missing gradients.
             out = rt.pruned_bw(tuple(g is not None for g in grads))(*saved, *tangents)
-            return [None if all(grads[j] is None for j in rt.tangent_deps(i)) else out[i] for i in rt.grad_inputs]
-        bw = rt.bw or rt.compile_bw()
-        out = bw(*saved, *tangents)
+        else:
+            bw = rt.bw or rt.compile_bw()
+            out = bw(*saved, *tangents)
         # as in eager, an input reached only from outputs without a gradient gets None, not zeros
         return [None if all(grads[j] is None for j in rt.tangent_deps(i)) else out[i] for i in rt.grad_inputs]
 
@@ -192,17 +194,9 @@ class _Training:
         self.bw = self.disp.config.bw_compiler(self.bw_gm, _example_inputs(self.bw_gm))
         return self.bw
 
-    @property
-    def has_hooks(self):
-        h = self.__dict__.get("_has_hooks")
-        if h is None:
-            h = self._has_hooks = any(getattr(n.target, "name", None) == "trace_wrapped"
-                                      for n in self.bw_gm.graph.nodes if n.op == "call_function")
-        return h
-
     def pruned_bw(self, live):
         """The backward graph for a pattern of present tangents: values that depend only on
-        absent tangents (which eager never computes) are dropped, so hooks on them do not run."""
+        absent tangents (which eager never computes) are dropped."""
         cache = self.__dict__.setdefault("_pruned", {})
         fn = cache.get(live)
         if fn is None:

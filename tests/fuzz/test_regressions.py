@@ -964,3 +964,39 @@ def test_hooks_before_and_after_an_index_assignment(backend, return_x):
     sum(o.sum() for o in outs).backward()
     g = 2 * (1.1 if return_x else 0.1) + 1
     assert np.allclose(x.grad.numpy(), [[1.0, 1.0], [g, g]])
+
+
+@pytest.mark.parametrize("backend", [None] + BACKENDS)
+def test_unused_output_changed_in_place_after_a_break(backend):
+    # seed 5800376: t1 (a sqrt, whose backward saves t1 itself) is an output of the first graph
+    # and is assigned to after a graph break. Only t2 reaches the loss, so eager never runs t1's
+    # backward; AOT ran the whole joint backward with a zero tangent for t1, and 0 * 1/(2*0)
+    # made every gradient of y NaN
+    def f(y):
+        t1 = (y * y + 1).sqrt()
+        t2 = y.tanh()
+        print("break")
+        t1[0] = 0.0
+        return t2
+
+    md.reset()
+    fn = f if backend is None else md.compile(f, backend=backend)
+    y = tl.tensor(np.array([0.5, -1.0], np.float32), requires_grad=True)
+    fn(y).sum().backward()
+    assert np.allclose(y.grad.numpy(), 1 - np.tanh([0.5, -1.0]) ** 2)
+
+
+@pytest.mark.parametrize("backend", [None] + BACKENDS)
+def test_output_without_a_gradient_does_not_make_nan(backend):
+    # the same without a break or an in-place change: sqrt at 0 has an infinite derivative, and
+    # an output the loss does not use gets no backward in eager, so no 0 * inf
+    def f(y):
+        return y.sqrt(), y * 3
+
+    md.reset()
+    fn = f if backend is None else md.compile(f, backend=backend)
+    y = tl.tensor(np.array([0.0, 4.0], np.float32), requires_grad=True)
+    root, triple = fn(y)
+    triple.sum().backward()
+    assert y.grad.tolist() == [3.0, 3.0]
+    assert root.tolist() == [0.0, 2.0]
