@@ -23,7 +23,7 @@ from .node import Node
 
 _ASSEMBLER = []  # the registered Assembler class (at most one)
 _CHECK = []  # the registered checker: (assembled code, compiled code) -> None or raises
-_CHECK_ON = [False]
+_CHECK_ON = [bool(os.environ.get("FXLITE_CHECK_ASSEMBLY"))]  # read once: os.environ is slow
 _ARITHMETIC = {"+", "-", "*", "/", "//", "%", "**", "@", "&", "|", "^", "<<", ">>"}
 _UNARY_OPS = {operator.neg: "UNARY_NEGATIVE", operator.invert: "UNARY_INVERT"}
 _CONSTANT_TYPES = (type(None), bool, int, str, bytes)
@@ -37,9 +37,10 @@ def use_assembler(assembler, check=None):
 
 
 def checking():
-    """Whether assembled forwards are compared with compile()'s (check_assembly or the
-    FXLITE_CHECK_ASSEMBLY environment variable, and a registered checker)."""
-    return bool(_CHECK) and (_CHECK_ON[0] or bool(os.environ.get("FXLITE_CHECK_ASSEMBLY")))
+    """Whether assembled forwards are compared with compile()'s (check_assembly, or the
+    FXLITE_CHECK_ASSEMBLY environment variable as it was when fxlite was imported, and a
+    registered checker)."""
+    return _CHECK_ON[0] and bool(_CHECK)
 
 
 def check_assembly(on=True):

@@ -27,6 +27,7 @@ import threading
 CODE_DIR = os.environ.get("FXLITE_CODE_DIR") or os.path.join(
     tempfile.gettempdir(), f"fxlite_code_{os.getuid() if hasattr(os, 'getuid') else 0}")
 
+_PREFIX = os.path.join(CODE_DIR, "fx_")
 _known = set()  # paths written or queued by this process (content-addressed: never stale)
 _pending = {}  # path -> source, not yet on disk
 _lock = threading.Lock()  # guards _pending and _known
@@ -56,7 +57,7 @@ def compile_cached(src, filename, *, strip_comments=False):
 def register(src):
     """The file name for src (queued to be written), with its lines in linecache."""
     key = hashlib.sha1(src.encode()).hexdigest()[:20]
-    path = os.path.join(CODE_DIR, f"fx_{key}.py")
+    path = f"{_PREFIX}{key}.py"
     with _lock:
         if path not in _known:
             _known.add(path)

@@ -17,6 +17,7 @@ import inspect
 import keyword
 import re
 
+from . import codegen as _codegen
 from .node import _OP_SET, OPS, Node, map_arg
 
 _ILLEGAL = re.compile(r"[^0-9a-zA-Z_]+")
@@ -296,8 +297,7 @@ class Graph:
     def python_code(self, root_module="self", *, verbose=False, include_stride=False,
                     include_device=False):
         """Generate the Python source of forward (PythonCode with .src and .globals)."""
-        from .codegen import python_code
-        return python_code(self, root_module, verbose=verbose)
+        return _codegen.python_code(self, root_module, verbose=verbose)
 
     def __str__(self):
         lines = ["graph():"]

@@ -74,22 +74,19 @@ class GraphModule(tl.nn.Module):
     """GraphModule(root, graph, class_name="GraphModule"): root is a Module or a dict of attributes."""
 
     def __new__(cls, *args, **kwargs):
-        # each instance gets its own class so that forward can live on the class
-        for t in cls.__mro__:
-            c = t.__qualname__.split(".")[-1]
-            if c != "GraphModuleImpl":
-                cls = t
-                break
-
-        GraphModuleImpl = type("GraphModuleImpl", (cls,), {"__qualname__": "GraphModuleImpl",
-                                                          "__module__": cls.__module__})
-
-        return super().__new__(GraphModuleImpl)
+        # each instance gets its own class (named class_name) so that forward can live on it
+        while "_instance_class" in cls.__dict__:
+            cls = cls.__bases__[0]
+        name = args[2] if len(args) > 2 else kwargs.get("class_name", "GraphModule")
+        impl = type(name, (cls,), {"__qualname__": name, "__module__": cls.__module__,
+                                   "_instance_class": True})
+        return super().__new__(impl)
 
     def __init__(self, root, graph, class_name="GraphModule"):
         super().__init__()
-        self.__class__.__name__ = class_name
-        self.__class__.__qualname__ = class_name
+        cls = self.__class__
+        if cls.__name__ != class_name:  # __init__ called again on an existing module
+            cls.__name__ = cls.__qualname__ = class_name
         if isinstance(root, tl.nn.Module):
             if hasattr(root, "training"):
                 self.training = root.training
@@ -104,8 +101,9 @@ class GraphModule(tl.nn.Module):
                     _assign_attr(root[node.target], self, node.target)
         else:
             raise RuntimeError("Unsupported type " + str(type(root)) + " passed for root!")
-        self.meta = getattr(root, "meta", {}) if isinstance(root, tl.nn.Module) else {}
-        self.graph = graph
+        d = self.__dict__  # plain attributes: Module.__setattr__'s checks are not needed
+        d["meta"] = getattr(root, "meta", {}) if isinstance(root, tl.nn.Module) else {}
+        self._set_graph(graph)
 
     @property
     def graph(self):
@@ -113,6 +111,9 @@ class GraphModule(tl.nn.Module):
 
     @graph.setter
     def graph(self, g):
+        self._set_graph(g)
+
+    def _set_graph(self, g):
         if not isinstance(g, Graph):
             raise TypeError(f"GraphModule expects a fxlite.Graph, got {type(g).__name__}")
         self.__dict__["_graph"] = g

@@ -1,5 +1,6 @@
 """convert_frame: trace one call of a function into a cache entry (guards + transformed code)."""
 import functools
+import linecache
 import logging
 import time
 
@@ -243,7 +244,6 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     ns["___Gs"] = output.globals_list
     ns.update(cg.globals)
     filename = f"<minidynamo transformed {code.co_name} at {code.co_filename}:{code.co_firstlineno}>"
-    import linecache
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     exec(compile_cached(src, filename), ns)  # noqa: S102
     new_fn = ns["___transformed"]
