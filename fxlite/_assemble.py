@@ -15,6 +15,7 @@ import builtins
 import math
 import operator
 import os
+from math import isfinite as _isfinite
 
 from tensorlite._dtype import dtype as tl_dtype
 
@@ -25,6 +26,7 @@ _ASSEMBLER = []  # the registered Assembler class (at most one)
 _CHECK = []  # the registered checker: (assembled code, compiled code) -> None or raises
 _CHECK_ON = [bool(os.environ.get("FXLITE_CHECK_ASSEMBLY"))]  # read once: os.environ is slow
 _ARITHMETIC = {"+", "-", "*", "/", "//", "%", "**", "@", "&", "|", "^", "<<", ">>"}
+_ARITHMETIC_OPS = {t: sym for t, sym in _BINARY.items() if sym in _ARITHMETIC}
 _UNARY_OPS = {operator.neg: "UNARY_NEGATIVE", operator.invert: "UNARY_INVERT"}
 _CONSTANT_TYPES = (type(None), bool, int, str, bytes)
 
@@ -67,11 +69,17 @@ def build_forward(pc, filename, globals_):
     names = pc.names
     try:
         for line, kind, node, dead in pc.statements:
-            asm.at_line(line)
             if kind == "assign":
-                _expr(asm, node, names)
-                asm.assign(node.name, [d.name for d in dead] if dead else ())
-            elif kind == "rename":
+                binary = _plain_binary(node)
+                if binary is not None:  # the most common line, written in one call
+                    asm.binary_statement(line, *binary, node.name, dead)
+                else:
+                    asm.at_line(line)
+                    _expr(asm, node, names)
+                    asm.assign(node.name, dead)
+                continue
+            asm.at_line(line)
+            if kind == "rename":
                 asm.load_fast(node.target)
                 asm.store_fast(node.name)
             else:  # return
@@ -85,16 +93,48 @@ def build_forward(pc, filename, globals_):
     return asm.function(filename, "forward", globals_)
 
 
+def _plain_binary(node):
+    """(left, right, symbol) for `a + b` whose operands are nodes (given by name) or finite
+    floats, else None."""
+    t = node.target
+    if node.op != "call_function" or t not in _ARITHMETIC_OPS or node._kwargs:
+        return None
+    args = node._args
+    if len(args) != 2:
+        return None
+    a, b = args
+    ta, tb = type(a), type(b)
+    if ta is Node:
+        a = a.name
+    elif ta is not float or not _isfinite(a):
+        return None
+    if tb is Node:
+        b = b.name
+    elif tb is not float or not _isfinite(b):
+        return None
+    return a, b, _ARITHMETIC_OPS[t]
+
+
 def _expr(asm, node, names):
     """The instructions of codegen._expr's text for node (same cases, same order)."""
-    op, t, args, kwargs = node.op, node.target, node.args, node.kwargs
+    op, t, args, kwargs = node.op, node.target, node._args, node._kwargs
     if op == "call_function":
         if t in _BINARY and len(args) == 2 and not kwargs:
-            if _BINARY[t] not in _ARITHMETIC:
+            sym = _BINARY[t]
+            if sym not in _ARITHMETIC:
                 raise _NotPlain  # comparisons, `is`, `in`: other opcodes, rare in graphs
-            _arg(asm, args[0], names)
-            _arg(asm, args[1], names)
-            asm.binary_op(_BINARY[t])
+            a, b = args
+            if type(a) is Node:  # _arg, inlined for the common operands
+                asm.load_fast(a.name)
+            else:
+                _arg(asm, a, names)
+            if type(b) is Node:
+                asm.load_fast(b.name)
+            elif type(b) is float and _isfinite(b):
+                asm.load_const(b)
+            else:
+                _arg(asm, b, names)
+            asm.binary_op(sym)
         elif t in _UNARY and len(args) == 1 and not kwargs:
             if t not in _UNARY_OPS:
                 raise _NotPlain

@@ -44,7 +44,7 @@ class PythonCode:
     """Generated source (`src`), the globals it names, and `lineno_map`, each node's line in
     src (line -> node name). `statements` describes the plain
     (non-verbose) code line by line for code builders that skip compile(): (line in src,
-    kind, node, nodes set to None after it), kind "rename" (a placeholder's local name),
+    kind, node, names set to None after it), kind "rename" (a placeholder's local name),
     "assign" or "return"; None when some line has another form. `params` are forward's
     parameters and `names` the namer that chose each global's name."""
 
@@ -195,7 +195,7 @@ def _call_args(args, kwargs, gl):
 
 
 def _expr(node, root, gl):
-    op, t, args, kwargs = node.op, node.target, node.args, node.kwargs
+    op, t, args, kwargs = node.op, node.target, node._args, node._kwargs
     if op == "call_function":
         if t in _BINARY and len(args) == 2 and not kwargs:
             sym = _BINARY[t]
@@ -262,13 +262,13 @@ def parse_stack_trace(st):
 def python_code(graph, root_module="self", *, verbose=False):
     gl = _Globals()
     nodes = list(graph.nodes)
-    last_uses = {}
+    last_uses = {}  # node -> names of the values last used by it
     seen = set()
     for node in reversed(nodes):
         for inp in node._input_nodes:  # first occurrences, in argument order
             if inp not in seen:
                 seen.add(inp)
-                last_uses.setdefault(node, []).append(inp)
+                last_uses.setdefault(node, []).append(inp.name)
 
     free_vars = []
     params = [root_module]
@@ -327,11 +327,11 @@ def python_code(graph, root_module="self", *, verbose=False):
             plain = False
         else:
             stmt = f"{lhs} = {_expr(node, root_module, gl)}"
-        dead = last_uses.get(node, [])
+        dead = last_uses.get(node, ())
         if not node.users:
-            dead = dead + [node]
+            dead = [*dead, node.name]
         if dead:
-            stmt = f"    {stmt};  {' = '.join([n.name for n in dead])} = None"
+            stmt = f"    {stmt};  {' = '.join(dead)} = None"
         else:
             stmt = "    " + stmt
         statements.append((line, "assign", node, dead))

@@ -37,6 +37,7 @@ def _snake(name):
     return s
 
 
+_FN_CANDIDATE = {}  # a called function's __name__ -> its nodes' candidate name
 _PLAIN = {}  # candidate -> usable as is when free (an identifier, not illegal, no _N suffix)
 _SPLIT = {}  # candidate -> (legal name, base, numeric suffix or None)
 _ILLEGAL_NAMES = {}  # name -> a keyword, a builtin or reserved by the generated code
@@ -149,9 +150,13 @@ class Graph:
     def _candidate_name(self, op, target):
         if op == "call_function":
             nm = getattr(target, "__name__", None) or getattr(target, "name", None) or "fn"
-            if nm.startswith("__") and nm.endswith("__") and len(nm) > 4:
-                nm = nm[2:-2]  # magic methods: __add__ -> add
-            return _snake(nm)
+            c = _FN_CANDIDATE.get(nm)
+            if c is None:
+                c = _snake(nm[2:-2] if nm.startswith("__") and nm.endswith("__") and len(nm) > 4
+                           else nm)  # magic methods: __add__ -> add
+                if len(_FN_CANDIDATE) < 10000:
+                    _FN_CANDIDATE[nm] = c
+            return c
         if op == "output":
             return "output"
         if isinstance(target, str):

@@ -159,7 +159,8 @@ class Node:
         """Move node x to just before self."""
         if x is self:
             return
-        x._remove_from_list()
+        if x._next is not x:  # a new node links to itself: nothing to unlink
+            x._remove_from_list()
         p = self._prev
         p._next, x._prev, x._next, self._prev = x, p, self, x
 

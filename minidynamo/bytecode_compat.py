@@ -571,7 +571,14 @@ class Assembler:
             self._emit(_OP_STORE_FAST, i, -1)
 
     def load_const(self, value):
-        self._emit(_OP_LOAD_CONST, self._none if value is None else self._const(value), 1)
+        i = self._none if value is None else self._const(value)
+        if i < 256:  # _emit, inlined
+            self._code += _UNITS[_OP_LOAD_CONST][i]
+            self._depth += 1
+            if self._depth > self._max_depth:
+                self._max_depth = self._depth
+        else:
+            self._emit(_OP_LOAD_CONST, i, 1)
 
     def load_global(self, name, push_null=False):
         """A global; with push_null, ready to be called (a NULL beside it)."""
@@ -604,6 +611,28 @@ class Assembler:
     def binary_op(self, symbol):
         self._emit(_OP_BINARY_OP, _NB_INDEX[symbol], -1)
 
+    def binary_statement(self, line, left, right, symbol, name, dead=()):
+        """Line `line`: `name = left symbol right;  a = b = None` for the names in dead, where
+        an operand that is a str is a local's name and any other is a constant (at_line,
+        two loads, binary_op and assign in one call: the most frequent line of a graph)."""
+        self._marks.append((len(self._code), line))
+        for v in (left, right):
+            if v.__class__ is str:
+                op, i = _OP_LOAD_FAST, self._locals.get(v)
+                if i is None:
+                    raise ValueError(f"local {v!r} is read before it is assigned")
+            else:
+                op, i = _OP_LOAD_CONST, self._const(v)
+            if i < 256:
+                self._code += _UNITS[op][i]
+            else:
+                self._emit(op, i, 0)
+        if self._depth + 2 > self._max_depth:
+            self._max_depth = self._depth + 2
+        self._code += _UNITS[_OP_BINARY_OP][_NB_INDEX[symbol]]
+        self._depth += 1
+        self.assign(name, dead)
+
     def unary(self, opname):
         """UNARY_NEGATIVE or UNARY_INVERT."""
         self._emit(_OPMAP[opname], 0, 0)
@@ -624,7 +653,12 @@ class Assembler:
             for k, d in enumerate(dead):
                 if k < last:
                     self._emit(_OP_COPY, 1, 1)
-                self.store_fast(d)
+                i = self._locals.get(d)  # dead names are locals already: store_fast, inlined
+                if i is not None and i < 256:
+                    self._code += _UNITS[_OP_STORE_FAST][i]
+                    self._depth -= 1
+                else:
+                    self.store_fast(d)
 
     def return_value(self):
         self._emit(_OP_RETURN_VALUE, 0, -1)

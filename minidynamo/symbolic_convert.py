@@ -120,7 +120,8 @@ class InstructionTranslatorBase:
 
     def stack_trace(self):
         """The user stack as text (cached per source line: consecutive nodes share it)."""
-        lineno = self.lineno()
+        cur = self.current
+        lineno = cur.lineno if cur is not None else self.code.co_firstlineno
         parent = self.parent.stack_trace() if self.parent is not None else None
         cached = self.__dict__.get("_st_cache")
         if cached is not None and cached[0] == lineno and cached[1] is parent:
@@ -177,8 +178,9 @@ class InstructionTranslatorBase:
         self.ip = inst.target
 
     # ------------------------------------------------------------------ constants / locals
+    # the most frequent handlers append to the stack directly (push checks what it pushes)
     def LOAD_CONST(self, inst):
-        self.push(ConstantVariable(inst.argval))
+        self.stack.append(ConstantVariable(inst.argval))
 
     def LOAD_FAST(self, inst):
         name = inst.argval
@@ -187,7 +189,7 @@ class InstructionTranslatorBase:
                 self.push(self.cells[name])
                 return
         try:
-            self.push(self.symbolic_locals[name])
+            self.stack.append(self.symbolic_locals[name])
         except KeyError:
             raise UserError(UnboundLocalError(
                 f"cannot access local variable '{name}' where it is not associated with a value")) from None
@@ -201,9 +203,9 @@ class InstructionTranslatorBase:
         self.push(self.symbolic_locals.pop(inst.argval, NULL))
 
     def STORE_FAST(self, inst):
-        v = self.pop()
+        v = self.stack.pop()
         name = inst.argval
-        if is_null(v):
+        if v is NULL:
             self.symbolic_locals.pop(name, None)
             return
         if name in self.cells and name in self.code.co_cellvars:
@@ -310,8 +312,9 @@ class InstructionTranslatorBase:
         return self.binary_op(_INPLACE_TO_BINARY[fn], a, b)
 
     def BINARY_OP(self, inst):
-        b = self.pop()
-        a = self.pop()
+        stack = self.stack
+        b = stack.pop()
+        a = stack.pop()
         sym = inst.argval
         if sym in _INPLACE:
             self.push(self.inplace_op(_INPLACE[sym], a, b))
@@ -454,14 +457,14 @@ class InstructionTranslatorBase:
         return obj.var_getattr(self, name)
 
     def LOAD_METHOD(self, inst):
-        obj = self.pop()
-        attr = self.getattr(obj, inst.argval)
+        stack = self.stack
+        attr = stack.pop().var_getattr(self, inst.argval)
         if bc.NULL_BEFORE_CALLABLE:
-            self.push(NULL)
+            stack.append(NULL)
             self.push(attr)
         else:
             self.push(attr)
-            self.push(NULL)
+            stack.append(NULL)
 
     def STORE_ATTR(self, inst):
         obj = self.pop()
