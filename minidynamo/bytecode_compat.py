@@ -21,6 +21,7 @@ import dis
 import math
 import sys
 import weakref
+from itertools import chain as _chain
 
 PY = sys.version_info[:2]
 NULL_BEFORE_CALLABLE = PY < (3, 13)
@@ -37,15 +38,16 @@ class Inst:
 
     __slots__ = ("opname", "arg", "argval", "offset", "lineno", "target", "kw_names", "index")
 
-    def __init__(self, opname, arg=None, argval=None, offset=-1, lineno=None, target=None):
+    def __init__(self, opname, arg=None, argval=None, offset=-1, lineno=None, target=None,
+                 kw_names=None, index=-1):
         self.opname = opname
         self.arg = arg
         self.argval = argval
         self.offset = offset
         self.lineno = lineno
         self.target = target  # an offset while building, an index afterwards
-        self.kw_names = None
-        self.index = -1
+        self.kw_names = kw_names
+        self.index = index  # the position in the normalized list
 
     def __repr__(self):
         extra = f" -> {self.target}" if self.target is not None else ""
@@ -106,8 +108,8 @@ def _normalize_dis(code):
         first_index = len(out)
         offset_to_first.setdefault(ins.offset, first_index)
 
-        def emit(name, arg=None, argval=None, target=None):
-            i = Inst(name, arg, argval, ins.offset, line, target)
+        def emit(name, arg=None, argval=None, target=None, kw_names=None):
+            i = Inst(name, arg, argval, ins.offset, line, target, kw_names, len(out))
             out.append(i)
             return i
 
@@ -162,8 +164,7 @@ def _normalize_dis(code):
             emit(_INTRINSICS.get(name, "CALL_INTRINSIC_1"), argval=name)
             continue
         if op == "CALL":
-            i = emit("CALL", arg=ins.arg, argval=ins.arg)
-            i.kw_names = pending_kw or ()
+            emit("CALL", arg=ins.arg, argval=ins.arg, kw_names=pending_kw or ())
             pending_kw = None
             continue
         if op == "CALL_KW":
@@ -171,20 +172,15 @@ def _normalize_dis(code):
             continue
         emit(op, arg=ins.arg, argval=ins.argval)
 
-    return _resolve_targets(out, offset_to_first)
+    if any(inst.target is not None for inst in out):
+        _resolve_targets(out, offset_to_first)
+    return out
 
 
 def _resolve_targets(out, offset_to_first=None):
     """Jump targets (offsets) -> instruction indices; FOR_ITER's past END_FOR (3.12+). Without
     offset_to_first, it is made from the kept instructions (a target that was dropped then
     resolves to the next kept instruction, as it does with the full map)."""
-    jumps = False
-    for idx, inst in enumerate(out):
-        inst.index = idx
-        if inst.target is not None:
-            jumps = True
-    if not jumps:
-        return out
     if offset_to_first is None:
         offset_to_first = {}
         for inst in out:
@@ -319,6 +315,18 @@ def _tables():
 
 _EXT, _AKIND, _NKIND, _NEWNAME, _HASARG = _tables()
 _HASARG = [op in _HASARG for op in range(256)]
+# the fast decoder's first test: the kinds of most instructions, in one lookup
+(_F_OTHER, _F_LOCAL, _F_CONST, _F_NAME, _F_NOARG, _F_DROP) = range(6)
+_FAST = [_F_OTHER] * 256
+for _op in range(256):
+    if _op == _EXT:
+        continue
+    if _NKIND[_op] == _N_DROP:
+        _FAST[_op] = _F_DROP
+    elif _NKIND[_op] == _N_GENERIC:
+        _FAST[_op] = ({_A_LOCAL: _F_LOCAL, _A_CONST: _F_CONST, _A_NAME: _F_NAME}.get(_AKIND[_op], _F_OTHER)
+                      if _HASARG[_op] else _F_NOARG)
+del _op
 _CACHES = _cache_counts()
 _STEP = [2 + 2 * c for c in _CACHES]  # bytes from an instruction to the next one
 _JUMP_CACHES = PY >= (3, 12)  # dis adds the jump's inline caches to relative targets from 3.12
@@ -336,95 +344,109 @@ def _normalize_fast(code):
     names = code.co_names
     varname = code._varname_from_oparg
     cmp_op = dis.cmp_op
-    akind, nkind, newname, hasarg, step = _AKIND, _NKIND, _NEWNAME, _HASARG, _STEP
+    akind, nkind, newname, hasarg, step, fast = _AKIND, _NKIND, _NEWNAME, _HASARG, _STEP, _FAST
     out = []
     append = out.append
+    jumps = False
     pending_kw = None
-    # line numbers: walk co_lines() ranges in step with the offsets; an instruction in a
-    # range without a line keeps the line of the one before it
+    # line numbers: each instruction takes the line of the co_lines() range it starts in (a
+    # range without a line keeps the line before it); the last range runs to the end
     line = code.co_firstlineno
-    lines = code.co_lines()
-    r_end = -1
     ext = 0
     i = 0
     n = len(co)
-    while i < n:
-        op = co[i]
-        if i >= r_end:
-            while i >= r_end:
-                try:
-                    _, r_end, r_line = next(lines)
-                except StopIteration:
-                    r_end, r_line = n + 1, None
-            if r_line is not None:
-                line = r_line
-        offset = i
-        i += step[op]
-        if hasarg[op]:
-            arg = co[offset + 1] | ext
-            if op == _EXT:
-                ext = arg << 8
-                continue
-            ext = 0
-        else:
-            arg = None
-            ext = 0
-        k = nkind[op]
-        if k == _N_DROP:
+    for _, end, r_line in _chain(code.co_lines(), ((n, n, None),)):
+        if i >= end:
             continue
-        if k == _N_GENERIC:
-            a = akind[op]
-            if a <= _A_RAW:
-                argval = arg
-            elif a == _A_CONST:
-                argval = consts[arg]
-            elif a == _A_NAME:
-                argval = names[arg]
-            elif a == _A_LOCAL:
-                argval = varname(arg)
+        if r_line is not None:
+            line = r_line
+        while i < end:
+            op = co[i]
+            offset = i
+            i += step[op]
+            f = fast[op]
+            # the most frequent kinds first: locals, constants, names, no argument, dropped
+            if f == _F_LOCAL:
+                arg = co[offset + 1] | ext
+                ext = 0
+                append(Inst(newname[op], arg, varname(arg), offset, line, None, None, len(out)))
+                continue
+            if f == _F_CONST:
+                arg = co[offset + 1] | ext
+                ext = 0
+                append(Inst(newname[op], arg, consts[arg], offset, line, None, None, len(out)))
+                continue
+            if f == _F_DROP:
+                ext = 0
+                continue
+            if f == _F_NAME:
+                arg = co[offset + 1] | ext
+                ext = 0
+                append(Inst(newname[op], arg, names[arg], offset, line, None, None, len(out)))
+                continue
+            if f == _F_NOARG:
+                ext = 0
+                append(Inst(newname[op], None, None, offset, line, None, None, len(out)))
+                continue
+            if hasarg[op]:
+                arg = co[offset + 1] | ext
+                if op == _EXT:
+                    ext = arg << 8
+                    continue
+                ext = 0
             else:
-                argval = _argval(a, arg, offset, op, code)
-            append(Inst(newname[op], arg, argval, offset, line))
-        elif k == _N_LOAD_ATTR:
-            if arg & 1:
-                append(Inst("LOAD_METHOD", None, names[arg >> 1], offset, line))
+                arg = None
+                ext = 0
+            k = nkind[op]
+            if k == _N_GENERIC:
+                a = akind[op]
+                if a <= _A_RAW:
+                    argval = arg
+                else:
+                    argval = _argval(a, arg, offset, op, code)
+                append(Inst(newname[op], arg, argval, offset, line, None, None, len(out)))
+            elif k == _N_LOAD_ATTR:
+                if arg & 1:
+                    append(Inst("LOAD_METHOD", None, names[arg >> 1], offset, line, None, None, len(out)))
+                else:
+                    append(Inst("LOAD_ATTR", arg, names[arg >> 1], offset, line, None, None, len(out)))
+            elif k == _N_LOAD_GLOBAL:
+                append(Inst("LOAD_GLOBAL", arg & 1, names[arg >> 1], offset, line, None, None, len(out)))
+            elif k == _N_BINARY_OP:
+                append(Inst("BINARY_OP", arg, _NB_SYMBOL[arg], offset, line, None, None, len(out)))
+            elif k == _N_CALL:
+                append(Inst("CALL", arg, arg, offset, line, None, pending_kw or (), len(out)))
+                pending_kw = None
+            elif k == _N_JUMP or k == _N_POP_JUMP or k == _N_TARGET:
+                t = _argval(akind[op], arg, offset, op, code)
+                append(Inst(newname[op], None, t, offset, line, t, None, len(out)))
+                jumps = True
+            elif k == _N_FUSED:
+                first, second = _FUSED_SPLIT[newname[op]]
+                append(Inst(first, None, varname(arg >> 4), offset, line, None, None, len(out)))
+                append(Inst(second, None, varname(arg & 15), offset, line, None, None, len(out)))
+            elif k == _N_LOAD_FAST:
+                append(Inst("LOAD_FAST", None, varname(arg), offset, line, None, None, len(out)))
+            elif k == _N_RETURN_CONST:
+                append(Inst("LOAD_CONST", None, consts[arg], offset, line, None, None, len(out)))
+                append(Inst("RETURN_VALUE", None, None, offset, line, None, None, len(out)))
+            elif k == _N_KW:
+                pending_kw = consts[arg]
+            elif k == _N_COMPARE:
+                append(Inst("COMPARE_OP", None, cmp_op[arg >> _CMP_SHIFT], offset, line, None, None, len(out)))
+            elif k == _N_INTRINSIC:
+                name = _INTRINSIC_1[arg]
+                append(Inst(_INTRINSICS.get(name, "CALL_INTRINSIC_1"), None, name, offset, line, None, None,
+                            len(out)))
+            elif k == _N_CALL_KW:
+                append(Inst("CALL_KW", arg, arg, offset, line, None, None, len(out)))
             else:
-                append(Inst("LOAD_ATTR", arg, names[arg >> 1], offset, line))
-        elif k == _N_LOAD_GLOBAL:
-            append(Inst("LOAD_GLOBAL", arg & 1, names[arg >> 1], offset, line))
-        elif k == _N_BINARY_OP:
-            append(Inst("BINARY_OP", arg, _NB_SYMBOL[arg], offset, line))
-        elif k == _N_CALL:
-            inst = Inst("CALL", arg, arg, offset, line)
-            inst.kw_names = pending_kw or ()
-            pending_kw = None
-            append(inst)
-        elif k == _N_JUMP or k == _N_POP_JUMP or k == _N_TARGET:
-            t = _argval(akind[op], arg, offset, op, code)
-            append(Inst(newname[op], None, t, offset, line, t))
-        elif k == _N_FUSED:
-            first, second = _FUSED_SPLIT[newname[op]]
-            append(Inst(first, None, varname(arg >> 4), offset, line))
-            append(Inst(second, None, varname(arg & 15), offset, line))
-        elif k == _N_LOAD_FAST:
-            append(Inst("LOAD_FAST", None, varname(arg), offset, line))
-        elif k == _N_RETURN_CONST:
-            append(Inst("LOAD_CONST", None, consts[arg], offset, line))
-            append(Inst("RETURN_VALUE", None, None, offset, line))
-        elif k == _N_KW:
-            pending_kw = consts[arg]
-        elif k == _N_COMPARE:
-            append(Inst("COMPARE_OP", None, cmp_op[arg >> _CMP_SHIFT], offset, line))
-        elif k == _N_INTRINSIC:
-            name = _INTRINSIC_1[arg]
-            append(Inst(_INTRINSICS.get(name, "CALL_INTRINSIC_1"), None, name, offset, line))
-        elif k == _N_CALL_KW:
-            append(Inst("CALL_KW", arg, arg, offset, line))
-        else:
-            raise _NotFast
+                raise _NotFast
     if ext:
         raise _NotFast
-    return _resolve_targets(out)
+    if jumps:
+        _resolve_targets(out)
+    return out
 
 
 _FUSED_SPLIT = {"LOAD_FAST_LOAD_FAST": ("LOAD_FAST", "LOAD_FAST"),
@@ -724,6 +746,9 @@ def _build_units():
     _UNITS.update(units)  # all at once: another thread never sees a part of the table
 
 
+_ENTRY = [[bytes((0xE7 + units, delta << 1)) for delta in range(32)] for units in range(9)]
+
+
 def _line_table(marks, size):
     """co_linetable (3.11+ location entries) for code of `size` bytes whose lines start at
     marks [(byte offset, line)], the first at line 1 (co_firstlineno), without columns: entry
@@ -731,13 +756,17 @@ def _line_table(marks, size):
     varint (6 bits a byte, 0x40 = more)."""
     out = bytearray()
     prev = 1
-    last = len(marks) - 1
-    for k, (start, line) in enumerate(marks):
-        units = ((marks[k + 1][0] if k < last else size) - start) >> 1
+    ends = [m[0] for m in marks]
+    ends.append(size)
+    for (start, line), end in zip(marks, ends[1:]):
+        units = (end - start) >> 1
         if not units:
             continue
         delta = line - prev
         prev = line
+        if units <= 8 and 0 <= delta < 32:  # the usual entry: two bytes
+            out += _ENTRY[units][delta]
+            continue
         first = units if units < 8 else 8
         out.append(0xE7 + first)  # 0x80 | 13 << 3 | (first - 1)
         v = (-delta << 1) | 1 if delta < 0 else delta << 1

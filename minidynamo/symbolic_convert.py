@@ -145,19 +145,19 @@ class InstructionTranslatorBase:
         stop_at = self.stop_at
         output = self.output
         cls = type(self)  # handlers are looked up on the class: functions, no bound methods
-        while self.ip < n_insts:
-            inst = insts[self.ip]
+        output.current_tx = self  # the innermost running translator (inlining sets it back)
+        ip = self.ip
+        while ip < n_insts:
+            inst = insts[ip]  # inst.index == ip
             if root:
-                index = inst.index
-                exec_counts[index] += 1
-                if index == stop_at:
+                exec_counts[ip] += 1
+                if ip == stop_at:
                     raise StopTrace(inst)
             self.current = inst
-            self.ip += 1
+            self.ip = ip + 1
             output.instructions += 1
             if output.instructions > MAX_INSTRUCTIONS:
                 unsupported("too many instructions traced (an unbounded loop?)")
-            output.current_tx = self
             handler = getattr(cls, inst.opname, None)
             try:
                 if handler is None:
@@ -172,6 +172,7 @@ class InstructionTranslatorBase:
                 raise
             if done:
                 return self.return_value
+            ip = self.ip
         return self.return_value
 
     def jump(self, inst):
@@ -742,7 +743,9 @@ class InstructionTranslatorBase:
         for name in code.co_cellvars:
             if name not in sub.cells:
                 sub.cells[name] = CellVariable(contents=bound.get(name))
-        return sub.run()
+        result = sub.run()
+        self.output.current_tx = self
+        return result
 
     # ------------------------------------------------------------------ misc
     def NOP(self, inst):
