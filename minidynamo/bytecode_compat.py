@@ -21,6 +21,7 @@ import dis
 import math
 import sys
 import weakref
+from collections import namedtuple
 from itertools import chain as _chain
 
 PY = sys.version_info[:2]
@@ -33,25 +34,26 @@ _JUMPS = {"JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP_A
 _INTRINSICS = {"INTRINSIC_UNARY_POSITIVE": "UNARY_POSITIVE", "INTRINSIC_LIST_TO_TUPLE": "LIST_TO_TUPLE"}
 
 
-class Inst:
-    """One normalized instruction."""
+_FIELDS = ("opname", "arg", "argval", "offset", "lineno", "target", "kw_names", "index")
 
-    __slots__ = ("opname", "arg", "argval", "offset", "lineno", "target", "kw_names", "index")
 
-    def __init__(self, opname, arg=None, argval=None, offset=-1, lineno=None, target=None,
-                 kw_names=None, index=-1):
-        self.opname = opname
-        self.arg = arg
-        self.argval = argval
-        self.offset = offset
-        self.lineno = lineno
-        self.target = target  # an offset while building, an index afterwards
-        self.kw_names = kw_names
-        self.index = index  # the position in the normalized list
+class Inst(namedtuple("Inst", _FIELDS)):
+    """One normalized instruction: opname, arg, argval, offset, lineno, target (a jump's
+    instruction index), kw_names (a CALL's keyword names) and index (its position in the list).
+    Immutable, and a tuple: the decoder makes many, with `_new(Inst, fields)` (no Python call)."""
+
+    __slots__ = ()
+
+    def __new__(cls, opname, arg=None, argval=None, offset=-1, lineno=None, target=None,
+                kw_names=None, index=-1):
+        return _new(cls, (opname, arg, argval, offset, lineno, target, kw_names, index))
 
     def __repr__(self):
         extra = f" -> {self.target}" if self.target is not None else ""
         return f"Inst({self.opname} {self.argval!r}{extra} @{self.offset})"
+
+
+_new = tuple.__new__
 
 
 def _lineno(ins, last):
@@ -185,7 +187,7 @@ def _resolve_targets(out, offset_to_first=None):
         offset_to_first = {}
         for inst in out:
             offset_to_first.setdefault(inst.offset, inst.index)
-    for inst in out:
+    for k, inst in enumerate(out):
         if inst.target is None:
             continue
         tgt = offset_to_first.get(inst.target)
@@ -197,7 +199,7 @@ def _resolve_targets(out, offset_to_first=None):
                 tgt += 1
                 if PY >= (3, 13) and tgt < len(out) and out[tgt].opname == "POP_TOP":
                     tgt += 1
-        inst.target = tgt
+        out[k] = inst._replace(target=tgt)
     return out
 
 
@@ -347,6 +349,7 @@ def _normalize_fast(code):
     akind, nkind, newname, hasarg, step, fast = _AKIND, _NKIND, _NEWNAME, _HASARG, _STEP, _FAST
     out = []
     append = out.append
+    new = _new
     jumps = False
     pending_kw = None
     # line numbers: each instruction takes the line of the co_lines() range it starts in (a
@@ -369,12 +372,12 @@ def _normalize_fast(code):
             if f == _F_LOCAL:
                 arg = co[offset + 1] | ext
                 ext = 0
-                append(Inst(newname[op], arg, varname(arg), offset, line, None, None, len(out)))
+                append(new(Inst, (newname[op], arg, varname(arg), offset, line, None, None, len(out))))
                 continue
             if f == _F_CONST:
                 arg = co[offset + 1] | ext
                 ext = 0
-                append(Inst(newname[op], arg, consts[arg], offset, line, None, None, len(out)))
+                append(new(Inst, (newname[op], arg, consts[arg], offset, line, None, None, len(out))))
                 continue
             if f == _F_DROP:
                 ext = 0
@@ -382,11 +385,11 @@ def _normalize_fast(code):
             if f == _F_NAME:
                 arg = co[offset + 1] | ext
                 ext = 0
-                append(Inst(newname[op], arg, names[arg], offset, line, None, None, len(out)))
+                append(new(Inst, (newname[op], arg, names[arg], offset, line, None, None, len(out))))
                 continue
             if f == _F_NOARG:
                 ext = 0
-                append(Inst(newname[op], None, None, offset, line, None, None, len(out)))
+                append(new(Inst, (newname[op], None, None, offset, line, None, None, len(out))))
                 continue
             if hasarg[op]:
                 arg = co[offset + 1] | ext
@@ -404,42 +407,43 @@ def _normalize_fast(code):
                     argval = arg
                 else:
                     argval = _argval(a, arg, offset, op, code)
-                append(Inst(newname[op], arg, argval, offset, line, None, None, len(out)))
+                append(new(Inst, (newname[op], arg, argval, offset, line, None, None, len(out))))
             elif k == _N_LOAD_ATTR:
                 if arg & 1:
-                    append(Inst("LOAD_METHOD", None, names[arg >> 1], offset, line, None, None, len(out)))
+                    append(new(Inst, ("LOAD_METHOD", None, names[arg >> 1], offset, line, None, None, len(out))))
                 else:
-                    append(Inst("LOAD_ATTR", arg, names[arg >> 1], offset, line, None, None, len(out)))
+                    append(new(Inst, ("LOAD_ATTR", arg, names[arg >> 1], offset, line, None, None, len(out))))
             elif k == _N_LOAD_GLOBAL:
-                append(Inst("LOAD_GLOBAL", arg & 1, names[arg >> 1], offset, line, None, None, len(out)))
+                append(new(Inst, ("LOAD_GLOBAL", arg & 1, names[arg >> 1], offset, line, None, None, len(out))))
             elif k == _N_BINARY_OP:
-                append(Inst("BINARY_OP", arg, _NB_SYMBOL[arg], offset, line, None, None, len(out)))
+                append(new(Inst, ("BINARY_OP", arg, _NB_SYMBOL[arg], offset, line, None, None, len(out))))
             elif k == _N_CALL:
-                append(Inst("CALL", arg, arg, offset, line, None, pending_kw or (), len(out)))
+                append(new(Inst, ("CALL", arg, arg, offset, line, None, pending_kw or (), len(out))))
                 pending_kw = None
             elif k == _N_JUMP or k == _N_POP_JUMP or k == _N_TARGET:
                 t = _argval(akind[op], arg, offset, op, code)
-                append(Inst(newname[op], None, t, offset, line, t, None, len(out)))
+                append(new(Inst, (newname[op], None, t, offset, line, t, None, len(out))))
                 jumps = True
             elif k == _N_FUSED:
                 first, second = _FUSED_SPLIT[newname[op]]
-                append(Inst(first, None, varname(arg >> 4), offset, line, None, None, len(out)))
-                append(Inst(second, None, varname(arg & 15), offset, line, None, None, len(out)))
+                append(new(Inst, (first, None, varname(arg >> 4), offset, line, None, None, len(out))))
+                append(new(Inst, (second, None, varname(arg & 15), offset, line, None, None, len(out))))
             elif k == _N_LOAD_FAST:
-                append(Inst("LOAD_FAST", None, varname(arg), offset, line, None, None, len(out)))
+                append(new(Inst, ("LOAD_FAST", None, varname(arg), offset, line, None, None, len(out))))
             elif k == _N_RETURN_CONST:
-                append(Inst("LOAD_CONST", None, consts[arg], offset, line, None, None, len(out)))
-                append(Inst("RETURN_VALUE", None, None, offset, line, None, None, len(out)))
+                append(new(Inst, ("LOAD_CONST", None, consts[arg], offset, line, None, None, len(out))))
+                append(new(Inst, ("RETURN_VALUE", None, None, offset, line, None, None, len(out))))
             elif k == _N_KW:
                 pending_kw = consts[arg]
             elif k == _N_COMPARE:
-                append(Inst("COMPARE_OP", None, cmp_op[arg >> _CMP_SHIFT], offset, line, None, None, len(out)))
+                append(new(Inst, ("COMPARE_OP", None, cmp_op[arg >> _CMP_SHIFT], offset, line, None, None,
+                                  len(out))))
             elif k == _N_INTRINSIC:
                 name = _INTRINSIC_1[arg]
-                append(Inst(_INTRINSICS.get(name, "CALL_INTRINSIC_1"), None, name, offset, line, None, None,
-                            len(out)))
+                append(new(Inst, (_INTRINSICS.get(name, "CALL_INTRINSIC_1"), None, name, offset, line,
+                                  None, None, len(out))))
             elif k == _N_CALL_KW:
-                append(Inst("CALL_KW", arg, arg, offset, line, None, None, len(out)))
+                append(new(Inst, ("CALL_KW", arg, arg, offset, line, None, None, len(out))))
             else:
                 raise _NotFast
     if ext:
