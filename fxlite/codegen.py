@@ -302,11 +302,10 @@ def python_code(graph, root_module="self", *, verbose=False):
             if st != prev_trace:
                 prev_trace = st
                 parsed = parse_stack_trace(st)
-                if parsed:
-                    f, ln, fn, code = parsed
+                if parsed:  # (file, line, function, code)
                     if lines:
                         lines.append("")
-                    lines.append(f"    # File: {f}:{ln} in {fn}, code: {code}")
+                    lines.append("    # File: %s:%s in %s, code: %s" % parsed)
                     pending_blank = False
                 elif st is None and verbose and lines and any(not b.startswith("    #") for b in lines):
                     lines += ("", "    # No stacktrace found for following nodes")
@@ -320,8 +319,11 @@ def python_code(graph, root_module="self", *, verbose=False):
             statements.append((line, "return", node, ()))
             lines.append(f"    return {_repr_arg(node.args[0], gl)}")
             continue
-        ann = type_annotation(node.meta.get("val")) if verbose else None
-        lhs = f'{node.name}: "{ann}"' if ann is not None else node.name
+        lhs = node.name
+        if verbose:
+            ann = type_annotation(node.meta.get("val"))
+            if ann is not None:
+                lhs = f'{lhs}: "{ann}"'
         if op == "call_function" and node.target in _INPLACE and len(node.args) == 2:
             stmt = f"{_repr_arg(node.args[0], gl)} {_INPLACE[node.target]} {_repr_arg(node.args[1], gl)};  {lhs} = {_repr_arg(node.args[0], gl)}"
             plain = False

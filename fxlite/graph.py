@@ -71,11 +71,12 @@ class _Namespace:
             if len(_SPLIT) < 10000:
                 _SPLIT[candidate] = split
         candidate, base, num = split
-        while candidate in self._used or self._illegal(candidate):
+        used = self._used
+        while candidate in used or self._illegal(candidate):
             num = self._base_count.get(base, 0) + 1 if num is None else num + 1
             self._base_count[base] = num
             candidate = f"{base}_{num}"
-        self._used.add(candidate)
+        used.add(candidate)
         return candidate
 
     def release(self, name):

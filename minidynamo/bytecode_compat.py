@@ -673,6 +673,13 @@ class Assembler:
         """`name = <top of stack>;  a = b = None` for the names in dead: store_fast(name), then
         LOAD_CONST None, and COPY 1 before each STORE_FAST but the last, in one call."""
         self.store_fast(name)
+        if len(dead) == 1:  # the usual case: `x = None` for one name, in one append
+            i = self._locals.get(dead[0])
+            if i is not None and i < 256:
+                self._code += _UNITS[_OP_LOAD_CONST][self._none] + _UNITS[_OP_STORE_FAST][i]
+                if self._depth + 1 > self._max_depth:
+                    self._max_depth = self._depth + 1
+                return
         if dead:
             self._emit(_OP_LOAD_CONST, self._none, 1)
             last = len(dead) - 1

@@ -155,8 +155,8 @@ class InstructionTranslatorBase:
                     raise StopTrace(inst)
             self.current = inst
             self.ip = ip + 1
-            output.instructions += 1
-            if output.instructions > MAX_INSTRUCTIONS:
+            n = output.instructions = output.instructions + 1
+            if n > MAX_INSTRUCTIONS:
                 unsupported("too many instructions traced (an unbounded loop?)")
             handler = getattr(cls, inst.opname, None)
             try:
