@@ -302,10 +302,11 @@ def python_code(graph, root_module="self", *, verbose=False):
             if st != prev_trace:
                 prev_trace = st
                 parsed = parse_stack_trace(st)
-                if parsed:  # (file, line, function, code)
+                if parsed:
+                    f, ln, fn, code = parsed
                     if lines:
                         lines.append("")
-                    lines.append("    # File: %s:%s in %s, code: %s" % parsed)
+                    lines.append(f"    # File: {f}:{ln} in {fn}, code: {code}")
                     pending_blank = False
                 elif st is None and verbose and lines and any(not b.startswith("    #") for b in lines):
                     lines += ("", "    # No stacktrace found for following nodes")
