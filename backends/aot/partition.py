@@ -61,6 +61,20 @@ def viewed_by(nodes):
     return seen
 
 
+def sharing_memory(nodes):
+    """viewed_by(nodes) and every view of those (through view primitives): all that changes,
+    and bumps its version, when one of them is changed in place."""
+    seen = viewed_by(nodes)
+    stack = list(seen)
+    while stack:
+        for u in stack.pop().users:
+            if u not in seen and u.op == "call_function" and getattr(u.target, "view", False) \
+                    and u.args and u.args[0] in seen:
+                seen.add(u)
+                stack.append(u)
+    return seen
+
+
 def _nodes_in(values):
     return [v for v in values if isinstance(v, Node)]
 
@@ -222,13 +236,15 @@ def min_cut_rematerialization_partition(joint_module, _joint_inputs=None, *, num
         if n not in tangent_dep and any(i in tangent_dep for i in n.all_input_nodes):
             tangent_dep.add(n)
     bw_needed = _ancestors(_nodes_in(grads))
-    # a primal or a forward output (what the caller can change in place after the call) is
-    # saved only where eager's backward would save it too: recomputing from a value changed in
+    # a primal or a forward output, or a view of one or what one views (what the caller can
+    # change in place after the call) is saved only where eager's backward would save it too
+    # (fuzz seed 6000508: a reshape of an output, saved to recompute tanh, changed in place
+    # through the output after a graph break): recomputing from a value changed in
     # place would be wrong (or raise where eager does not); the default partition's saved set
     # is always a finite cut, so one exists
     boundary = {n for n in fw_nodes | set(primals) if n.op != "get_attr"}
     eager_saved = _ancestors(_nodes_in(grads), stop=boundary)
-    visible = set(primals) | viewed_by(_nodes_in(fw_outs))
+    visible = sharing_memory(list(primals) + _nodes_in(fw_outs))
     candidates = (fw_nodes | bw_needed) - tangent_dep
     required_bw = bw_needed & tangent_dep
     cap = {}

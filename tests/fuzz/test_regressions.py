@@ -1000,3 +1000,29 @@ def test_output_without_a_gradient_does_not_make_nan(backend):
     triple.sum().backward()
     assert y.grad.tolist() == [3.0, 3.0]
     assert root.tolist() == [0.0, 2.0]
+
+
+@pytest.mark.parametrize("backend", [None] + BACKENDS)
+def test_view_of_an_output_changed_in_place_after_a_break(backend):
+    # seed 6000508: the min-cut partition saved t1.reshape(-1) (a view of the output t1) to
+    # recompute tanh in the backward; t1.sub_(x) after the graph break bumped the view's
+    # version, so the backward raised where eager (which saves tanh's output) does not
+    def f(x, y):
+        t1 = tl.where(y > x, y, x)
+        t2 = t1.reshape(-1).tanh()
+        if bool(y.amax() > 0.5):
+            y = y * 2
+        t1.sub_(x)
+        return t2
+
+    md.reset()
+    fn = f if backend is None else md.compile(f, backend=backend)
+    x = tl.tensor(np.array([[0.5, -1.0], [2.0, 0.25]], np.float32), requires_grad=True)
+    y = tl.tensor(np.array([[1.0, -2.0], [0.5, 0.75]], np.float32), requires_grad=True)
+    fn(x, y).sum().backward()
+    t1 = np.where([[1.0, -2.0], [0.5, 0.75]] > np.array([[0.5, -1.0], [2.0, 0.25]]),
+                  [[1.0, -2.0], [0.5, 0.75]], [[0.5, -1.0], [2.0, 0.25]])
+    g = 1 - np.tanh(t1) ** 2
+    mask = np.array([[1.0, -2.0], [0.5, 0.75]]) > np.array([[0.5, -1.0], [2.0, 0.25]])
+    assert np.allclose(y.grad.numpy(), np.where(mask, g, 0.0), atol=1e-6)
+    assert np.allclose(x.grad.numpy(), np.where(mask, 0.0, g), atol=1e-6)
