@@ -15,7 +15,6 @@ import builtins
 import math
 import operator
 import os
-from math import isfinite as _isfinite
 
 from tensorlite._dtype import dtype as tl_dtype
 
@@ -106,11 +105,11 @@ def _plain_binary(node):
     ta, tb = type(a), type(b)
     if ta is Node:
         a = a.name
-    elif ta is not float or not _isfinite(a):
+    elif ta is not float or not math.isfinite(a):
         return None
     if tb is Node:
         b = b.name
-    elif tb is not float or not _isfinite(b):
+    elif tb is not float or not math.isfinite(b):
         return None
     return a, b, _ARITHMETIC_OPS[t]
 
@@ -123,17 +122,8 @@ def _expr(asm, node, names):
             sym = _BINARY[t]
             if sym not in _ARITHMETIC:
                 raise _NotPlain  # comparisons, `is`, `in`: other opcodes, rare in graphs
-            a, b = args
-            if type(a) is Node:  # _arg, inlined for the common operands
-                asm.load_fast(a.name)
-            else:
-                _arg(asm, a, names)
-            if type(b) is Node:
-                asm.load_fast(b.name)
-            elif type(b) is float and _isfinite(b):
-                asm.load_const(b)
-            else:
-                _arg(asm, b, names)
+            _arg(asm, args[0], names)
+            _arg(asm, args[1], names)
             asm.binary_op(sym)
         elif t in _UNARY and len(args) == 1 and not kwargs:
             if t not in _UNARY_OPS:
