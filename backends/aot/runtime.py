@@ -194,6 +194,11 @@ class _Training:
         self.bw = self.disp.config.bw_compiler(self.bw_gm, _example_inputs(self.bw_gm))
         return self.bw
 
+    def has_backward_hooks(self):
+        """Whether the backward graph runs hooks (trace_wrapped calls)."""
+        return any(getattr(n.target, "name", None) == "trace_wrapped"
+                   for n in self.bw_gm.graph.nodes if n.op == "call_function")
+
     def pruned_bw(self, live):
         """The backward graph for a pattern of present tangents: values that depend only on
         absent tangents (which eager never computes) are dropped."""
@@ -421,6 +426,12 @@ class AOTDispatcher:
                 if "modified by an inplace operation" not in str(e):
                     raise
                 v = _Eager(self)
+            else:
+                if self.out_views and v.has_backward_hooks():
+                    # an output that views another output is rebuilt from it outside the
+                    # graph, so the gradient it gets from the caller would pass by a hook the
+                    # graph runs on it (fuzz seed 6401452): run the graph as it is
+                    v = _Eager(self)
         else:
             v = self.inference if self.inference is not None else _Inference(self, meta)
             if not grad_enabled or not meta.grad_inputs:
