@@ -318,7 +318,7 @@ def _tables():
 _EXT, _AKIND, _NKIND, _NEWNAME, _HASARG = _tables()
 _HASARG = [op in _HASARG for op in range(256)]
 # the fast decoder's first test: the kinds of most instructions, in one lookup
-(_F_OTHER, _F_LOCAL, _F_CONST, _F_NAME, _F_NOARG, _F_DROP) = range(6)
+(_F_OTHER, _F_NOARG, _F_DROP, _F_LOCAL, _F_CONST, _F_NAME) = range(6)  # the argument kinds last: one test
 _FAST = [_F_OTHER] * 256
 for _op in range(256):
     if _op == _EXT:
@@ -368,24 +368,15 @@ def _normalize_fast(code):
             offset = i
             i += step[op]
             f = fast[op]
-            # the most frequent kinds first: locals, constants, names, no argument, dropped
-            if f == _F_LOCAL:
+            # the most frequent kinds first: a local, a constant or a name; dropped; no argument
+            if f >= _F_LOCAL:
                 arg = co[offset + 1] | ext
                 ext = 0
-                append(new(Inst, (newname[op], arg, varname(arg), offset, line, None, None, len(out))))
-                continue
-            if f == _F_CONST:
-                arg = co[offset + 1] | ext
-                ext = 0
-                append(new(Inst, (newname[op], arg, consts[arg], offset, line, None, None, len(out))))
+                argval = varname(arg) if f == _F_LOCAL else consts[arg] if f == _F_CONST else names[arg]
+                append(new(Inst, (newname[op], arg, argval, offset, line, None, None, len(out))))
                 continue
             if f == _F_DROP:
                 ext = 0
-                continue
-            if f == _F_NAME:
-                arg = co[offset + 1] | ext
-                ext = 0
-                append(new(Inst, (newname[op], arg, names[arg], offset, line, None, None, len(out))))
                 continue
             if f == _F_NOARG:
                 ext = 0

@@ -237,11 +237,11 @@ class HookTracker:
             # another view of the same memory exists: an in-place change through it moves the
             # tensor's history in eager, which a hook node in the graph cannot follow
             unsupported("register_hook on a tensor that has other views in the graph")
-        existing = getattr(tensor_vt, "hook_box", None)
-        if existing is not None and getattr(tensor_vt, "hook_box_version", None) is \
-                getattr(tensor_vt, "last_mutation", None):
+        box = getattr(tensor_vt, "hook_box", None)  # (its source, the version it belongs to)
+        if box is not None and box[1] is getattr(tensor_vt, "last_mutation", None):
             # the same version of the tensor: the hook joins the box and runs after the others
             # (after an in-place change it is another version: it gets its own box below)
+            existing = box[0]
             name = f"___handle_{self.n_handles}"
             self.n_handles += 1
             self.pre_graph.append(lambda cg: [f"{name} = {existing.expr()}.add({cg(hook)})"])
@@ -269,8 +269,7 @@ class HookTracker:
             elif after and y in n.all_input_nodes:
                 n.replace_input_with(y, hooked)
         tensor_vt.node = hooked
-        tensor_vt.hook_box = source
-        tensor_vt.hook_box_version = getattr(tensor_vt, "last_mutation", None)
+        tensor_vt.hook_box = (source, getattr(tensor_vt, "last_mutation", None))
         return RemovableHandleVariable(f"{source.expr()}.handle")
 
     def hooked_output_slots(self, outputs):
