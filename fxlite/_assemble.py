@@ -18,14 +18,12 @@ import os
 
 from tensorlite._dtype import dtype as tl_dtype
 
-from .codegen import _BINARY, _UNARY
+from .codegen import _ARITHMETIC, _BINARY, _UNARY
 from .node import Node
 
 _ASSEMBLER = []  # the registered Assembler class (at most one)
 _CHECK = []  # the registered checker: (assembled code, compiled code) -> None or raises
 _CHECK_ON = [bool(os.environ.get("FXLITE_CHECK_ASSEMBLY"))]  # read once: os.environ is slow
-_ARITHMETIC = {"+", "-", "*", "/", "//", "%", "**", "@", "&", "|", "^", "<<", ">>"}
-_ARITHMETIC_OPS = {t: sym for t, sym in _BINARY.items() if sym in _ARITHMETIC}
 _UNARY_OPS = {operator.neg: "UNARY_NEGATIVE", operator.invert: "UNARY_INVERT"}
 _CONSTANT_TYPES = (type(None), bool, int, str, bytes)
 
@@ -68,17 +66,14 @@ def build_forward(pc, filename, globals_):
     names = pc.names
     try:
         for line, kind, node, dead in pc.statements:
-            if kind == "assign":
-                binary = _plain_binary(node)
-                if binary is not None:  # the most common line, written in one call
-                    asm.binary_statement(line, *binary, node.name, dead)
-                else:
-                    asm.at_line(line)
-                    _expr(asm, node, names)
-                    asm.assign(node.name, dead)
+            if kind == "binary":  # the most common line, written in one call
+                asm.binary_statement(line, *node, dead)
                 continue
             asm.at_line(line)
-            if kind == "rename":
+            if kind == "assign":
+                _expr(asm, node, names)
+                asm.assign(node.name, dead)
+            elif kind == "rename":
                 asm.load_fast(node.target)
                 asm.store_fast(node.name)
             else:  # return
@@ -90,28 +85,6 @@ def build_forward(pc, filename, globals_):
     except _NotPlain:
         return None
     return asm.function(filename, "forward", globals_)
-
-
-def _plain_binary(node):
-    """(left, right, symbol) for `a + b` whose operands are nodes (given by name) or finite
-    floats, else None."""
-    t = node.target
-    if node.op != "call_function" or t not in _ARITHMETIC_OPS or node._kwargs:
-        return None
-    args = node._args
-    if len(args) != 2:
-        return None
-    a, b = args
-    ta, tb = type(a), type(b)
-    if ta is Node:
-        a = a.name
-    elif ta is not float or not math.isfinite(a):
-        return None
-    if tb is Node:
-        b = b.name
-    elif tb is not float or not math.isfinite(b):
-        return None
-    return a, b, _ARITHMETIC_OPS[t]
 
 
 def _expr(asm, node, names):

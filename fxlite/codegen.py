@@ -7,6 +7,7 @@ nodes that come from the same user source line.
 """
 import builtins
 import math
+from math import isfinite
 import operator
 import re
 import types
@@ -30,6 +31,8 @@ _INPLACE = {
     operator.iand: "&=", operator.ior: "|=", operator.ixor: "^=",
 }
 _UNARY = {operator.neg: "-", operator.pos: "+", operator.invert: "~", operator.not_: "not "}
+_ARITHMETIC = {"+", "-", "*", "/", "//", "%", "**", "@", "&", "|", "^", "<<", ">>"}
+_ARITHMETIC_OPS = {t: sym for t, sym in _BINARY.items() if sym in _ARITHMETIC}
 
 DTYPE_ABBRS = {
     "float16": "f16", "float32": "f32", "float64": "f64", "bfloat16": "bf16", "int8": "i8",
@@ -45,7 +48,9 @@ class PythonCode:
     src (line -> node name). `statements` describes the plain
     (non-verbose) code line by line for code builders that skip compile(): (line in src,
     kind, node, names set to None after it), kind "rename" (a placeholder's local name),
-    "assign" or "return"; None when some line has another form. `params` are forward's
+    "assign", "return" or "binary" (`name = a + b` for operands that are nodes or finite
+    floats: node is then (a, b, symbol, name), a node operand given by its name); None when
+    some line has another form. `params` are forward's
     parameters and `names` the namer that chose each global's name."""
 
     def __init__(self, src, globals_, lineno_map=None, statements=None, params=None, names=None):
@@ -325,9 +330,35 @@ def python_code(graph, root_module="self", *, verbose=False):
             ann = type_annotation(node.meta.get("val"))
             if ann is not None:
                 lhs = f'{lhs}: "{ann}"'
+        kind = "assign"
+        payload = node
         if op == "call_function" and node.target in _INPLACE and len(node.args) == 2:
             stmt = f"{_repr_arg(node.args[0], gl)} {_INPLACE[node.target]} {_repr_arg(node.args[1], gl)};  {lhs} = {_repr_arg(node.args[0], gl)}"
             plain = False
+        elif op == "call_function" and node.target in _ARITHMETIC_OPS and len(node._args) == 2 \
+                and not node._kwargs:
+            # the most frequent line, `name = a + b`: its text and its operands for builders
+            a, b = node._args
+            ta, tb = type(a), type(b)
+            if ta is Node:
+                a = sa = a.name
+            else:
+                sa = _repr_arg(a, gl)
+                if ta is not float or not isfinite(a):
+                    kind = None
+            if tb is Node:
+                b = sb = b.name
+            else:
+                sb = _repr_arg(b, gl)
+                if tb is not float or not isfinite(b):
+                    kind = None
+            sym = _ARITHMETIC_OPS[node.target]
+            stmt = f"{lhs} = {sa} {sym} {sb}"
+            if kind is None:
+                kind = "assign"
+            else:
+                kind = "binary"
+                payload = (a, b, sym, node.name)
         else:
             stmt = f"{lhs} = {_expr(node, root_module, gl)}"
         dead = last_uses.get(node, ())
@@ -337,7 +368,7 @@ def python_code(graph, root_module="self", *, verbose=False):
             stmt = f"    {stmt};  {' = '.join(dead)} = None"
         else:
             stmt = "    " + stmt
-        statements.append((line, "assign", node, dead))
+        statements.append((line, kind, payload, dead))
         lines.append(stmt)
     if not has_output:
         statements.append((len(lines) + 2, "return", None, ()))

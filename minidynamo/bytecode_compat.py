@@ -632,21 +632,47 @@ class Assembler:
         """Line `line`: `name = left symbol right;  a = b = None` for the names in dead, where
         an operand that is a str is a local's name and any other is a constant (at_line,
         two loads, binary_op and assign in one call: the most frequent line of a graph)."""
-        self._marks.append((len(self._code), line))
-        for v in (left, right):
-            if v.__class__ is str:
-                op, i = _OP_LOAD_FAST, self._locals.get(v)
-                if i is None:
-                    raise ValueError(f"local {v!r} is read before it is assigned")
-            else:
-                op, i = _OP_LOAD_CONST, self._const(v)
-            if i < 256:
-                self._code += _UNITS[op][i]
-            else:
-                self._emit(op, i, 0)
+        code = self._code
+        self._marks.append((len(code), line))
+        locals_ = self._locals
+        if left.__class__ is str:
+            op1, i1 = _OP_LOAD_FAST, locals_.get(left)
+            if i1 is None:
+                raise ValueError(f"local {left!r} is read before it is assigned")
+        else:
+            op1, i1 = _OP_LOAD_CONST, self._const(left)
+        if right.__class__ is str:
+            op2, i2 = _OP_LOAD_FAST, locals_.get(right)
+            if i2 is None:
+                raise ValueError(f"local {right!r} is read before it is assigned")
+        else:
+            op2, i2 = _OP_LOAD_CONST, self._const(right)
         if self._depth + 2 > self._max_depth:
             self._max_depth = self._depth + 2
-        self._code += _UNITS[_OP_BINARY_OP][_NB_INDEX[symbol]]
+        if _ONE_BINARY_CACHE and i1 < 256 and i2 < 256:
+            j = locals_.get(name)
+            if j is None:
+                j = locals_[name] = len(self.varnames)
+                self.varnames.append(name)
+            if j < 256:
+                # the usual line in one append: no depth change (two loads and the store
+                # around the binary, LOAD_CONST None with its one store)
+                if not dead:
+                    code += bytes((op1, i1, op2, i2, _OP_BINARY_OP, _NB_INDEX[symbol], 0, 0,
+                                   _OP_STORE_FAST, j))
+                    return
+                if len(dead) == 1:
+                    d = locals_.get(dead[0])
+                    if d is not None and d < 256:
+                        code += bytes((op1, i1, op2, i2, _OP_BINARY_OP, _NB_INDEX[symbol], 0, 0,
+                                       _OP_STORE_FAST, j, _OP_LOAD_CONST, self._none, _OP_STORE_FAST, d))
+                        return
+        for op, i in ((op1, i1), (op2, i2)):
+            if i < 256:
+                code += _UNITS[op][i]
+            else:
+                self._emit(op, i, 0)
+        code += _UNITS[_OP_BINARY_OP][_NB_INDEX[symbol]]
         self._depth += 1
         self.assign(name, dead)
 
@@ -797,6 +823,7 @@ _OP_KW_NAMES = _OPMAP["KW_NAMES"] if PY < (3, 13) else None
 _OP_CALL_KW = _OPMAP["CALL_KW"] if PY >= (3, 13) else None
 _FunctionType = type(_line_table)
 _copysign = math.copysign
+_ONE_BINARY_CACHE = _CACHES[_OP_BINARY_OP] == 1  # binary_statement writes BINARY_OP's cache itself
 
 
 def same_code(assembled, compiled):
