@@ -15,6 +15,7 @@ def forward(self, x):
     return sin
 """
 import copy
+from types import MethodType as _MethodType
 
 import tensorlite as tl
 
@@ -70,23 +71,36 @@ def _assign_attr(obj, to_module, target):
         setattr(to_module, field, obj)
 
 
+_GENERATED = ("_graph", "_code", "_lineno_map", "forward")  # remade from the graph, never copied
+_CLASSES = {}  # (a GraphModule class, class name) -> its subclass of that name
+
+
+def _named_class(cls, name):
+    """The class of GraphModules named `name` made from cls (cls itself when it has that name).
+    Each name's class is made once: forward lives on each instance, not on its class."""
+    while "_named_class" in cls.__dict__:
+        cls = cls.__bases__[0]
+    if cls.__name__ == name:
+        return cls
+    impl = _CLASSES.get((cls, name))
+    if impl is None:
+        impl = type(name, (cls,), {"__qualname__": name, "__module__": cls.__module__, "_named_class": True})
+        if len(_CLASSES) < 10000:
+            _CLASSES[cls, name] = impl
+    return impl
+
+
 class GraphModule(tl.nn.Module):
     """GraphModule(root, graph, class_name="GraphModule"): root is a Module or a dict of attributes."""
 
     def __new__(cls, *args, **kwargs):
-        # each instance gets its own class (named class_name) so that forward can live on it
-        while "_instance_class" in cls.__dict__:
-            cls = cls.__bases__[0]
         name = args[2] if len(args) > 2 else kwargs.get("class_name", "GraphModule")
-        impl = type(name, (cls,), {"__qualname__": name, "__module__": cls.__module__,
-                                   "_instance_class": True})
-        return super().__new__(impl)
+        return super().__new__(_named_class(cls, name))
 
     def __init__(self, root, graph, class_name="GraphModule"):
         super().__init__()
-        cls = self.__class__
-        if cls.__name__ != class_name:  # __init__ called again on an existing module
-            cls.__name__ = cls.__qualname__ = class_name
+        if type(self).__name__ != class_name:  # __init__ called again on an existing module
+            self.__class__ = _named_class(type(self), class_name)
         if isinstance(root, tl.nn.Module):
             if hasattr(root, "training"):
                 self.training = root.training
@@ -126,7 +140,7 @@ class GraphModule(tl.nn.Module):
         self.__dict__["_code"] = pc.src
         self.__dict__["_lineno_map"] = pc.lineno_map
         fn = compile_source(pc.src, pc.globals, pc)
-        type(self).forward = fn
+        self.__dict__["forward"] = _MethodType(fn, self)
         return pc
 
     @property
@@ -163,13 +177,13 @@ class GraphModule(tl.nn.Module):
     def __deepcopy__(self, memo):
         fake = tl.nn.Module()
         fake.__dict__.update(copy.deepcopy({k: v for k, v in self.__dict__.items()
-                                            if k not in ("_graph", "_code", "_lineno_map")}, memo))
+                                            if k not in _GENERATED}, memo))
         res = GraphModule(fake, copy.deepcopy(self._graph, memo), type(self).__name__)
         return res
 
     def __reduce__(self):
         from .serialize import graph_to_state
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_graph", "_code", "_lineno_map")}
+        state = {k: v for k, v in self.__dict__.items() if k not in _GENERATED}
         return (_rebuild_graph_module, (state, graph_to_state(self._graph), type(self).__name__))
 
 

@@ -325,6 +325,17 @@ def allow_in_graph(fn):
 _COMPILED_CALLABLES = {}
 
 
+def _module_forward(mod):
+    """The function a call of mod runs as forward (self first): its class's, or one bound to
+    it on the instance (GraphModule's); None for another callable set as forward."""
+    fwd = mod.__dict__.get("forward")
+    if fwd is None:
+        return type(mod).forward
+    if inspect.ismethod(fwd) and fwd.__self__ is mod and inspect.isfunction(fwd.__func__):
+        return fwd.__func__
+    return None
+
+
 def compiled_callable(fn, backend):
     """fn compiled with backend, cached (functions, bound methods, modules); else fn."""
     if isinstance(fn, OptimizedFunction):
@@ -332,10 +343,13 @@ def compiled_callable(fn, backend):
     if isinstance(fn, tl.nn.Module):
         if _has_module_hooks(fn):
             return fn
+        forward = _module_forward(fn)
+        if forward is None:
+            return fn
         key = (id(fn), _BackendKey(backend))
         hit = _COMPILED_CALLABLES.get(key)
-        if hit is None or hit[0] is not fn:
-            hit = _COMPILED_CALLABLES[key] = (fn, OptimizedFunction(type(fn).forward, backend, bound_self=fn))
+        if hit is None or hit[0] is not fn or hit[2] is not forward:  # forward changes on recompile()
+            hit = _COMPILED_CALLABLES[key] = (fn, OptimizedFunction(forward, backend, bound_self=fn), forward)
         return hit[1]
     if inspect.ismethod(fn) and inspect.isfunction(fn.__func__):
         return functools.partial(compiled_callable(fn.__func__, backend), fn.__self__)

@@ -375,6 +375,23 @@ def forward(self, x, y):
     assert gm.code in str(gm)
 
 
+def test_graph_modules_of_one_name_share_a_class_but_not_forward():
+    a, b = GraphModule(tl.nn.Module(), simple_graph()), GraphModule(tl.nn.Module(), simple_graph(), "Custom")
+    c = GraphModule(tl.nn.Module(), simple_graph(), class_name="Custom")
+    assert type(a) is GraphModule and type(b) is type(c) and type(b).__name__ == "Custom"
+    assert issubclass(type(b), GraphModule)
+    node = next(n for n in c.graph.nodes if n.target is tl.sin)
+    node.target = tl.cos
+    c.recompile()  # only c's forward changes
+    x, y = tl.randn(3), tl.randn(3)
+    assert close(b(x, y), ref(x, y)) and close(a(x, y), ref(x, y))
+    assert close(c(x, y), tl.cos(x) + y * 2)
+    assert c.forward.__func__ is not b.forward.__func__
+    b.__init__(tl.nn.Module(), simple_graph(), "Other")  # renaming one module renames only its class
+    assert type(b).__name__ == "Other" and type(c).__name__ == "Custom"
+    assert close(b(x, y), ref(x, y))
+
+
 def test_graph_module_from_dict_root():
     g = Graph()
     x = g.placeholder("x")

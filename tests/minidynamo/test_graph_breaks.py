@@ -16,6 +16,7 @@ import zlib
 import numpy as np
 import pytest
 
+import fxlite
 import minidynamo as md
 import tensorlite as tl
 from tensorlite import _state as tl_state
@@ -709,3 +710,48 @@ def test_resume_functions_are_cached_per_code_and_offset(capsys):
     from minidynamo.graph_break import _RESUME_WRAPPERS
     assert len(_RESUME_WRAPPERS) == 1
     assert cnt.frame_count == 2
+
+
+def _prints(x):
+    print("inside")
+    return x + 1
+
+
+def test_break_inside_a_graph_module_follows_its_recompiled_forward(capsys):
+    # the caller's graph breaks at m(x) (its forward prints); the call runs m's forward
+    # compiled on its own, and after m.recompile() the new forward
+    g = fxlite.Graph()
+    x = g.placeholder("x")
+    g.output(g.call_function(_prints, (g.call_function(tl.sin, (x,)),)))
+    gm = fxlite.GraphModule(tl.nn.Module(), g)
+
+    def f(m, x):
+        return m(x) * 2
+
+    opt = md.compile(f, backend="eager")
+    x = tl.randn(3)
+    assert same(opt(gm, x), f(gm, x))
+    next(n for n in g.nodes if n.target is tl.sin).target = tl.cos
+    gm.recompile()
+    assert same(opt(gm, x), tl.cos(x) * 2 + 2)
+    assert capsys.readouterr().out == "inside\n" * 3
+
+
+def test_break_inside_a_module_with_a_forward_set_on_the_instance(capsys):
+    class M(tl.nn.Module):
+        def forward(self, x):
+            return x.sin()
+
+    def other(x):
+        print("other")
+        return x.cos()
+
+    m = M()
+    m.forward = other  # what m(x) calls, and a graph break
+
+    def f(m, x):
+        return m(x) * 2
+
+    x = tl.randn(3)
+    assert same(md.compile(f, backend="eager")(m, x), x.cos() * 2)
+    assert capsys.readouterr().out == "other\n"
