@@ -96,6 +96,26 @@ class _Namespace:
         return r
 
 
+def _forward(root):
+    """The nodes after root, in order (the next node is taken before yielding: the caller may
+    erase the node it is given)."""
+    cur = root._next
+    while cur is not root:
+        nxt = cur._next
+        if not cur._erased:
+            yield cur
+        cur = nxt
+
+
+def _backward(root):
+    cur = root._prev
+    while cur is not root:
+        nxt = cur._prev
+        if not cur._erased:
+            yield cur
+        cur = nxt
+
+
 class _NodeList:
     def __init__(self, graph, reverse=False):
         self.graph = graph
@@ -105,13 +125,7 @@ class _NodeList:
         return self.graph._len
 
     def __iter__(self):
-        root = self.graph._root
-        cur = root._prev if self.reverse else root._next
-        while cur is not root:
-            nxt = cur._prev if self.reverse else cur._next
-            if not cur._erased:
-                yield cur
-            cur = nxt
+        return _backward(self.graph._root) if self.reverse else _forward(self.graph._root)
 
     def __reversed__(self):
         return iter(_NodeList(self.graph, not self.reverse))

@@ -69,6 +69,20 @@ class Node:
         self._prev = self
         self._next = self
         self._erased = False
+        if args.__class__ is tuple and not kwargs:  # the usual new node: flat arguments
+            for a in args:
+                t = type(a)
+                if t is Node:
+                    self._input_nodes[a] = None
+                elif t not in _LEAF_TYPES:
+                    break
+            else:
+                self._args = args
+                self._kwargs = {}
+                for n in self._input_nodes:
+                    n.users[self] = None
+                return
+            self._input_nodes = {}
         self._args = ()
         self._kwargs = {}
         self._update_args_kwargs(args, kwargs)
