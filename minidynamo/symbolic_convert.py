@@ -43,6 +43,9 @@ _INPLACE_METHODS = {operator.iadd: "add_", operator.isub: "sub_", operator.imul:
                     operator.itruediv: "div_"}
 
 
+_new_str = str.__new__
+
+
 def format_frame(filename, lineno, name, line):
     """`traceback.format_list([FrameSummary(filename, lineno, name, line=line)])` for a
     stripped one-line `line`, without building the summary (one per captured node)."""
@@ -127,10 +130,14 @@ class InstructionTranslatorBase:
         if cached is not None and cached[0] == lineno and cached[1] is parent:
             return cached[2]
         # the parent's text is the outer frames of traceback.format_list(self.user_stack())
-        filename, name, line = self.code.co_filename, self.code.co_name, self.source_line(lineno)
-        text = (parent or "") + format_frame(filename, lineno, name, line)
+        code = self.code
+        filename, name, line = code.co_filename, code.co_name, self.source_line(lineno)
+        text = format_frame(filename, lineno, name, line)
+        if parent:
+            text = parent + text
         if not filename.startswith("<stdin>-"):  # format_frame keeps the frame as it is
-            text = StackTrace(text, (filename, lineno, name, line))
+            text = _new_str(StackTrace, text)  # StackTrace(text, innermost), without a Python call
+            text.innermost = (filename, lineno, name, line)
         self._st_cache = (lineno, parent, text)
         return text
 

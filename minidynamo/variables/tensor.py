@@ -12,6 +12,7 @@ _META_METHODS = {"size", "dim", "ndimension", "numel", "nelement", "is_floating_
 _DATA_DEPENDENT = {"item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "all", "any"}
 # attributes var_getattr reads itself; any other callable attribute of tl.Tensor is a method
 _SPECIAL_ATTRS = _META_ATTRS | {"T", "mT", "grad", "grad_fn", "data", "_version"}
+_NO_DIMS = frozenset()
 
 
 class TensorVariable(VariableTracker):
@@ -20,7 +21,7 @@ class TensorVariable(VariableTracker):
         self.node = node
         self.example = example
         self.cls = cls
-        self.dynamic_dims = set()
+        self.dynamic_dims = _NO_DIMS  # replaced, never changed in place
         self.mutated = False
 
     def python_type(self):
