@@ -142,6 +142,10 @@ class VariableBuilder:
                 return TLFunctionVariable(value, src)
             if src is not None:
                 tx.output.add_guard("ID_MATCH", AttrSource(src, "__code__"), value.__code__)
+                if value.__globals__ is not tx.output.root_globals:
+                    # one code object can run with other globals (generated code compiled once
+                    # per text): the globals this trace read belong to this function
+                    tx.output.add_guard("ID_MATCH", AttrSource(src, "__globals__"), value.__globals__)
             return UserFunctionVariable(value, src)
         if isinstance(value, types.MethodType):
             fn = VariableBuilder(tx, AttrSource(src, "__func__") if src else None).wrap(value.__func__)

@@ -179,6 +179,55 @@ def test_closures_of_same_code_do_not_share_entries():
     check(o3, f3, x)
 
 
+def test_functions_of_one_code_with_other_globals_do_not_share_entries():
+    # FunctionType(code, globals): the same code object reading another module's globals
+    src = "def callee(x):\n    return x * SCALE\n"
+    code = compile(src, "<shared>", "exec")
+    fns = []
+    for scale in (2.0, 3.0):
+        ns = {"SCALE": scale}
+        exec(code, ns)  # noqa: S102
+        fns.append(ns["callee"])
+    assert fns[0].__code__ is fns[1].__code__
+
+    def f(g, x):
+        return g(x) + 1
+
+    cnt = CompileCounter()
+    opt = md.compile(f, backend=cnt)
+    x = tl.randn(3)
+    assert same(opt(fns[0], x), x * 2.0 + 1)
+    assert same(opt(fns[1], x), x * 3.0 + 1)
+    assert cnt.frame_count == 2
+
+
+def test_graph_modules_with_one_compiled_code_do_not_share_entries():
+    # graphs of the same text share their compiled code, each with its own globals
+    import operator
+
+    import fxlite
+
+    def make(k):
+        def scale(x):
+            return x * k
+        g = fxlite.Graph()
+        x = g.placeholder("x")
+        s = g.call_function(scale, (g.call_function(tl.sin, (x,)),))
+        g.output((s, g.call_function(operator.lt, (s, 0.5))))  # a comparison: compiled, not assembled
+        return fxlite.GraphModule(tl.nn.Module(), g)
+
+    a, b = make(2.0), make(3.0)
+    assert a.code == b.code and a.forward.__code__ is b.forward.__code__
+
+    def f(m, x):
+        return m(x)[0] + 1
+
+    opt = md.compile(f, backend="eager")
+    x = tl.randn(3)
+    assert same(opt(a, x), x.sin() * 2.0 + 1)
+    assert same(opt(b, x), x.sin() * 3.0 + 1)
+
+
 def test_inlined_callee_closure_changed():
     k = 2
 
