@@ -66,8 +66,11 @@ def build_forward(pc, filename, globals_):
     names = pc.names
     try:
         for line, kind, node, dead in pc.statements:
-            if kind == "binary":  # the most common line, written in one call
+            if kind == "binary":  # the most common lines, each written in one call
                 asm.binary_statement(line, *node, dead)
+                continue
+            if kind == "method":
+                asm.method_statement(line, *node, dead)
                 continue
             asm.at_line(line)
             if kind == "assign":

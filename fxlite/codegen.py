@@ -48,9 +48,10 @@ class PythonCode:
     src (line -> node name). `statements` describes the plain
     (non-verbose) code line by line for code builders that skip compile(): (line in src,
     kind, node, names set to None after it), kind "rename" (a placeholder's local name),
-    "assign", "return" or "binary" (`name = a + b` for operands that are nodes or finite
-    floats: node is then (a, b, symbol, name), a node operand given by its name); None when
-    some line has another form. `params` are forward's
+    "assign", "return", "binary" (`name = a + b` for operands that are nodes or finite
+    floats: node is then (a, b, symbol, name), a node operand given by its name) or "method"
+    (`name = x.sin()`: node is then (x's name, method, name)); None when some line has
+    another form. `params` are forward's
     parameters and `names` the namer that chose each global's name."""
 
     def __init__(self, src, globals_, lineno_map=None, statements=None, params=None, names=None):
@@ -359,6 +360,12 @@ def python_code(graph, root_module="self", *, verbose=False):
             else:
                 kind = "binary"
                 payload = (a, b, sym, node.name)
+        elif op == "call_method" and len(node._args) == 1 and type(node._args[0]) is Node \
+                and not node._kwargs:  # `name = x.sin()`: its text, and its parts for builders
+            obj = node._args[0].name
+            stmt = f"{lhs} = {obj}.{node.target}()"
+            kind = "method"
+            payload = (obj, node.target, node.name)
         else:
             stmt = f"{lhs} = {_expr(node, root_module, gl)}"
         dead = last_uses.get(node, ())

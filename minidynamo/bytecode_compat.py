@@ -676,6 +676,15 @@ class Assembler:
         self._depth += 1
         self.assign(name, dead)
 
+    def method_statement(self, line, obj, method, name, dead=()):
+        """Line `line`: `name = obj.method();  a = b = None` for the names in dead, obj a
+        local's name (at_line, the call and assign in one call: `x.sin()` lines)."""
+        self._marks.append((len(self._code), line))
+        self.load_fast(obj)
+        self.load_method(method)
+        self.call(0)
+        self.assign(name, dead)
+
     def unary(self, opname):
         """UNARY_NEGATIVE or UNARY_INVERT."""
         self._emit(_OPMAP[opname], 0, 0)
