@@ -4,8 +4,9 @@ Each generated source gets a content-addressed file name (`fx_<sha1>.py` in `FXL
 default `<tmp>/fxlite_code_<uid>`), registered in linecache at once, so tracebacks and
 `inspect.getsource` show the generated line immediately. The file itself is written by a
 background thread: creating a file costs far more than compiling a small graph on some
-filesystems, and nothing in this process needs the file on disk. `flush()` waits until every
-file is written (it also runs at exit).
+filesystems, and nothing in this process needs the file on disk. Woken by the first file
+queued, the writer waits 50 ms before writing, so that a burst of captures costs one wake-up.
+`flush()` waits until every file is written (it also runs at exit).
 
 `compile_cached` compiles generated source once per process: generated code names its values
 (globals such as `_k0`, `___c0`) instead of embedding them, so the same text recurs (a
@@ -23,6 +24,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 
 CODE_DIR = os.environ.get("FXLITE_CODE_DIR") or os.path.join(
     tempfile.gettempdir(), f"fxlite_code_{os.getuid() if hasattr(os, 'getuid') else 0}")
@@ -34,6 +36,7 @@ _lock = threading.Lock()  # guards _pending and _known
 _io_lock = threading.Lock()  # held while writing: flush() returns only when writes are done
 _wake = threading.Event()
 _writer = None
+_BATCH_SECONDS = 0.05
 
 
 _CODE_MEMO = {}  # (source, filename) -> code object
@@ -97,6 +100,9 @@ def _write(path, src):
 def _loop():
     while True:
         _wake.wait()
+        # a burst of captures queues its files while the writer waits: one wake-up (one
+        # notify by register) for all of them instead of one each
+        time.sleep(_BATCH_SECONDS)
         flush()
 
 
