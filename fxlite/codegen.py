@@ -7,7 +7,6 @@ nodes that come from the same user source line.
 """
 import builtins
 import math
-from math import isfinite
 import operator
 import re
 import types
@@ -33,6 +32,7 @@ _INPLACE = {
 _UNARY = {operator.neg: "-", operator.pos: "+", operator.invert: "~", operator.not_: "not "}
 _ARITHMETIC = {"+", "-", "*", "/", "//", "%", "**", "@", "&", "|", "^", "<<", ">>"}
 _ARITHMETIC_OPS = {t: sym for t, sym in _BINARY.items() if sym in _ARITHMETIC}
+_isfinite = math.isfinite
 
 DTYPE_ABBRS = {
     "float16": "f16", "float32": "f32", "float64": "f64", "bfloat16": "bf16", "int8": "i8",
@@ -187,6 +187,17 @@ def _repr_arg(a, gl):
     return name
 
 
+_NOT_PLAIN = object()
+
+
+def _operand(v, gl):
+    """(what builders are given for operand v: a node's name, a finite float, else
+    _NOT_PLAIN; v's text)."""
+    if type(v) is Node:
+        return v.name, v.name
+    return (v if type(v) is float and _isfinite(v) else _NOT_PLAIN), _repr_arg(v, gl)
+
+
 def _attr_path(root, target):
     out = root
     for part in target.split("."):
@@ -339,25 +350,11 @@ def python_code(graph, root_module="self", *, verbose=False):
         elif op == "call_function" and node.target in _ARITHMETIC_OPS and len(node._args) == 2 \
                 and not node._kwargs:
             # the most frequent line, `name = a + b`: its text and its operands for builders
-            a, b = node._args
-            ta, tb = type(a), type(b)
-            if ta is Node:
-                a = sa = a.name
-            else:
-                sa = _repr_arg(a, gl)
-                if ta is not float or not isfinite(a):
-                    kind = None
-            if tb is Node:
-                b = sb = b.name
-            else:
-                sb = _repr_arg(b, gl)
-                if tb is not float or not isfinite(b):
-                    kind = None
+            a, sa = _operand(node._args[0], gl)
+            b, sb = _operand(node._args[1], gl)
             sym = _ARITHMETIC_OPS[node.target]
             stmt = f"{lhs} = {sa} {sym} {sb}"
-            if kind is None:
-                kind = "assign"
-            else:
+            if a is not _NOT_PLAIN and b is not _NOT_PLAIN:
                 kind = "binary"
                 payload = (a, b, sym, node.name)
         elif op == "call_method" and len(node._args) == 1 and type(node._args[0]) is Node \

@@ -635,18 +635,8 @@ class Assembler:
         code = self._code
         self._marks.append((len(code), line))
         locals_ = self._locals
-        if left.__class__ is str:
-            op1, i1 = _OP_LOAD_FAST, locals_.get(left)
-            if i1 is None:
-                raise ValueError(f"local {left!r} is read before it is assigned")
-        else:
-            op1, i1 = _OP_LOAD_CONST, self._const(left)
-        if right.__class__ is str:
-            op2, i2 = _OP_LOAD_FAST, locals_.get(right)
-            if i2 is None:
-                raise ValueError(f"local {right!r} is read before it is assigned")
-        else:
-            op2, i2 = _OP_LOAD_CONST, self._const(right)
+        op1, i1 = self._load(left)
+        op2, i2 = self._load(right)
         if self._depth + 2 > self._max_depth:
             self._max_depth = self._depth + 2
         if _ONE_BINARY_CACHE and i1 < 256 and i2 < 256:
@@ -748,6 +738,15 @@ class Assembler:
             i = self._consts[key] = len(self.consts)
             self.consts.append(value)
         return i
+
+    def _load(self, v):
+        """(opcode, argument) loading v: a local for a str (its name), else a constant."""
+        if v.__class__ is str:
+            i = self._locals.get(v)
+            if i is None:
+                raise ValueError(f"local {v!r} is read before it is assigned")
+            return _OP_LOAD_FAST, i
+        return _OP_LOAD_CONST, self._const(v)
 
     def _name(self, name):
         i = self._names.get(name)
