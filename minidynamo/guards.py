@@ -41,7 +41,7 @@ class Guard:
             t = _const(consts, typ)
             d = _const(consts, dtype)
             parts = [f"type({e}) is {t}", f"{e}._data.dtype is {d}", f"{e}._rg is {rg}"]
-            if all(s is not None for s in shape):
+            if None not in shape:
                 parts.append(f"{e}._data.shape == {tuple(shape)!r}")
             else:
                 parts.append(f"len({e}._data.shape) == {len(shape)}")

@@ -105,7 +105,7 @@ class OutputGraph:
         dyn = set(self.dynamic_dims.get(source.name(), set())) if config.automatic_dynamic_shapes else set()
         dyn |= getattr(value, "_md_dynamic", set())
         dyn -= getattr(value, "_md_static", set())
-        shape = tuple(None if i in dyn else s for i, s in enumerate(value.shape))
+        shape = tuple(None if i in dyn else s for i, s in enumerate(value.shape)) if dyn else tuple(value.shape)
         self.add_guard("TENSOR_MATCH", source, (value._data.dtype, shape, value.requires_grad, type(value)))
         target = source.graph_name()
         if self.subgraph_depth():
