@@ -13,6 +13,7 @@ import operator
 
 import fxlite
 import tensorlite as tl
+from fxlite.passes.walk import ancestors
 from tensorlite.utils.hooks import RemovableHandle
 
 from .source import Source
@@ -118,14 +119,7 @@ module_backward_end._is_impure = True
 
 def _live_nodes(graph, out_node):
     """Nodes whose value reaches the output or an impure node (what DCE keeps)."""
-    live = set()
-    stack = [out_node] + [n for n in graph.nodes if n.is_impure() and n.op != "placeholder"]
-    while stack:
-        n = stack.pop()
-        if n not in live:
-            live.add(n)
-            stack.extend(n.all_input_nodes)
-    return live
+    return ancestors([out_node] + [n for n in graph.nodes if n.is_impure() and n.op != "placeholder"])
 
 
 class HookBoxSource(Source):

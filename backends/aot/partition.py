@@ -34,6 +34,7 @@ import numpy as np
 from fxlite.graph import Graph
 from fxlite.graph_module import GraphModule
 from fxlite.node import Node, map_arg
+from fxlite.passes.walk import ancestors, sharing_memory
 
 __all__ = ["default_partition", "min_cut_rematerialization_partition"]
 
@@ -47,34 +48,6 @@ def _parts(joint):
     return nodes, primals, tangents, list(fw_outs), list(grads)
 
 
-def viewed_by(nodes):
-    """The nodes and every node they are views of (through view primitives): what shares
-    memory, and a version counter, with them."""
-    seen = set()
-    stack = list(nodes)
-    while stack:
-        n = stack.pop()
-        if n not in seen:
-            seen.add(n)
-            if n.op == "call_function" and getattr(n.target, "view", False) and n.args and isinstance(n.args[0], Node):
-                stack.append(n.args[0])
-    return seen
-
-
-def sharing_memory(nodes):
-    """viewed_by(nodes) and every view of those (through view primitives): all that changes,
-    and bumps its version, when one of them is changed in place."""
-    seen = viewed_by(nodes)
-    stack = list(seen)
-    while stack:
-        for u in stack.pop().users:
-            if u not in seen and u.op == "call_function" and getattr(u.target, "view", False) \
-                    and u.args and u.args[0] in seen:
-                seen.add(u)
-                stack.append(u)
-    return seen
-
-
 def _nodes_in(values):
     return [v for v in values if isinstance(v, Node)]
 
@@ -83,25 +56,12 @@ def _forward_nodes(fw_outs):
     """The nodes the forward outputs need, plus every `getitem` of a multi-output forward
     node (e.g. the saved values an opaque invoke_subgraph call returns): the forward graph
     unpacks them, so a tuple-valued node is never saved for (or recomputed in) the backward."""
-    fw_nodes = _ancestors(_nodes_in(fw_outs))
+    fw_nodes = ancestors(_nodes_in(fw_outs))
     for n in list(fw_nodes):
         for u in n.users:
             if u.op == "call_function" and u.target is operator.getitem and u.args[0] is n:
                 fw_nodes.add(u)
     return fw_nodes
-
-
-def _ancestors(roots, stop=()):
-    seen = set()
-    stack = list(roots)
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        if n not in stop:
-            stack.extend(n.all_input_nodes)
-    return seen
 
 
 def _extract(joint, order, inputs, outputs, class_name="GraphModule"):
@@ -111,7 +71,7 @@ def _extract(joint, order, inputs, outputs, class_name="GraphModule"):
     for p in inputs:
         env[p] = g.placeholder(p.name)
         env[p].meta = dict(p.meta)
-    needed = _ancestors(_nodes_in(outputs), stop=set(inputs))
+    needed = ancestors(_nodes_in(outputs), stop=set(inputs))
     for n in order:
         if n in env or n not in needed or n.op == "output":
             continue
@@ -145,7 +105,7 @@ def default_partition(joint_module, _joint_inputs=None, *, num_fwd_outputs=None)
     if bad:
         raise RuntimeError(f"partition: forward outputs depend on tangents {bad}")
     boundary = {n for n in fw_nodes | set(primals) if n.op != "get_attr"}
-    bw_seen = _ancestors(_nodes_in(grads), stop=boundary)
+    bw_seen = ancestors(_nodes_in(grads), stop=boundary)
     saved = [n for n in order if n in boundary and n in bw_seen]
     return _split(joint_module, order, primals, tangents, fw_outs, grads, saved)
 
@@ -235,7 +195,7 @@ def min_cut_rematerialization_partition(joint_module, _joint_inputs=None, *, num
     for n in order:
         if n not in tangent_dep and any(i in tangent_dep for i in n.all_input_nodes):
             tangent_dep.add(n)
-    bw_needed = _ancestors(_nodes_in(grads))
+    bw_needed = ancestors(_nodes_in(grads))
     # a primal or a forward output, or a view of one or what one views (what the caller can
     # change in place after the call) is saved only where eager's backward would save it too
     # (fuzz seed 6000508: a reshape of an output, saved to recompute tanh, changed in place
@@ -243,7 +203,7 @@ def min_cut_rematerialization_partition(joint_module, _joint_inputs=None, *, num
     # place would be wrong (or raise where eager does not); the default partition's saved set
     # is always a finite cut, so one exists
     boundary = {n for n in fw_nodes | set(primals) if n.op != "get_attr"}
-    eager_saved = _ancestors(_nodes_in(grads), stop=boundary)
+    eager_saved = ancestors(_nodes_in(grads), stop=boundary)
     visible = sharing_memory(list(primals) + _nodes_in(fw_outs))
     candidates = (fw_nodes | bw_needed) - tangent_dep
     required_bw = bw_needed & tangent_dep

@@ -24,10 +24,10 @@ in a reused buffer (a hook may keep its gradient) and their result is never writ
 import numpy as np
 
 from fxlite import Node
+from fxlite.passes.walk import viewed_by
 from tensorlite._primitive import Primitive
 from tensorlite._tensor import Tensor
 
-from ..aot.partition import viewed_by
 from . import fusion, lowering
 from .lowering import ELEMENTWISE, VIEW_PRIMS, Steps, Uncacheable, literal, lower_node, probe_dtype
 from .memory import Value, plan

@@ -1,4 +1,5 @@
-"""Graph passes: shape propagation, dead-code elimination, CSE, subgraph rewriting.
+"""Graph passes: shape propagation, dead-code elimination, CSE, subgraph rewriting, and walks
+over dependencies (`walk`: ancestors, what a node views, what shares its memory).
 
 >>> import tensorlite as tl, fxlite
 >>> from fxlite.passes import ShapeProp, cse, dead_code_elimination, replace_pattern
@@ -15,5 +16,7 @@ from .shape_prop import ShapeProp
 from .dce import dead_code_elimination, is_impure
 from .cse import cse
 from .subgraph_rewriter import Match, replace_pattern
+from .walk import ancestors, sharing_memory, viewed_by
 
-__all__ = ["ShapeProp", "dead_code_elimination", "is_impure", "cse", "replace_pattern", "Match"]
+__all__ = ["ShapeProp", "dead_code_elimination", "is_impure", "cse", "replace_pattern", "Match", "ancestors",
+           "sharing_memory", "viewed_by"]
