@@ -85,21 +85,27 @@ def _inplace_error(t):
         "changed in place after the compiled call.")
 
 
-def _prune_absent_tangents(bw_gm, live):
+def _tangent_reach(graph, n_tangents):
+    """For each node of a backward graph (whose last n_tangents placeholders are the
+    tangents), the positions of the tangents it depends on."""
+    phs = [n for n in graph.nodes if n.op == "placeholder"]
+    reach = {n: frozenset() for n in phs}
+    if n_tangents:
+        reach.update((t, frozenset((k,))) for k, t in enumerate(phs[len(phs) - n_tangents:]))
+    for n in graph.nodes:
+        if n.op != "placeholder" and n.op != "output":
+            reach[n] = frozenset().union(*(reach.get(a, ()) for a in n.all_input_nodes))
+    return reach
+
+
+def _prune_absent_tangents(bw_gm, live, reach):
+    """bw_gm without the values that depend only on the tangents absent from live (one
+    bool per tangent); the gradients made only of those are None."""
     import fxlite
     from fxlite.node import map_arg
 
     graph = bw_gm.graph
-    phs = [n for n in graph.nodes if n.op == "placeholder"]
-    tangents = phs[len(phs) - len(live):]
-    absent_tan = {t for t, ok in zip(tangents, live) if not ok}
-    deps = {}
-    for n in graph.nodes:
-        if n.op == "placeholder":
-            deps[n] = {n} if n in tangents else set()
-        elif n.op != "output":
-            deps[n] = set().union(*(deps.get(a, set()) for a in n.all_input_nodes))
-    absent = {n for n, d in deps.items() if d and d <= absent_tan}
+    absent = {n for n, d in reach.items() if d and not any(live[k] for k in d)}
     new = fxlite.Graph()
     env = {}
     zeros = {}
@@ -205,9 +211,16 @@ class _Training:
         cache = self.__dict__.setdefault("_pruned", {})
         fn = cache.get(live)
         if fn is None:
-            gm = _prune_absent_tangents(self.bw_gm, live)
+            gm = _prune_absent_tangents(self.bw_gm, live, self.tangent_reach())
             fn = cache[live] = self.disp.config.bw_compiler(gm, _example_inputs(gm))
         return fn
+
+    def tangent_reach(self):
+        """node -> the positions of the tangents it depends on, in the backward graph."""
+        reach = self.__dict__.get("_tangent_reach")
+        if reach is None:
+            reach = self._tangent_reach = _tangent_reach(self.bw_gm.graph, len(self.tangent_meta))
+        return reach
 
     def saved_needed(self, k, grads):
         """Whether saved value k meets a gradient path from an output that got a gradient (as in
@@ -215,39 +228,28 @@ class _Training:
         live = frozenset(j for j, g in enumerate(grads) if g is not None)
         cache = self.__dict__.setdefault("_saved_needed", {})
         if live not in cache:
-            phs = [n for n in self.bw_gm.graph.nodes if n.op == "placeholder"]
-            nt = len(self.tangent_meta)
-            reached = {n for j, n in enumerate(phs[len(phs) - nt:]) if j in live} if nt else set()
+            reach = self.tangent_reach()
             nodes = list(self.bw_gm.graph.nodes)
-            absent = {n for j, n in enumerate(phs[len(phs) - nt:]) if j not in live} if nt else set()
-            for n in nodes:
-                if n.op != "placeholder":
-                    if any(a in reached for a in n.all_input_nodes):
-                        reached.add(n)
-                    elif any(a in absent for a in n.all_input_nodes):
-                        absent.add(n)  # only on gradients eager never computes
-            # every value feeding a reached node counts, also through recomputed ones (the
-            # min-cut partition recomputes `x + y` from saved inputs in the backward)
-            feeds = {n for n in reached if n.op != "placeholder"}
+            # absent: values only on gradients eager never computes
+            absent = {n for n, d in reach.items() if d and not d & live}
+            # every value feeding a node on a present gradient's path counts, also through
+            # recomputed ones (the min-cut partition recomputes `x + y` from saved inputs in
+            # the backward)
+            feeds = {n for n, d in reach.items() if d & live and n.op != "placeholder"}
             for n in reversed(nodes):
                 if n in feeds:
                     feeds.update(a for a in n.all_input_nodes if a not in absent)
-            needed = {k for k, ph in enumerate(phs) if ph in feeds}
-            cache[live] = needed
+            phs = [n for n in nodes if n.op == "placeholder"]
+            cache[live] = {k for k, ph in enumerate(phs) if ph in feeds}
         return k in cache[live]
 
     def tangent_deps(self, i):
         """The tangents (by position) the backward graph's gradient output i depends on."""
         deps = getattr(self, "_tangent_deps", None)
         if deps is None:
-            tangents = [n for n in self.bw_gm.graph.nodes if n.op == "placeholder"][-len(self.tangent_meta):] \
-                if self.tangent_meta else []
-            reach = {n: {k} for k, n in enumerate(tangents)}
-            for n in self.bw_gm.graph.nodes:
-                if n.op != "placeholder":
-                    reach[n] = set().union(*(reach.get(a, set()) for a in n.all_input_nodes))
+            reach = self.tangent_reach()
             out = list(self.bw_gm.graph.nodes)[-1].args[0]
-            deps = self._tangent_deps = [reach.get(o, set()) if o is not None else set() for o in out]
+            deps = self._tangent_deps = [reach.get(o, frozenset()) if o is not None else frozenset() for o in out]
         return deps[i] if i < len(deps) and deps[i] else range(len(self.tangent_meta))
 
     def __call__(self, args):
