@@ -236,6 +236,9 @@ class _Training:
             # recomputed ones (the min-cut partition recomputes `x + y` from saved inputs in
             # the backward)
             feeds = {n for n, d in reach.items() if d & live and n.op != "placeholder"}
+            out = nodes[-1]
+            if any(reach.get(a, frozenset()) & live for a in out.all_input_nodes):
+                feeds.add(out)  # then every gradient it returns counts, not only those on the path
             for n in reversed(nodes):
                 if n in feeds:
                     feeds.update(a for a in n.all_input_nodes if a not in absent)
