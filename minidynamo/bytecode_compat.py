@@ -565,9 +565,7 @@ class Assembler:
 
     # -- instructions (each one _emit, inlined where they are most frequent) ---------------
     def load_fast(self, name):
-        i = self._locals.get(name)
-        if i is None:
-            raise ValueError(f"local {name!r} is read before it is assigned")
+        i = self._local(name)
         if i < 256:
             self._code += _UNITS[_OP_LOAD_FAST][i]
             self._depth += 1
@@ -739,13 +737,17 @@ class Assembler:
             self.consts.append(value)
         return i
 
+    def _local(self, name):
+        """The slot of local `name`, which must have been assigned."""
+        i = self._locals.get(name)
+        if i is None:
+            raise ValueError(f"local {name!r} is read before it is assigned")
+        return i
+
     def _load(self, v):
         """(opcode, argument) loading v: a local for a str (its name), else a constant."""
         if v.__class__ is str:
-            i = self._locals.get(v)
-            if i is None:
-                raise ValueError(f"local {v!r} is read before it is assigned")
-            return _OP_LOAD_FAST, i
+            return _OP_LOAD_FAST, self._local(v)
         return _OP_LOAD_CONST, self._const(v)
 
     def _name(self, name):

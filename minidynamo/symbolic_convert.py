@@ -123,8 +123,7 @@ class InstructionTranslatorBase:
 
     def stack_trace(self):
         """The user stack as text (cached per source line: consecutive nodes share it)."""
-        cur = self.current
-        lineno = cur.lineno if cur is not None else self.code.co_firstlineno
+        lineno = self.lineno()
         parent = self.parent.stack_trace() if self.parent is not None else None
         cached = self.__dict__.get("_st_cache")
         if cached is not None and cached[0] == lineno and cached[1] is parent:
