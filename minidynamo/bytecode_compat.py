@@ -518,11 +518,15 @@ def code_signature_names(code):
     return names[:n], varargs, names[n:], varkw
 
 
+def exception_table(code):
+    """The code's exception-table entries (start, end, target offsets; depth; lasti)."""
+    import dis as _dis
+    return _dis._parse_exception_table(code)
+
+
 def exception_regions(code, offset):
     """How many exception-table entries (try, with, cleanup handlers) protect offset."""
-    import dis as _dis
-    entries = _dis._parse_exception_table(code)
-    return sum(1 for e in entries if e.start <= offset < e.end)
+    return sum(1 for e in exception_table(code) if e.start <= offset < e.end)
 
 
 # ------------------------------------------------------------------------- writing bytecode

@@ -78,12 +78,13 @@ def _convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=N
     output = OutputGraph(code, dynamic_dims, fullgraph)
     try:
         tx = InstructionTranslator(fn, args, kwargs, output)
-    except Unsupported as e:  # an argument minidynamo cannot wrap (a set, ...): run eagerly
+    except (Unsupported, RecursionError) as e:  # an argument minidynamo cannot wrap: run eagerly
         output.restore_global_state()
-        counters["graph_break"][e.msg] += 1
+        why = e.msg if isinstance(e, Unsupported) else "an argument nested too deeply to trace"
+        counters["graph_break"][why] += 1
         if fullgraph:
-            raise
-        return FrameResult(break_reason=e.msg, user_stack=e.user_stack)
+            raise Unsupported(why) if not isinstance(e, Unsupported) else e from None
+        return FrameResult(break_reason=why, user_stack=getattr(e, "user_stack", None))
     try:
         ret = tx.run()
     except Unsupported as e:
@@ -103,8 +104,8 @@ def _convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=N
                 entry.break_stack = e.user_stack
                 counters["frames"]["ok"] += 1
                 return FrameResult(entry=entry, break_reason=e.msg, user_stack=e.user_stack)
-            except Unsupported as e2:
-                log.debug("cannot split the graph at the break in %s: %s", code.co_name, e2.msg)
+            except (Unsupported, RecursionError) as e2:
+                log.debug("cannot split the graph at the break in %s: %s", code.co_name, e2)
             except UserError as e3:
                 return FrameResult(user_error=e3.exc)
         log.debug("graph break in %s: %s; running the frame eagerly", code.co_name, e.msg)
@@ -114,6 +115,14 @@ def _convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=N
         return FrameResult(user_error=e.exc)
     except (BackendCompilerFailed, UncapturedHigherOrderOpError, RecompileError):
         raise
+    except RecursionError:  # values nested deeper than the interpreter's own recursion
+        output.restore_global_state()
+        why = "a value nested too deeply to trace (RecursionError while tracing)"
+        counters["graph_break"][why] += 1
+        if fullgraph:
+            raise Unsupported(why) from None
+        log.debug("%s in %s; running the frame eagerly", why, code.co_name)
+        return FrameResult(break_reason=why, user_stack=tx_user_stack(tx))
     except Exception as e:  # a bug in the interpreter
         output.restore_global_state()
         where = tx_user_stack(tx)
@@ -130,11 +139,12 @@ def _convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=N
 
     try:
         entry = build_entry(fn, output, ret, backend, on_graph, t0)
-    except Unsupported as e:  # a value that cannot be rebuilt after the graph: run eagerly
-        counters["graph_break"][e.msg] += 1
+    except (Unsupported, RecursionError) as e:  # a value that cannot be rebuilt after the graph
+        why = e.msg if isinstance(e, Unsupported) else "a value nested too deeply to rebuild after the graph"
+        counters["graph_break"][why] += 1
         if fullgraph:
-            raise
-        return FrameResult(break_reason=e.msg, user_stack=tx_user_stack(tx))
+            raise Unsupported(why) if not isinstance(e, Unsupported) else e from None
+        return FrameResult(break_reason=why, user_stack=tx_user_stack(tx))
     counters["frames"]["ok"] += 1
     return FrameResult(entry=entry)
 
@@ -248,6 +258,8 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     exec(compile_cached(src, filename), ns)  # noqa: S102
     new_fn = ns["___transformed"]
     rename_code(new_fn, code)
+    for lazy in output.lazy_exprs:
+        lazy.settle()
     guards = list(output.guards.values())
     guard_set = GuardSet(guards, code, fn, {"___Gs": output.globals_list})
     log_guards(guards, code)

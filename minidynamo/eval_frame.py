@@ -120,7 +120,7 @@ class OptimizedFunction:
             return self
         return functools.partial(self.__call__, obj)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
         if self._bound_self is not None:
             args = (self._bound_self,) + args
         cache = _CACHES.get(self._key) or self._cache
@@ -227,7 +227,7 @@ def recompile_message(fn, lines):
     return "\n".join(out)
 
 
-def _call_module(self, *args, **kwargs):
+def _call_module(self, /, *args, **kwargs):
     return self(*args, **kwargs)
 
 
@@ -242,10 +242,10 @@ class OptimizedModule(tl.nn.Module):
         object.__setattr__(self, "_compiled_forward",
                            OptimizedFunction(_call_module, backend, fullgraph, dynamic, bound_self=mod))
 
-    def forward(self, *args, **kwargs):
+    def forward(self, /, *args, **kwargs):
         return self._compiled_forward(*args, **kwargs)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
         return self._compiled_forward(*args, **kwargs)
 
     def __getattr__(self, name):

@@ -128,17 +128,17 @@ def _grad_mode_lines(cg, tx):
     return [f"{cg.global_obj(_set_grad_mode)}({bool(tx.grad_enabled())!r})"]
 
 
-def _local_exprs(cg, tx, names):
-    out = []
+def _bound(tx, names):
+    """The live locals that hold a value at the break: they become the resume function's
+    parameters; the others start unbound there too (its loads of them are checked)."""
     for n in names:
-        v = tx.symbolic_locals.get(n)
-        if n in tx.cells or v is None:
-            # an argument that is also a cell holds its current value in the cell, not in the local
-            if n in tx.cells:
-                unsupported(f"graph break with live cell variable {n!r}")
-            unsupported(f"graph break with unbound live local {n!r}")
-        out.append(cg(v))
-    return out
+        if n in tx.cells:  # an argument that is also a cell holds its value in the cell
+            unsupported(f"graph break with live cell variable {n!r}")
+    return [n for n in names if tx.symbolic_locals.get(n) is not None]
+
+
+def _local_exprs(cg, tx, names):
+    return [cg(tx.symbolic_locals[n]) for n in names]
 
 
 def _callable_expr(cg, fn_vt):
@@ -193,7 +193,7 @@ def break_code(tx, inst, cg, fn, backend):
             unsupported(f"cannot run {fn_vt} outside its frame (it reads the caller's frame)")
         rest = stack[:-n]
         layout, stack_vals = _stack_exprs(cg, rest)
-        live = live_locals(tx.insts, inst.index + 1, varnames)
+        live = _bound(tx, live_locals(tx.insts, inst.index + 1, varnames, tx.code))
         local_vals = _local_exprs(cg, tx, live)
         call, bound = _callable_expr(cg, fn_vt)
         first = ([bound] if bound is not None else []) + ([cg(self_vt)] if self_vt is not None else [])
@@ -235,8 +235,8 @@ def break_code(tx, inst, cg, fn, backend):
     layout, stack_vals = _stack_exprs(cg, rest)
     jump_if = inst.opname == "POP_JUMP_IF_TRUE"
     target_inst = tx.insts[inst.target]
-    taken_live = live_locals(tx.insts, inst.target, varnames)
-    fall_live = live_locals(tx.insts, inst.index + 1, varnames)
+    taken_live = _bound(tx, live_locals(tx.insts, inst.target, varnames, tx.code))
+    fall_live = _bound(tx, live_locals(tx.insts, inst.index + 1, varnames, tx.code))
     cap = _Capture(cg)
     stack_vals = [cap(e) for e in stack_vals]
     lines += _grad_mode_lines(cg, tx)

@@ -44,6 +44,7 @@ class OutputGraph:
         self.guards = {}
         self.side_effects = SideEffects()
         self.value_cache = {}
+        self.lazy_exprs = []  # LazyExprVariables made while tracing (settled when never rebuilt)
         self.real_values = {}
         self.constants = {}
         self.root_globals = None

@@ -21,12 +21,17 @@ _CACHE = {}
 _PROLOGUE_OPS = {"RESUME", "COPY_FREE_VARS", "MAKE_CELL", "NOP"}
 
 
-def live_locals(insts, start, varnames):
-    """Locals that may be read before being written on some path from instruction `start`."""
+def live_locals(insts, start, varnames, code=None):
+    """Locals that may be read before being written on some path from instruction `start`.
+
+    With code, an exception handler is a successor of every instruction it protects: a local
+    read only in an `except` block (after a `raise` in the `try`) is live too.
+    """
     n = len(insts)
     live_in = [set() for _ in range(n + 1)]
     changed = True
     succ_cache = {}
+    handlers = _handler_indices(insts, code) if code is not None else {}
 
     def succs(i):
         if i in succ_cache:
@@ -42,6 +47,7 @@ def live_locals(insts, start, varnames):
             out = [i + 1, inst.target]
         else:
             out = [i + 1]
+        out += handlers.get(i, ())
         succ_cache[i] = [s for s in out if s <= n]
         return succ_cache[i]
 
@@ -61,6 +67,24 @@ def live_locals(insts, start, varnames):
                 live_in[i] = out
                 changed = True
     return [v for v in varnames if v in live_in[start]]
+
+
+def _handler_indices(insts, code):
+    """instruction index -> indices of the exception handlers protecting it."""
+    first = {}
+    for inst in insts:
+        first.setdefault(inst.offset, inst.index)
+    offsets = sorted(first)
+    out = {}
+    for entry in bc.exception_table(code):
+        later = [o for o in offsets if o >= entry.target]
+        if not later:
+            continue
+        target = first[later[0]]
+        for inst in insts:
+            if entry.start <= inst.offset < entry.end:
+                out.setdefault(inst.index, []).append(target)
+    return out
 
 
 def _raw_instructions(code):
@@ -105,7 +129,8 @@ def resume_code(code, resume_offset, stack_layout, argnames):
         else:
             pro.append(Instr("PUSH_NULL", lineno=lineno))
     pro.append(Instr("JUMP_FORWARD", label, lineno=lineno))
-    new_body = body[:cut] + pro + body[cut:]
+    args = stack_args + list(argnames)
+    new_body = body[:cut] + pro + _checked_loads(body[cut:], set(args))
 
     out = Bytecode(new_body)
     out.first_lineno = bcode.first_lineno
@@ -113,7 +138,6 @@ def resume_code(code, resume_offset, stack_layout, argnames):
     out.qualname = f"{getattr(code, 'co_qualname', code.co_name)}.<resume at {lineno}>" if bc.PY >= (3, 11) else code.co_name
     out.filename = bcode.filename
     out.docstring = None
-    args = stack_args + list(argnames)
     out.argcount = len(args)
     out.posonlyargcount = 0
     out.kwonlyargcount = 0
@@ -128,6 +152,33 @@ def resume_code(code, resume_offset, stack_layout, argnames):
         raise Unsupported(f"cannot build a resume function at offset {resume_offset}: {e}") from None
     _CACHE[key] = new_code
     return new_code
+
+
+def _checked_loads(body, params):
+    """On 3.12+ the compiler emits unchecked loads (LOAD_FAST, and on 3.13 the fused forms)
+    for locals it proved bound on every path from the function's start. A resume function
+    starts elsewhere, where a local may be unbound (a live local that was unbound at the
+    break): every load of a local that is not one of its parameters checks, as 3.11's
+    LOAD_FAST always does, and raises UnboundLocalError instead of reading NULL."""
+    if bc.PY < (3, 12):
+        return body
+
+    def load(name, like):
+        return Instr("LOAD_FAST" if name in params else "LOAD_FAST_CHECK", name, location=like.location)
+
+    out = []
+    for x in body:
+        if not isinstance(x, Instr):
+            out.append(x)
+        elif x.name == "LOAD_FAST" and x.arg not in params:
+            out.append(load(x.arg, x))
+        elif x.name == "LOAD_FAST_LOAD_FAST" and not set(x.arg) <= params:
+            out += [load(x.arg[0], x), load(x.arg[1], x)]
+        elif x.name == "STORE_FAST_LOAD_FAST" and x.arg[1] not in params:
+            out += [Instr("STORE_FAST", x.arg[0], location=x.location), load(x.arg[1], x)]
+        else:
+            out.append(x)
+    return out
 
 
 def make_resume_function(fn, code):

@@ -284,6 +284,7 @@ class InstructionTranslatorBase:
             return self.output.tensor_op(self, "call_function", fn, [a, b], {})
         lazy = lazy_arithmetic(fn, a, b)
         if lazy is not None:
+            self.output.lazy_exprs.append(lazy)
             return lazy
         if a.is_python_constant() and b.is_python_constant():
             try:

@@ -229,6 +229,8 @@ class LazyExprVariable(LazyConstantVariable):
     guarded unless the value is really used; when it only flows back into Python state (a
     side effect), the transformed code recomputes it from the sources, before the effects."""
 
+    reconstructed = False  # rebuilt in the transformed code, which then raises as eager would
+
     def __init__(self, value, expr_fn, guards):
         VariableTracker.__init__(self, None)
         self._value = value
@@ -242,7 +244,14 @@ class LazyExprVariable(LazyConstantVariable):
         return self._value
 
     def reconstruct(self, cg):
+        self.reconstructed = True
         return cg.temp(self._expr_fn(cg))
+
+    def settle(self):
+        """A value the transformed code never computes: guard its operands, so that the
+        operation that made it cannot raise for another call (`1 / n`, its result unused)."""
+        if not self.reconstructed:
+            self._use()
 
     def __repr__(self):
         return f"LazyExprVariable({self._value!r})"

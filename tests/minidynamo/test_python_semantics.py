@@ -1,0 +1,168 @@
+"""Python semantics under md.compile, one regression test per root cause found by running
+CPython's own test suite compiled (tests/cpython, issue #18). Each program runs plainly and
+compiled (backend="eager"), on several calls, and the results must agree: values, exceptions,
+and changes to the objects passed in."""
+import sys
+
+import pytest
+
+import minidynamo as md
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    md.reset()
+    yield
+    md.reset()
+
+
+def outcome(fn, *args, **kwargs):
+    """('ok', value) or ('raise', type, message) of one call."""
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except Exception as e:  # noqa: BLE001
+        return ("raise", type(e), str(e))
+
+
+def check(fn, *calls):
+    """fn compiled agrees with fn on every call (a list of argument tuples), in order."""
+    compiled = md.compile(fn, backend="eager")
+    for args in calls:
+        assert outcome(compiled, *args) == outcome(fn, *args), args
+
+
+# --- resuming after a graph break: an except block's locals are live (3.11 UnboundLocalError,
+# --- 3.12/3.13 SIGSEGV before)
+class _Case:
+    def same(self, a, b):
+        assert a is b
+        return True
+
+    def instance_cause(self):  # test_raise.TestCause.test_instance_cause
+        cause = KeyError()
+        try:
+            raise IndexError from cause
+        except IndexError as e:
+            self.same(e.__cause__, cause)
+        else:
+            raise AssertionError("No exception raised")
+        return "done"
+
+
+def test_a_local_read_only_in_an_except_block_survives_a_break():
+    case = _Case()
+    compiled = md.compile(case.instance_cause, backend="eager")
+    assert compiled() == "done"
+    assert compiled() == "done"
+
+
+def test_a_local_read_only_in_a_handler_after_a_break_in_try():
+    def f(items):
+        marker = "m"
+        n = len(items)
+        print_len = repr(items)  # noqa: F841
+        try:
+            v = items[n]
+        except IndexError:
+            v = marker
+        return v
+
+    check(f, ([1, 2],), ([],))
+
+
+# --- a computation whose result is unused keeps its exception and its guards
+def test_an_unused_division_still_raises():
+    def f(x):
+        1 / x
+        return "ok"
+
+    check(f, (1,), (0,), (2,), (0,))
+
+
+def test_an_unused_sum_of_an_attribute_still_raises():
+    class O:
+        pass
+
+    o = O()
+    o.n = 1
+
+    def f(o):
+        o.n + 1
+        return 1
+
+    compiled = md.compile(f, backend="eager")
+    assert compiled(o) == 1
+    o.n = "s"
+    with pytest.raises(TypeError, match="can only concatenate str"):
+        compiled(o)
+
+
+def test_a_used_lazy_sum_flows_into_state_without_a_guard():
+    class O:
+        pass
+
+    o = O()
+    o.n = 1
+
+    def f(o):
+        o.n = o.n + 1
+
+    cf = md.compile(f, backend="eager")
+    for _ in range(3):
+        cf(o)
+    assert o.n == 4
+    assert len(md.inspect(cf).entries) == 1
+
+
+# --- nesting deeper than the interpreter's own recursion runs the frame eagerly
+def test_a_deeply_nested_list_runs_eagerly():
+    def f():
+        a = []
+        for _ in range(sys.getrecursionlimit() + 100):
+            a = [a]
+        return len(a)
+
+    check(f, (), ())
+
+
+def test_a_deeply_nested_argument_runs_eagerly():
+    a = []
+    for _ in range(sys.getrecursionlimit() + 100):
+        a = [a]
+
+    def f(x):
+        return len(x)
+
+    check(f, (a,), (a,))
+
+
+# --- calls with keyword arguments named like the wrapper's own parameters
+def test_keyword_arguments_named_self():
+    def f(self, func):
+        return (self, func)
+
+    check(f, (), )
+    compiled = md.compile(f, backend="eager")
+    assert compiled(self=1, func=2) == (1, 2)
+
+
+# --- a live local that is unbound at the break stays unbound after it (3.12/3.13 read NULL
+# --- through an unchecked LOAD_FAST before: a segfault)
+def test_a_local_unbound_at_a_break_raises_after_it():
+    def f(flag):
+        if flag:
+            y = 1
+        repr(flag)  # a C function minidynamo does not trace: the graph breaks here
+        try:
+            return y
+        except UnboundLocalError:
+            return "unbound"
+
+    def g(flag):
+        if flag:
+            y = 1
+        repr(flag)
+        return y
+
+    check(f, (True,), (False,))
+    check(g, (True,), (False,), (True,))
