@@ -168,8 +168,8 @@ def _checked_loads(body, params):
 
     out = []
     for x in body:
-        if not isinstance(x, Instr):
-            out.append(x)
+        if not isinstance(x, Instr) or not isinstance(x.arg, (str, tuple)):
+            out.append(x)  # labels, and loads of cells (3.13: LOAD_FAST of a CellVar), always bound
         elif x.name == "LOAD_FAST" and x.arg not in params:
             out.append(load(x.arg, x))
         elif x.name == "LOAD_FAST_LOAD_FAST" and not set(x.arg) <= params:
