@@ -251,6 +251,9 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
         log_graph(gm, code)
     src = transformed_source(fn, code, graph_call, cg.prelude, effects, return_expr, tail, pre_graph, cg.early)
     ns = base_namespace(fn)
+    # the transformed function stands in for fn's frame: a callee asking for its caller's
+    # module (namedtuple, sys._getframemodulename) gets fn's
+    ns["__name__"] = fn.__globals__.get("__name__")
     ns["___Gs"] = output.globals_list
     ns.update(cg.globals)
     filename = f"<minidynamo transformed {code.co_name} at {code.co_filename}:{code.co_firstlineno}>"

@@ -17,6 +17,7 @@ from backends import lookup_backend
 from . import config
 from .convert_frame import convert_frame
 from .exc import RecompileError
+from .graph_break import reads_frames
 from .guards import _signature_src, base_namespace, rename_code
 from .symbolic_convert import simple_positional_call
 from .utils import counters
@@ -48,12 +49,8 @@ class FrameCache:
         if self._arity is None:
             if simple_positional_call(self.fn, args, kwargs):
                 return
-            try:
-                self._signature = getattr(self, "_signature", None) or inspect.signature(self.fn)
-                self._signature.bind(*args, **kwargs)
-                return  # fine: the exact-message checker is only built when needed
-            except TypeError:
-                pass
+            # checked against the code's own parameters (not a __wrapped__ function's or a
+            # __signature__'s), with exactly Python's messages
             code = self.fn.__code__
             src = f"def ___arity({_signature_src(code, self.fn)}):\n    pass\n"
             ns = base_namespace(self.fn)
@@ -353,7 +350,8 @@ def compiled_callable(fn, backend):
         return hit[1]
     if inspect.ismethod(fn) and inspect.isfunction(fn.__func__):
         return functools.partial(compiled_callable(fn.__func__, backend), fn.__self__)
-    if inspect.isfunction(fn) and not getattr(fn, "_minidynamo_disable", False):
+    if inspect.isfunction(fn) and not getattr(fn, "_minidynamo_disable", False) \
+            and not reads_frames(fn.__code__):
         key = (fn, _BackendKey(backend))
         w = _COMPILED_CALLABLES.get(key)
         if w is None:

@@ -9,10 +9,16 @@ class Unsupported(MinidynamoError):
     """Something minidynamo cannot trace: a graph break. Raised to the user only under
     fullgraph=True, with the reason and the user's file:line."""
 
-    def __init__(self, msg, *, user_stack=None):
+    # set when the frame must run eagerly as a whole, never split at a graph break: what
+    # broke reads the calling frames (sys._getframe, warnings.warn's stacklevel), and a split
+    # frame's callees run under minidynamo's own frames
+    whole_frame = False
+
+    def __init__(self, msg, *, user_stack=None, whole_frame=False):
         super().__init__(msg)
         self.msg = msg
         self.user_stack = user_stack or []
+        self.whole_frame = whole_frame
 
     def __str__(self):
         s = self.msg

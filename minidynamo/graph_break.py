@@ -20,6 +20,22 @@ from .variables.objects import GradModeExit, NNModuleVariable
 
 # builtins that read the calling frame: they cannot run from generated code
 _FRAME_BUILTINS = {super, locals, globals, vars, dir, eval, exec, breakpoint}
+# names through which code reads its own or its callers' frames: such a function is never
+# split at a break (the code after the break would run in a resume function, another code
+# object under minidynamo's frames), it runs eagerly as a whole
+_FRAME_NAMES = frozenset({
+    "_getframe", "_getframemodulename", "currentframe", "exc_info", "exception", "locals",
+    "globals", "vars", "eval", "exec", "warn", "warn_explicit", "stack", "extract_stack",
+    "print_stack", "format_stack", "walk_stack", "f_back", "tb_frame", "f_locals", "f_globals",
+    "f_code", "f_lineno", "f_lasti", "getframeinfo", "getouterframes"})
+
+
+def reads_frames(code):
+    """Whether code may read its own or its callers' frames: it runs as itself, called from
+    the real caller (never split at a break, never called through a compiled wrapper)."""
+    return not _FRAME_NAMES.isdisjoint(code.co_names)
+
+
 _BREAKABLE = {"CALL", "CALL_KW", "CALL_FUNCTION_EX", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_FALSE"}
 _RESUME_WRAPPERS = {}
 
@@ -29,6 +45,10 @@ def can_break_at(tx, e):
     idx = getattr(e, "root_index", None)
     if idx is None:
         return False, "the break happened outside the function's own bytecode"
+    if e.whole_frame:
+        return False, e.msg
+    if reads_frames(tx.code):
+        return False, "the function reads frames (sys._getframe, f_back, warn, ...): never split"
     inst = tx.insts[idx]
     if inst.opname not in _BREAKABLE:
         return False, f"cannot resume after {inst.opname}"

@@ -826,16 +826,15 @@ def simple_positional_call(fn, args, kwargs):
 
 
 def _bound_arguments(fn, args, kwargs):
+    """The frame's parameters bound to args and kwargs, as the call binds them: from the code
+    object itself (inspect.signature would follow __wrapped__ or __signature__ to another
+    function's parameters). The caller has checked the arity."""
     if simple_positional_call(fn, args, kwargs):
         return dict(zip(fn.__code__.co_varnames, args))
-    import inspect
-    sig = inspect.signature(fn)
-    ba = sig.bind(*args, **kwargs)
-    ba.apply_defaults()
-    out = {}
-    for name, p in sig.parameters.items():
-        out[name] = ba.arguments[name]
-    return out
+    from .guards import _eval_namespace
+    ns = _eval_namespace(fn.__code__, fn, args, kwargs)
+    pos, varargs, kwonly, varkw = bc.code_signature_names(fn.__code__)
+    return {name: ns[name] for name in [*pos, varargs, *kwonly, varkw] if name}
 
 
 def _slice(start, stop, step):

@@ -4,10 +4,13 @@ import builtins
 import functools
 import math
 import operator
+import sys
+import warnings
 
 import tensorlite as tl
 
 from ..bytecode_compat import code_signature_names
+from ..exc import Unsupported
 from .base import ConstantVariable, UserError, VariableTracker, unsupported
 from .containers import DictVariable, IteratorVariable, ListVariable, SetVariable, TupleVariable
 
@@ -320,7 +323,25 @@ class BuiltinVariable(FunctionValue, VariableTracker):
 
     def call_function(self, tx, args, kwargs):
         from .builtins_impl import call_builtin
+        if _reads_frames(self.fn):
+            raise Unsupported(f"call to {getattr(self.fn, '__qualname__', self.fn)}, which reads the "
+                              "calling frames: the frame runs eagerly", whole_frame=True)
         return call_builtin(tx, self.fn, list(args), dict(kwargs))
+
+
+# C functions whose result depends on the Python frames that call them: never evaluated while
+# tracing, and a frame that calls them runs eagerly as a whole (split at a break, the calls
+# after it would run under minidynamo's frames, with other callers, globals and line numbers)
+FRAME_READERS = {sys._getframe, getattr(sys, "_getframemodulename", None), locals, globals, vars,
+                 dir, eval, exec, breakpoint, warnings.warn, warnings.warn_explicit,
+                 getattr(sys, "_current_frames", None), sys.exc_info, getattr(sys, "exception", None)} - {None}
+
+
+def _reads_frames(fn):
+    try:
+        return fn in FRAME_READERS
+    except TypeError:  # unhashable
+        return False
 
 
 # pure functions safe to evaluate on constants at trace time

@@ -166,3 +166,52 @@ def test_a_local_unbound_at_a_break_raises_after_it():
 
     check(f, (True,), (False,))
     check(g, (True,), (False,), (True,))
+
+
+# --- arguments bind to the compiled code's own parameters
+def test_a_positional_only_parameter_passed_by_keyword_raises():
+    def f(a, /, b, **kw):
+        return a, b, kw
+
+    check(f, (1, 2), )
+    compiled = md.compile(f, backend="eager")
+    assert compiled(1, b=2, a=3) == (1, 2, {"a": 3})
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'a'"):
+        compiled(a=1, b=2)
+
+
+def test_a_wrapper_binds_its_own_parameters_not_the_wrapped_ones():
+    import contextlib
+
+    @contextlib.contextmanager
+    def cm(tag):
+        yield tag
+
+    class C:
+        @cm("x")  # ContextDecorator: inner(*args, **kwds) with __wrapped__ = h
+        def h(self):
+            return 5
+
+    c = C()
+    compiled = md.compile(c.h, backend="eager")
+    assert compiled() == 5
+    assert compiled() == 5
+
+
+# --- functions that read frames run unsplit: their callees see the real callers
+def test_a_function_reading_its_frame_is_not_split():
+    def f():
+        repr(1)  # would be a graph break
+        return sys._getframe().f_code is f.__code__
+
+    check(f, (), ())
+
+
+def test_a_callee_reading_its_callers_module_sees_the_real_caller():
+    import collections
+
+    def f():
+        repr(1)
+        return collections.namedtuple("P", "x y").__module__
+
+    check(f, (), ())
