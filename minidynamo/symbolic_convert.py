@@ -295,11 +295,26 @@ class InstructionTranslatorBase:
             return type(a)(a.items + b.items)
         if isinstance(a, BaseListVariable) and fn is operator.mul and b.is_python_constant():
             return type(a)(a.items * b.as_python_constant())
-        if fn in (operator.eq, operator.ne, operator.is_, operator.is_not):
-            same = _identical(a, b)
-            if same is not None:
-                return ConstantVariable(same if fn in (operator.eq, operator.is_) else not same)
+        if fn in (operator.is_, operator.is_not):
+            return ConstantVariable(self.identical(a, b) == (fn is operator.is_))
+        if fn in (operator.eq, operator.ne) and _identity_eq(a) and _identity_eq(b):
+            # neither side defines __eq__/__ne__: object's, which compare identities
+            return ConstantVariable(self.identical(a, b) == (fn is operator.eq))
         return self._user_binary(fn, a, b)
+
+    def identical(self, a, b):
+        """`a is b`, exactly, with the guards that keep the answer valid; else a break."""
+        same = _identical(a, b)
+        if same is not None:
+            return same
+        sa, sb = a.source, b.source
+        va, vb = _real(a), _real(b)
+        if sa is not None and sb is not None and va is not _NO_VALUE and vb is not _NO_VALUE:
+            # two values from outside: the guards pin whether they are one object
+            same = va is vb
+            self.output.add_guard("DUPLICATE_INPUT" if same else "NO_DUPLICATE", sa, sb)
+            return same
+        unsupported(f"`is` between {a} and {b} (their identity is not known while tracing)")
 
     def _user_binary(self, fn, a, b):
         names = {operator.add: "__add__", operator.sub: "__sub__", operator.mul: "__mul__",
@@ -337,10 +352,7 @@ class InstructionTranslatorBase:
     def IS_OP(self, inst):
         b = self.pop()
         a = self.pop()
-        same = _identical(a, b)
-        if same is None:
-            unsupported(f"`is` between {a} and {b}")
-        self.push(ConstantVariable(same != bool(inst.argval)))
+        self.push(ConstantVariable(self.identical(a, b) != bool(inst.argval)))
 
     def CONTAINS_OP(self, inst):
         container = self.pop()
@@ -349,17 +361,7 @@ class InstructionTranslatorBase:
             r = item.as_python_constant() in container.items
         elif isinstance(container, (BaseListVariable, IteratorVariable)) or container.is_python_constant():
             if isinstance(container, BaseListVariable) and not container.is_python_constant():
-                found = False
-                for it in container.items:
-                    s = _identical(it, item)
-                    if s is None:
-                        if isinstance(it, TensorVariable) or isinstance(item, TensorVariable):
-                            unsupported("`in` over tensors compares tensor values")
-                        s = False
-                    if s:
-                        found = True
-                        break
-                r = found
+                r = any(self._contains_eq(it, item) for it in container.items)
             else:
                 try:
                     r = item.as_python_constant() in container.as_python_constant()
@@ -368,6 +370,25 @@ class InstructionTranslatorBase:
         else:
             r = container.call_method(self, "__contains__", [item], {}).as_python_constant()
         self.push(ConstantVariable(bool(r) != bool(inst.argval)))
+
+    def _contains_eq(self, it, item):
+        """`it is item or it == item`, as `in` compares a sequence's items."""
+        if it is item:
+            return True
+        if it.is_python_constant() and item.is_python_constant():
+            x, y = it.as_python_constant(), item.as_python_constant()
+            try:
+                if x == y:
+                    return True
+                reflexive = x == x and y == y
+            except Exception as e:
+                raise UserError(e)
+            if not reflexive:  # nan: only identity, unknown while tracing, could find it
+                unsupported("`in` with a value that is not equal to itself")
+            return False
+        if isinstance(it, TensorVariable) or isinstance(item, TensorVariable):
+            unsupported("`in` over tensors compares tensor values")
+        return self.binary_op(operator.eq, it, item).truthy(self)
 
     def _unary(self, fn, v):
         if isinstance(v, TensorVariable):
@@ -844,26 +865,66 @@ def _slice(start, stop, step):
     unsupported("slice with traced bounds")
 
 
+_SINGLETON_TYPES = (type(None), bool, type(Ellipsis), type(NotImplemented))
+_NO_VALUE = object()
+
+
 def _identical(a, b):
-    """True/False if identity of two trackers is known at trace time, else None."""
+    """True/False when `a is b` is known from the trackers alone (one tracker; singletons;
+    a tensor made in the graph), else None: values that came from outside are compared by
+    `identical`, with guards; two other constants (strings, numbers: made, rebuilt and
+    interned differently at run time) are not compared."""
     if a is b:
         return True
-    if a.is_python_constant() and b.is_python_constant():
-        x, y = a.as_python_constant(), b.as_python_constant()
-        if x is None or y is None or isinstance(x, (bool, type)) or isinstance(y, (bool, type)):
+    ca, cb = a.is_python_constant(), b.is_python_constant()
+    x = a.as_python_constant() if ca else _NO_VALUE
+    y = b.as_python_constant() if cb else _NO_VALUE
+    if isinstance(x, _SINGLETON_TYPES) or isinstance(y, _SINGLETON_TYPES):
+        if ca and cb:
             return x is y
-        return x is y or (type(x) is type(y) and x == y and isinstance(x, (int, str)))
+        return False  # a singleton is never a tracked non-constant value
     if isinstance(a, TensorVariable) and isinstance(b, TensorVariable):
-        return a is b
-    if a.is_python_constant() and a.as_python_constant() is None:
-        return False
-    if b.is_python_constant() and b.as_python_constant() is None:
-        return False
-    va = getattr(a, "value", None) or getattr(a, "fn", None)
-    vb = getattr(b, "value", None) or getattr(b, "fn", None)
-    if va is not None and vb is not None:
+        if a.source is None or b.source is None:
+            return False  # one was made in the graph: a new tensor
+        return None
+    if isinstance(a, TensorVariable) != isinstance(b, TensorVariable) and not (ca or cb):
+        return False if a.source is None or b.source is None else None
+    va, vb = _real(a), _real(b)
+    if va is not _NO_VALUE and vb is not _NO_VALUE and not (ca or cb) \
+            and _pinned(a) and _pinned(b):
         return va is vb
     return None
+
+
+def _real(v):
+    """The real object a tracker stands for, when it holds one (constants, objects, functions)."""
+    if v.is_python_constant() and not isinstance(v, (BaseListVariable, DictVariable)):
+        return v.as_python_constant()
+    value = getattr(v, "value", _NO_VALUE)
+    if value is _NO_VALUE:
+        value = getattr(v, "fn", _NO_VALUE)
+    return value
+
+
+def _pinned(v):
+    """A tracker whose object is fixed for this entry: a class, module or function (guarded
+    by identity, or baked into the code), or an object without a source (made or found
+    while tracing, used as that object)."""
+    if v.source is None:
+        return True
+    value = _real(v)
+    return isinstance(value, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType))
+
+
+def _identity_eq(v):
+    """Whether `==` on v is object's own (identity): no __eq__ or __ne__ of its type's."""
+    if v.is_python_constant() or isinstance(v, (TensorVariable, BaseListVariable, DictVariable)):
+        return False
+    value = _real(v)
+    if value is _NO_VALUE:
+        return False
+    t = type(value)
+    return t.__eq__ is object.__eq__ and t.__ne__ is object.__ne__
 
 
 def _is_tensor(v):

@@ -60,7 +60,9 @@ def _wrapped(*args):
     (_f3, (1, 2, 3), {}), (_f4, (1,), {"k": 2}), (_f5, (1,), {"z": 3}), (_f6, (1, 2), {}),
     (lambda: 0, (), {}), (_wrapped, (1, 2), {})])
 def test_bound_arguments_match_inspect(fn, args, kwargs):
-    sig = inspect.signature(fn)
+    # the frame's own parameters: a functools.wraps wrapper binds *args, not the wrapped
+    # function's parameters (its frame has no locals named after them)
+    sig = inspect.signature(fn, follow_wrapped=False)
     ba = sig.bind(*args, **kwargs)
     ba.apply_defaults()
     assert _bound_arguments(fn, args, kwargs) == {n: ba.arguments[n] for n in sig.parameters}

@@ -215,3 +215,56 @@ def test_a_callee_reading_its_callers_module_sees_the_real_caller():
         return collections.namedtuple("P", "x y").__module__
 
     check(f, (), ())
+
+
+# --- `is` is answered only where identity is known, with guards pinning it
+def test_is_between_equal_strings_made_differently():
+    def f(a):  # test_operator test_is
+        b = a[:3] + a[3:]
+        repr(b)
+        return a is b, a is a, b is not a
+
+    check(f, ("xyzpdq",), ("xyzpdq",))
+
+
+def test_is_between_two_arguments_follows_their_identity():
+    class O:
+        pass
+
+    o, p = O(), O()
+
+    def f(a, b):
+        return a is b
+
+    check(f, (o, p), (o, o), (p, p), (o, p))
+    long1, long2 = "x" * 1000, "".join(["x"] * 1000)
+    check(f, (long1, long2), (long1, long1))
+
+
+def test_eq_calls_a_user_defined_eq():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class P:
+        x: int
+
+    class Eq:
+        def __eq__(self, other):
+            return True
+
+    class NoEq:
+        pass
+
+    def f(a, b):
+        return a == b, a != b, a in [b]
+
+    check(f, (P(1), P(1)), (P(1), P(2)), (Eq(), NoEq()), (NoEq(), NoEq()))
+    n = NoEq()
+    check(f, (n, n))
+
+
+def test_in_compares_items_with_eq():
+    def f(xs, y):
+        return y in xs
+
+    check(f, ([1, "a", 2.0], 2), ([1, "a", 2.0], "b"), ([1, float("nan")], float("nan")))
