@@ -49,6 +49,10 @@ def can_break_at(tx, e):
         return False, e.msg
     if reads_frames(tx.code):
         return False, "the function reads frames (sys._getframe, f_back, warn, ...): never split"
+    if tx.code.co_cellvars:
+        # a resume function makes cells of its own: closures made before the break would no
+        # longer share a variable with the code after it
+        return False, "graph break in a function with cell variables (closures share them)"
     inst = tx.insts[idx]
     if inst.opname not in _BREAKABLE:
         return False, f"cannot resume after {inst.opname}"

@@ -349,7 +349,6 @@ PURE_BUILTINS = {
     abs, all, any, bool, callable, chr, divmod, float, format, hash, int, isinstance, issubclass,
     len, max, min, ord, pow, repr, round, sorted, str, sum, tuple, list, dict, set, frozenset, range,
     zip, enumerate, reversed, type, getattr, hasattr, iter, next, slice, map, filter, bytes, complex,
-    id,
-}
+}  # not id(): a value made while tracing is another object at run time
 PURE_MODULES = {math, operator}
 _ = (IteratorVariable, SetVariable, builtins)

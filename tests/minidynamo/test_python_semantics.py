@@ -268,3 +268,44 @@ def test_in_compares_items_with_eq():
         return y in xs
 
     check(f, ([1, "a", 2.0], 2), ([1, "a", 2.0], "b"), ([1, float("nan")], float("nan")))
+
+
+# --- closures share their variables across a break
+def test_two_closures_share_one_nonlocal_variable():
+    def f():  # test_scope testNonLocalFunction
+        def make(x):
+            def inc():
+                nonlocal x
+                x += 1
+                return x
+
+            def dec():
+                nonlocal x
+                x -= 1
+                return x
+            return inc, dec
+
+        inc, dec = make(0)
+        out = [inc()]
+        md.graph_break()
+        out += [inc(), dec(), dec()]
+        return out
+
+    check(f, (), ())
+
+
+def test_a_closure_sees_its_variable_reassigned_after_a_break():
+    def f():  # test_scope testNestingGlobalNoFree
+        def make():
+            def adder(y):
+                return global_x + y
+            return adder
+
+        global_x = 1
+        adder = make()
+        a = adder(1)
+        md.graph_break()
+        global_x = 10
+        return a, adder(-2)
+
+    check(f, (), ())
