@@ -29,6 +29,12 @@ _FRAME_NAMES = frozenset({
     "print_stack", "format_stack", "walk_stack", "f_back", "tb_frame", "f_locals", "f_globals",
     "f_code", "f_lineno", "f_lasti", "getframeinfo", "getouterframes"})
 
+# names through which code observes when objects die
+_LIFETIME_NAMES = frozenset({
+    "ref", "proxy", "getweakrefcount", "getweakrefs", "finalize", "WeakSet", "WeakMethod",
+    "WeakKeyDictionary", "WeakValueDictionary", "getrefcount", "collect", "gc_collect",
+    "get_referrers", "get_referents"})
+
 
 def reads_frames(code):
     """Whether code may read its own or its callers' frames: it runs as itself, called from
@@ -49,6 +55,10 @@ def can_break_at(tx, e):
         return False, e.msg
     if reads_frames(tx.code):
         return False, "the function reads frames (sys._getframe, f_back, warn, ...): never split"
+    if not _LIFETIME_NAMES.isdisjoint(tx.code.co_names):
+        # split, the values passed to the resume function stay referenced by the transformed
+        # function's frame until it returns: a weak reference would not die where it does
+        return False, "the function observes object lifetimes (weakref, gc, getrefcount): never split"
     if tx.code.co_cellvars:
         # a resume function makes cells of its own: closures made before the break would no
         # longer share a variable with the code after it
@@ -213,7 +223,7 @@ def break_code(tx, inst, cg, fn, backend):
             arg_vts = stack[len(stack) - n + 2: len(stack) - extra]
             kw_names = inst.kw_names or (stack[-1].as_python_constant() if extra else ())
         fn_vt, self_vt = bc.split_callable(below, top)
-        if getattr(fn_vt, "fn", getattr(fn_vt, "value", None)) in _FRAME_BUILTINS:
+        if any(getattr(fn_vt, "fn", getattr(fn_vt, "value", None)) is b for b in _FRAME_BUILTINS):
             unsupported(f"cannot run {fn_vt} outside its frame (it reads the caller's frame)")
         rest = stack[:-n]
         layout, stack_vals = _stack_exprs(cg, rest)

@@ -309,3 +309,47 @@ def test_a_closure_sees_its_variable_reassigned_after_a_break():
         return a, adder(-2)
 
     check(f, (), ())
+
+
+def test_values_passed_across_a_break_keep_their_identity():
+    def f(sep):  # test_operator test_is, test_slice test_copy
+        a = b = "xyzpdq"
+        c = a[:3] + b[3:]
+        big = 10 ** 30
+        other = big
+        md.graph_break()
+        return a is b, a is c, c == a, big is other, sep is a
+
+    check(f, ("xyzpdq",), ("".join(["xyz", "pdq"]),))
+
+
+# --- object lifetimes: a frame that watches objects die is not split
+def test_a_weak_reference_dies_where_it_does_eagerly():
+    import functools
+    import gc
+    from weakref import proxy
+
+    def f():  # test_functools TestPartialC.test_weakref
+        p = functools.partial(int, base=16)
+        q = proxy(p)
+        same = p.func == q.func
+        p = None
+        gc.collect()
+        try:
+            q.func
+        except ReferenceError:
+            return same, "dead"
+        return same, "alive"
+
+    check(f, (), ())
+
+
+def test_an_unhashable_callable_at_a_break():
+    import functools
+
+    def f(x):  # test_functools TestCmpToKeyC: a KeyWrapper is called at the break
+        key = functools.cmp_to_key(lambda a, b: a - b)
+        k = key(x)
+        return k < key(x + 1)
+
+    check(f, (1,), (2,))
