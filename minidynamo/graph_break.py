@@ -55,6 +55,8 @@ def can_break_at(tx, e):
         return False, e.msg
     if reads_frames(tx.code):
         return False, "the function reads frames (sys._getframe, f_back, warn, ...): never split"
+    if "super" in tx.code.co_names:  # super() reads the frame's first argument and __class__
+        return False, "the function calls super(): never split"
     if not _LIFETIME_NAMES.isdisjoint(tx.code.co_names):
         # split, the values passed to the resume function stay referenced by the transformed
         # function's frame until it returns: a weak reference would not die where it does

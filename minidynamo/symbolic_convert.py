@@ -860,9 +860,10 @@ def _bound_arguments(fn, args, kwargs):
 
 def _slice(start, stop, step):
     s = SliceVariable(start, stop, step)
-    if s.is_python_constant():
+    if s.is_python_constant() and all(type(p) is ConstantVariable for p in (start, stop, step)):
         return ConstantVariable(s.as_python_constant())
-    unsupported("slice with traced bounds")
+    # a list as a bound (slice([1], [2])) would become one list shared by every call
+    unsupported("slice with traced or mutable bounds")
 
 
 _SINGLETON_TYPES = (type(None), bool, type(Ellipsis), type(NotImplemented))

@@ -33,6 +33,8 @@ def is_tl_object(v):
 
 def wrap_constant_result(tx, value):
     """A value computed at trace time from constants."""
+    if isinstance(value, slice) and not all(_immutable(p) for p in (value.start, value.stop, value.step)):
+        unsupported("a slice with mutable bounds (it would be one object shared by every call)")
     if isinstance(value, CONSTANT_TYPES) or value is NotImplemented:
         return ConstantVariable(value)
     if isinstance(value, tuple) and all(isinstance(v, CONSTANT_TYPES) for v in value):
@@ -43,6 +45,12 @@ def wrap_constant_result(tx, value):
     if isinstance(value, dict):
         return DictVariable({k: wrap_constant_result(tx, v) for k, v in value.items()})
     return VariableBuilder(tx, None).wrap(value)
+
+
+def _immutable(v):
+    if type(v) is tuple:
+        return all(_immutable(x) for x in v)
+    return v is None or type(v) in (int, float, bool, str, bytes, complex)
 
 
 class VariableBuilder:
@@ -79,8 +87,10 @@ class VariableBuilder:
             return tx.output.graph_input_tensor(tx, value, src)
         if isinstance(value, CONSTANT_TYPES):
             if isinstance(value, (tl.dtype, np.dtype)) or value is None or isinstance(value, (range, slice)):
+                if isinstance(value, slice) and not all(_immutable(p) for p in (value.start, value.stop, value.step)):
+                    unsupported("a slice with mutable bounds")
                 if isinstance(value, (range, slice)):
-                    self.guard("EQUALS_MATCH", value) if isinstance(value, range) else self.guard("TYPE_MATCH", type(value))
+                    self.guard("EQUALS_MATCH", value)  # its bounds: the trace folds them
                 else:
                     self.guard("ID_MATCH", value) if value is not None else self.guard("EQUALS_MATCH", None)
             elif src is not None:

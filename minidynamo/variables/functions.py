@@ -326,6 +326,10 @@ class BuiltinVariable(FunctionValue, VariableTracker):
         if _reads_frames(self.fn):
             raise Unsupported(f"call to {getattr(self.fn, '__qualname__', self.fn)}, which reads the "
                               "calling frames: the frame runs eagerly", whole_frame=True)
+        if _observes_objects(self.fn):
+            raise Unsupported(f"call to {getattr(self.fn, '__qualname__', self.fn)}, which observes "
+                              "objects themselves (a split frame passes rebuilt copies): the frame "
+                              "runs eagerly", whole_frame=True)
         return call_builtin(tx, self.fn, list(args), dict(kwargs))
 
 
@@ -335,6 +339,19 @@ class BuiltinVariable(FunctionValue, VariableTracker):
 FRAME_READERS = {sys._getframe, getattr(sys, "_getframemodulename", None), locals, globals, vars,
                  dir, eval, exec, breakpoint, warnings.warn, warnings.warn_explicit,
                  getattr(sys, "_current_frames", None), sys.exc_info, getattr(sys, "exception", None)} - {None}
+
+
+# C functions whose result depends on which object, not which value, they get: a frame split
+# at a break passes values it made (lists, dicts, strings) to the resume function as rebuilt
+# copies, so such a frame runs eagerly as a whole
+OBJECT_OBSERVERS = {id, sys.getsizeof, sys.getrefcount}
+
+
+def _observes_objects(fn):
+    try:
+        return fn in OBJECT_OBSERVERS
+    except TypeError:
+        return False
 
 
 def _reads_frames(fn):

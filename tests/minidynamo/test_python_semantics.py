@@ -353,3 +353,44 @@ def test_an_unhashable_callable_at_a_break():
         return k < key(x + 1)
 
     check(f, (1,), (2,))
+
+
+# --- slices: their bounds are guarded, and mutable bounds are never shared between calls
+def test_a_slice_argument_is_guarded_by_its_bounds():
+    def f(s):
+        return [1, 2, 3, 4][s]
+
+    check(f, (slice(0, 2),), (slice(1, 4),), (slice(None, None, -1),))
+
+
+def test_a_slice_with_list_bounds_is_not_shared():
+    import copy
+
+    def f():  # test_slice test_copy
+        s = slice([1, 2], [3, 4], [5, 6])
+        c = copy.copy(s)
+        s.start.append(0)
+        return s is c, s.start is c.start, c.start
+
+    check(f, (), (), ())
+
+
+# --- functions that observe objects themselves, or call super(), run unsplit
+def test_getsizeof_and_id_see_the_objects_themselves():
+    def f():
+        a = [1, 2, 3]
+        i = id(a)
+        repr(a)
+        return i == id(a), sys.getsizeof(a) > 0
+
+    check(f, (), ())
+
+
+def test_zero_argument_super_after_a_break():
+    import random
+
+    def f():  # random.seed calls super().seed(a) after a break
+        random.seed(0)
+        return random.random()
+
+    check(f, (), ())
