@@ -56,16 +56,23 @@ class UserDefinedObjectVariable(VariableTracker):
         if pending is not None:
             return pending
         obj = self.value
+        if type(obj).__getattribute__ is not object.__getattribute__ and not isinstance(obj, tl.nn.Module):
+            unsupported(f"{type(obj).__name__}.__getattribute__")
         d = getattr(obj, "__dict__", {})
-        if name in d:
-            return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(d[name])
         attr = _class_attr(obj, name)
+        if name in d and not _is_data_descriptor(attr):  # a class's data descriptor comes first
+            return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(d[name])
         if attr is None:
             if getattr(type(obj), "__getattr__", None) is not None and not isinstance(obj, tl.nn.Module):
                 unsupported(f"{type(obj).__name__}.__getattr__")
             raise UserError(AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'"))
         if isinstance(attr, property):
-            return UserFunctionVariable(attr.fget).call_function(tx, [self], {})
+            if attr.fget is None:
+                raise UserError(AttributeError(f"property {name!r} of {type(obj).__name__!r} object has no getter"))
+            if isinstance(attr.fget, types.FunctionType):
+                return UserFunctionVariable(attr.fget).call_function(tx, [self], {})
+            # another callable as the getter (an lru_cache wrapper, a partial): as it wraps
+            return VariableBuilder(tx, None).wrap(attr.fget).call_function(tx, [self], {})
         if isinstance(attr, staticmethod):
             return VariableBuilder(tx, AttrSource(self.source, name) if self.source else None).wrap(attr.__func__)
         if isinstance(attr, classmethod):
@@ -259,6 +266,11 @@ class UserDefinedClassVariable(VariableTracker):
 
     def __repr__(self):
         return f"UserDefinedClassVariable({self.value.__name__})"
+
+
+def _is_data_descriptor(attr):
+    t = type(attr)
+    return attr is not None and (hasattr(t, "__set__") or hasattr(t, "__delete__"))
 
 
 def _class_attr_of(cls, name):

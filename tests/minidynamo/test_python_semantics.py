@@ -394,3 +394,64 @@ def test_zero_argument_super_after_a_break():
         return random.random()
 
     check(f, (), ())
+
+
+# --- attribute lookup as Python does it
+def test_attribute_lookup_follows_pythons_order():
+    import functools
+
+    class Cached:
+        @property
+        @functools.lru_cache  # a property whose getter is not a function (InternalError before)
+        def p(self):
+            return 5
+
+    class DataFirst:
+        @property
+        def x(self):
+            return "property"
+
+    class Loud:
+        def __getattribute__(self, name):
+            return "intercepted"
+
+    d = DataFirst()
+    d.__dict__["x"] = "instance"  # a data descriptor wins over the instance dict
+
+    def f(o):
+        return o.p
+
+    def g(o):
+        return o.x
+
+    check(f, (Cached(),))
+    check(g, (d,), (Loud(),))
+
+
+def test_recursion_and_self_reference():
+    def f(n):
+        def rec(k):
+            return 0 if k == 0 else 1 + rec(k - 1)
+        return rec(n)
+
+    a = []
+    a.append(a)
+
+    def g(x):
+        return len(x), x[0] is x
+
+    check(f, (50,), (10,), (50,))
+    check(g, (a,), (a,))
+
+
+def test_stdlib_functions_that_recursed_forever():
+    import urllib.parse
+
+    def j(xs):
+        return ",".join(map(str, xs))
+
+    def u(a, b):
+        return urllib.parse.urljoin(a, b)
+
+    check(j, ([1, 2, 3],), ([],))
+    check(u, ("http://a/b/c", "../d"), ("http://a/b/c/", "g?y"))
