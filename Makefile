@@ -4,7 +4,7 @@ PYTHON_FOR = $(or $(shell pyenv prefix $(1) 2>/dev/null | sed 's|$$|/bin/python|
 VENV ?= .venv
 VPY = $(VENV)/bin/python
 
-.PHONY: test test-all test-extras demo bench clean fuzz
+.PHONY: test test-all test-extras demo bench clean fuzz cpython-suite cpython-suite-one
 
 $(VENV)/.installed: pyproject.toml
 	rm -rf $(VENV)
@@ -37,6 +37,19 @@ test-all:
 FUZZ_SECONDS ?= 60
 fuzz: $(VENV)/.installed
 	$(VPY) -m tests.fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
+
+# CPython's own test modules (tests/cpython/modules.py), each test plainly and under
+# md.compile, on every supported Python: a table of ok / wrong / crash / hang per module.
+# make cpython-suite [CPYTHON_ARGS="test_list test_dict --timeout 30"]
+cpython-suite:
+	@status=0; \
+	$(MAKE) --no-print-directory cpython-suite-one PYVER=3.11 VENV=.venv || status=1; \
+	$(MAKE) --no-print-directory cpython-suite-one PYVER=3.12 VENV=.venv-3.12 || status=1; \
+	$(MAKE) --no-print-directory cpython-suite-one PYVER=3.13 VENV=.venv-3.13 || status=1; \
+	exit $$status
+
+cpython-suite-one: $(VENV)/.installed
+	$(VPY) -m tests.cpython.runner $(CPYTHON_ARGS)
 
 demo: $(VENV)/.installed
 	$(VPY) -m minidynamo demo
