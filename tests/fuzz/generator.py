@@ -15,10 +15,18 @@ A program is a self-contained module source that defines:
 * `LOG`, `STATE`: Python state the harness compares after each call;
 * `MUTATIONS`: source snippets, each changing one thing `f` depends on (for guard fuzzing),
   run by the harness with `args` (the next call's arguments) bound.
+
+With a small probability a top-level statement of f is a Python-side one (tests/fuzz/pyside.py:
+user __eq__/__hash__, dataclasses, enums, shared iterators, dict views, raising computations,
+positional-only helpers, properties, recursion, numpy scalars and float specials, graph breaks
+inside try). A program with one also has `py` (a list f returns last), extra parameters after
+`n` (`m`, `color`, `it`, `pt`, those it uses), and `WATCH`: the globals the harness compares.
 """
 import random
 
 import numpy as np
+
+from .pyside import PySide
 
 # ----------------------------------------------------------------------------- drawing
 
@@ -94,6 +102,8 @@ BINARY = [
     "tl.minimum({a}, {b})", "tl.where({a} > {b}, {a}, {b})", "tl.add({a}, {b})", "{a}.mul({b})",
     "tl.where({b} > 0, {a}, {b} * 2)", "{a}.sub({b})",
 ]
+# the chance that a top-level statement of f is a Python-side one (pyside.KINDS)
+PY_STMT_P = 0.12
 SCALARS = ["2.5", "0.5", "3", "-1", "G_S", "G_K", "k", "obj.scale", "STATE.scale", "n", "len(lst)"]
 
 
@@ -110,6 +120,7 @@ class Gen:
         self.features = set()
         self.helpers = []
         self.uses = set()  # names of things f reads (for mutations)
+        self.py = PySide(self)  # the Python-side statements (tests/fuzz/pyside.py)
 
     def fresh(self, prefix="t"):
         self.counter += 1
@@ -296,6 +307,9 @@ class Gen:
 
     def stmt(self, env, lines, ind, grad, depth):
         d = self.d
+        if depth == 0 and grad and d.boolean(PY_STMT_P):
+            self.py.stmt(env, lines, ind)
+            return
         k = d.integers(0, 29)
         fl = self.floats(env)
         # intermediates rebound by updates keep their Var (shape preserved); rg may change
@@ -602,13 +616,21 @@ class Gen:
         for _ in range(d.integers(1, 3)):
             outs.append(d.choice(fl[2:] or fl).name)
         ret = d.choice(["tuple", "single", "extra"])
+        py = ", py" if self.py.active else ""  # the Python values the Python-side statements collected
         if ret == "single":
-            body.append(f"return {outs[0]}")
+            body.append(f"return {outs[0]}{py}")
         elif ret == "extra":
-            body.append(f"return {outs[0]}, n, [{', '.join(outs)}]")
+            body.append(f"return {outs[0]}, n, [{', '.join(outs)}]{py}")
         else:
-            body.append(f"return ({', '.join(outs)},)")
+            body.append(f"return ({', '.join(outs)}{py},)")
         params = "x, y, obj, lst, cfg, mod, n"
+        py_params, py_args, py_muts = [], [], []
+        if self.py.active:
+            py_header, py_params, py_args, py_muts = self.py.finish()
+            header += py_header
+            body[0] = ", ".join(["global G_COUNT"] + sorted(self.py.globals))
+            body.insert(1, "py = []")
+            params += "".join(", " + p for p in py_params)
         src = list(header)
         if closure:
             self.features.add("closure")
@@ -640,10 +662,11 @@ class Gen:
             "    lst = [1, 2]",
             "    cfg = {'key': 1}",
             "    mod = M()",
-            f"    return [x, y, obj, lst, cfg, mod, {n0}]",
+        ] + py_args + [
+            f"    return [x, y, obj, lst, cfg, mod, {n0}" + "".join(", " + p for p in py_params) + "]",
             "",
         ]
-        muts = self.mutations(x_rg, y_rg)
+        muts = self.mutations(x_rg, y_rg) + py_muts
         src.append("MUTATIONS = [")
         for m in muts:
             src.append(f"    {m!r},")

@@ -4,16 +4,22 @@ One *run* execs the program source into a fresh namespace (fresh globals, state,
 optionally wraps `f` with md.compile, and makes two calls (the second with new values, after an
 optional mutation: guard fuzzing). After each call it records the outputs, the backward's
 gradients (from a scalar built from every output that requires grad), the inputs (in-place
-ops), the Python state (the input list/object/dict, STATE, LOG, G_COUNT), captured stdout and
-the exception (type and message), each as plain data. Two runs must record the same data.
+ops), the Python state (the input list/object/dict and any arguments after `n`, STATE, LOG,
+G_COUNT and the globals named in the program's WATCH), captured stdout and the exception (type
+and message), each as plain data. Two runs must record the same data. Python values are
+compared exactly (-0.0 is not 0.0, a numpy scalar is not a float); an iterator is recorded as
+what remains of it (so it is consumed), a dict view as its type and items.
 
 Two things are compared less strictly, because a compiled region is one autograd node (as in
 PyTorch): hooks that run during one backward are compared per hook (each hook's calls in order),
 not by their interleaving across independent branches; and after a backward that raised, which
 gradients and hook calls happened before the error is not compared (only the error is).
 """
+import collections.abc
 import contextlib
+import enum
 import io
+import math
 import os
 import sys
 import tempfile
@@ -51,18 +57,46 @@ class Tensorish:
         return f"T({self.dtype}{list(self.shape)}, rg={self.rg}, {np.array2string(self.data, precision=4)})"
 
 
+ITER_LIMIT = 100  # items taken from an iterator being snapshotted
+DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+
+
 def snap(v, depth=0):
-    """Plain comparable data for a value."""
+    """Plain comparable data for a value.
+
+    Python scalars stay themselves (compared exactly by `same`); enum members, numpy scalars,
+    complex numbers, huge ints (hex: their decimal repr is refused above 4300 digits), sets (in a
+    sorted order), dict views and exceptions become tagged tuples. An iterator is consumed: its
+    snapshot is what remains of it."""
     if depth > 6:
         return "<deep>"
     if isinstance(v, tl.Tensor):
         return Tensorish(v)
+    if isinstance(v, enum.Enum):
+        return ("enum", type(v).__name__, v.name, snap(v.value, depth + 1))
+    if isinstance(v, np.generic):
+        return ("np", type(v).__name__, snap(v.item(), depth + 1))
+    if isinstance(v, bool) or v is None or isinstance(v, (float, str)):
+        return v
+    if isinstance(v, int):
+        return v if v.bit_length() < 1000 else ("bigint", hex(v))
+    if isinstance(v, complex):
+        return ("complex", v.real, v.imag)
     if isinstance(v, (list, tuple)):
         return (type(v).__name__, [snap(x, depth + 1) for x in v])
     if isinstance(v, dict):
-        return ("dict", [(k, snap(x, depth + 1)) for k, x in v.items()])
-    if isinstance(v, (int, float, str, bool, type(None))):
-        return v
+        return ("dict", [(snap(k, depth + 1), snap(x, depth + 1)) for k, x in v.items()])
+    if isinstance(v, DICT_VIEWS):
+        return (type(v).__name__, [snap(x, depth + 1) for x in v])
+    if isinstance(v, (set, frozenset)):
+        return (type(v).__name__, sorted((snap(x, depth + 1) for x in v), key=repr))
+    if isinstance(v, BaseException):
+        return ("exception", type(v).__name__, snap(v.args, depth + 1))
+    if isinstance(v, type):
+        return ("class", v.__qualname__)
+    if isinstance(v, collections.abc.Iterator):
+        rest = [snap(x, depth + 1) for x, _ in zip(v, range(ITER_LIMIT))]
+        return ("iterator", type(v).__name__, rest)
     if isinstance(v, tl.nn.Module):
         return ("module", type(v).__name__, v.training)
     if hasattr(v, "__dict__"):
@@ -70,11 +104,18 @@ def snap(v, depth=0):
     return type(v).__name__
 
 
+def same_float(a, b):
+    """Exactly equal: -0.0 is not 0.0, nan is nan."""
+    if a != a or b != b:
+        return a != a and b != b
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
 def same(a, b):
     if isinstance(a, Tensorish):
         return a.same(b)
     if isinstance(a, float) and isinstance(b, float):
-        return a == b or abs(a - b) <= ATOL + RTOL * abs(b) or (a != a and b != b)
+        return type(a) is type(b) and same_float(a, b)
     if isinstance(a, (list, tuple)):
         return isinstance(b, (list, tuple)) and type(a) is type(b) and len(a) == len(b) and all(
             same(x, y) for x, y in zip(a, b))
@@ -143,10 +184,11 @@ def call_once(ns, f, args):
         ns["_BW_SPANS"].append((log_before, len(ns["LOG"]), rec["bw_exc"] is not None))
     rec["grads"] = [snap(a.grad) if isinstance(a, tl.Tensor) else None for a in inputs]
     rec["mod_grads"] = [snap(p.grad) for p in args[5].parameters()] if isinstance(args[5], tl.nn.Module) else None
-    rec["args"] = snap(args[:5])
+    rec["args"] = snap(args[:5] + args[7:])  # (the module and n are not mutable; the rest may be)
     rec["state"] = snap(ns["STATE"])
     rec["log"] = snap(canonical_log(ns["LOG"], ns["_BW_SPANS"]))
     rec["globals"] = snap((ns["G_COUNT"], ns["G_K"], ns["G_S"]))
+    rec["watched"] = snap([(w, ns.get(w, "<undefined>")) for w in ns.get("WATCH", ())])
     rec["stdout"] = buf.getvalue()
     rec["grad_mode"] = tl.is_grad_enabled()
     return rec
