@@ -81,20 +81,25 @@ class SideEffects:
 
     def replay(self, cg):
         """Statements performing the recorded effects, in program order."""
+        from .graph_break import _Capture
         lines = []
+        # a value is read before any effect runs, as the frame read it: an attribute that a
+        # later effect changes (a property's setter, `o.n += 1`) is read into a temporary first
+        early = _Capture(cg)
         for key in self.order:
             kind = key[0]
             if kind == "attr":
                 obj, name, value = self.attr_stores[key]
-                lines.append(f"{cg(obj)}.{name} = {cg(value)}" if name.isidentifier()
-                             else f"setattr({cg(obj)}, {name!r}, {cg(value)})")
+                v = early(cg(value))
+                lines.append(f"{cg(obj)}.{name} = {v}" if name.isidentifier()
+                             else f"setattr({cg(obj)}, {name!r}, {v})")
             elif kind == "global":
                 _, name, value = self.global_stores[key]
                 target = "___G" if key[1] == 0 else f"___Gs[{key[1]}]"
-                lines.append(f"{target}[{name!r}] = {cg(value)}")
+                lines.append(f"{target}[{name!r}] = {early(cg(value))}")
             elif kind == "cell":
                 cell, value = self.cell_stores[key]
-                lines.append(f"{cell.source.expr().rsplit('.cell_contents', 1)[0]}.cell_contents = {cg(value)}")
+                lines.append(f"{cell.source.expr().rsplit('.cell_contents', 1)[0]}.cell_contents = {early(cg(value))}")
             elif kind == "stmt":
                 lines += self.statements[key](cg)
             elif kind == "container":
@@ -105,5 +110,5 @@ class SideEffects:
                     lines.append(f"___tmp_d = {c.reconstruct_items(cg) if hasattr(c, 'reconstruct_items') else cg.dict_items(c)}")
                     lines.append(f"{target}.clear(); {target}.update(___tmp_d)")
                 else:
-                    lines.append(f"{target}[:] = [{', '.join(cg(i) for i in c.items)}]")
+                    lines.append(f"{target}[:] = [{', '.join(early(cg(i)) for i in c.items)}]")
         return lines

@@ -92,6 +92,9 @@ def is_null(v):
     return v is NULL
 
 
+MAX_UNPACK = 100_000  # items of a constant (range(10**7)) the interpreter unpacks at most
+
+
 class ConstantVariable(VariableTracker):
     """A Python value folded at trace time (numbers, strings, None, dtypes, slices, ...)."""
 
@@ -133,6 +136,9 @@ class ConstantVariable(VariableTracker):
         return super().call_method(tx, name, args, kwargs)
 
     def unpack(self, tx):
+        n = len(self.value) if isinstance(self.value, (range, str, bytes, tuple)) else 0
+        if n > MAX_UNPACK:  # a tracker per item, and a loop over them unrolled: run eagerly
+            unsupported(f"iterating over {n} items of a {type(self.value).__name__} while tracing")
         try:
             items = list(self.value)
         except TypeError as e:

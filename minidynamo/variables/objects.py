@@ -98,7 +98,8 @@ class UserDefinedObjectVariable(VariableTracker):
         unsupported(f"truth value of a {t.__name__} (user-defined __bool__/__len__)")
 
     def store_attr(self, tx, name, value):
-        tx.output.side_effects.store_attr(tx, self, name, value)
+        if not _plain_store(tx, self, name, value):
+            tx.output.side_effects.store_attr(tx, self, name, value)
 
 
 class NNModuleVariable(UserDefinedObjectVariable):
@@ -268,6 +269,25 @@ class UserDefinedClassVariable(VariableTracker):
         return f"UserDefinedClassVariable({self.value.__name__})"
 
 
+def _plain_store(tx, obj_vt, name, value):
+    """`obj.name = value` as Python runs it, when that is not an instance-dict store: a
+    property's setter is inlined (True: done); a class's own __setattr__ (a frozen dataclass)
+    or another data descriptor breaks the graph. False: store in the instance dict."""
+    obj = obj_vt.value
+    if isinstance(obj, tl.nn.Module):
+        return False
+    if type(obj).__setattr__ is not object.__setattr__:
+        unsupported(f"{type(obj).__name__}.__setattr__")
+    attr = _class_attr(obj, name)
+    if isinstance(attr, property) and isinstance(attr.fset, types.FunctionType):
+        from .functions import UserFunctionVariable
+        UserFunctionVariable(attr.fset).call_function(tx, [obj_vt, value], {})
+        return True
+    if _is_data_descriptor(attr):
+        unsupported(f"setting {name!r} through a {type(attr).__name__} of {type(obj).__name__}")
+    return False
+
+
 def _is_data_descriptor(attr):
     t = type(attr)
     return attr is not None and (hasattr(t, "__set__") or hasattr(t, "__delete__"))
@@ -338,7 +358,8 @@ class NewUserObjectVariable(UserDefinedObjectVariable):
         return super().var_getattr(tx, name)
 
     def store_attr(self, tx, name, value):
-        self.attrs[name] = value
+        if not _plain_store(tx, self, name, value):
+            self.attrs[name] = value
 
     def reconstruct(self, cg):
         name = f"___tmp_{len(cg._temps)}"

@@ -455,3 +455,65 @@ def test_stdlib_functions_that_recursed_forever():
 
     check(j, ([1, 2, 3],), ([],))
     check(u, ("http://a/b/c", "../d"), ("http://a/b/c/", "g?y"))
+
+
+# --- attribute stores as Python runs them (found by the fuzzer's Python-side programs)
+def test_a_property_setter_runs():
+    class Box:
+        def __init__(s, w, h):
+            s.w, s.h = w, h
+
+        @property
+        def side(s):
+            return s.w
+
+        @side.setter
+        def side(s, v):
+            s.w = v
+            s.h = v
+
+    def f(b):
+        b.side = 4
+        return b.w, b.h
+
+    b1, b2 = Box(3, 2), Box(3, 2)
+    assert md.compile(f, backend="eager")(b1) == f(b2) == (4, 4)
+    assert (b1.w, b1.h) == (b2.w, b2.h)
+
+
+def test_a_frozen_dataclass_raises_inside_the_frame():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class FPt:
+        a: int
+
+    pt = FPt(2)
+
+    def f():
+        try:
+            pt.a = 5
+        except dataclasses.FrozenInstanceError as e:
+            return str(e)
+
+    check(f, (), ())
+
+
+def test_a_value_is_read_before_a_later_effect_changes_it():
+    class Box:
+        def __init__(s):
+            s.reads = 0
+
+        @property
+        def area(s):
+            s.reads += 1
+            return 6
+
+    box, log = Box(), []
+
+    def f():
+        log.append((box.reads, box.area))
+        return 1
+
+    md.compile(f, backend="eager")()
+    assert log == [(0, 6)] and box.reads == 1
