@@ -22,6 +22,7 @@ from . import modules as module_lists
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BAD = ("wrong", "crash", "hang", "segfault")
+SLOWDOWN = 10  # a compiled run may take this many times the plain run before it is a hang
 
 
 class ModuleReport:
@@ -52,10 +53,11 @@ class ModuleReport:
 
 
 def _read_events(proc, fd, timeout):
-    """Yield (event or None on timeout) from the worker's pipe until it closes."""
+    """Yield (event or None on timeout) from the worker's pipe until it closes; timeout is
+    a one-item list, so the reader may change it between events."""
     buf = b""
     while True:
-        ready, _, _ = select.select([fd], [], [], timeout)
+        ready, _, _ = select.select([fd], [], [], timeout[0])
         if not ready:
             yield None
             return
@@ -81,15 +83,19 @@ def _run_worker(report, module, timeout, after, only, python):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     os.close(w)
     current = None
+    wait = [timeout]
     try:
-        for ev in _read_events(proc, r, timeout):
+        for ev in _read_events(proc, r, wait):
             if ev is None:
                 proc.kill()
                 report.outcomes[current] = "hang"
-                report.details[current] = f"no result after {timeout} s"
+                report.details[current] = f"no result after {wait[0]:.0f} s"
                 return current
             if "start" in ev:
                 current = ev["start"]
+                wait[0] = timeout
+            elif "plain_seconds" in ev:  # a slow test gets SLOWDOWN times its plain time
+                wait[0] = max(timeout, SLOWDOWN * ev["plain_seconds"])
             elif "test" in ev:
                 report.outcomes[ev["test"]] = ev["outcome"]
                 if ev["outcome"] in BAD:

@@ -6,6 +6,7 @@ The worker writes one JSON line per event to the file descriptor it is given, so
 sees which test was running when the worker hung or died:
 
     {"start": test_id}
+    {"plain_seconds": s}    (the compiled run may take several times that)
     {"test": test_id, "outcome": "ok" | "wrong" | "crash" | "excluded", "detail": "..."}
     {"frames": {"end": n, "broke": n, "eager": n}, "reasons": {reason: count}}   (last line)
 
@@ -18,6 +19,7 @@ import importlib
 import json
 import os
 import sys
+import time
 import traceback
 import unittest
 
@@ -84,9 +86,11 @@ def _problem(result):
     return None, ""
 
 
-def run_case(case, md):
-    """The outcome of one test: (outcome, detail)."""
+def run_case(case, md, emit=lambda **kw: None):
+    """The outcome of one test: (outcome, detail). Tells emit how long the plain run took."""
+    t0 = time.perf_counter()
     plain, text = _problem(_run_once(case, None))
+    emit(plain_seconds=time.perf_counter() - t0)
     if plain is not None:
         return "excluded", f"{plain} plainly: {_short(text.strip().splitlines()[-1] if text else '')}"
     md.reset()
@@ -198,7 +202,7 @@ def main(argv=None):
         emit(start=case.id())
         try:
             why = fixtures.enter(case)
-            outcome, detail = ("excluded", why) if why else run_case(case, md)
+            outcome, detail = ("excluded", why) if why else run_case(case, md, emit)
         except BaseException as e:  # noqa: BLE001 - anything a test leaks is that test's crash
             outcome, detail = "crash", f"runner: {type(e).__name__}: {e}"
         emit(test=case.id(), outcome=outcome, detail=detail)
