@@ -155,11 +155,13 @@ def resume_code(code, resume_offset, stack_layout, argnames):
 
 
 def _checked_loads(body, params):
-    """On 3.12+ the compiler emits unchecked loads (LOAD_FAST, and on 3.13 the fused forms)
-    for locals it proved bound on every path from the function's start. A resume function
-    starts elsewhere, where a local may be unbound (a live local that was unbound at the
-    break): every load of a local that is not one of its parameters checks, as 3.11's
-    LOAD_FAST always does, and raises UnboundLocalError instead of reading NULL."""
+    """The body's local loads and stores as a resume function needs them (3.12+).
+
+    The compiler emits unchecked loads (LOAD_FAST, and on 3.13 the fused forms) for locals it
+    proved bound on every path from the function's start. A resume function starts elsewhere,
+    where a local may be unbound (a live local that was unbound at the break): every load of a
+    local that is not one of its parameters checks, as 3.11's LOAD_FAST always does, and
+    raises UnboundLocalError instead of reading NULL."""
     if bc.PY < (3, 12):
         return body
 
@@ -170,12 +172,18 @@ def _checked_loads(body, params):
     for x in body:
         if not isinstance(x, Instr) or not isinstance(x.arg, (str, tuple)):
             out.append(x)  # labels, and loads of cells (3.13: LOAD_FAST of a CellVar), always bound
-        elif x.name == "LOAD_FAST" and x.arg not in params:
+        elif x.name == "LOAD_FAST":
             out.append(load(x.arg, x))
-        elif x.name == "LOAD_FAST_LOAD_FAST" and not set(x.arg) <= params:
+        # 3.13's fused forms pack two local numbers in 4 bits each: the resume function puts
+        # its parameters first, so a local's number may pass 15 (written as is, it wraps to
+        # another local): always split
+        elif x.name == "LOAD_FAST_LOAD_FAST":
             out += [load(x.arg[0], x), load(x.arg[1], x)]
-        elif x.name == "STORE_FAST_LOAD_FAST" and x.arg[1] not in params:
+        elif x.name == "STORE_FAST_LOAD_FAST":
             out += [Instr("STORE_FAST", x.arg[0], location=x.location), load(x.arg[1], x)]
+        elif x.name == "STORE_FAST_STORE_FAST":
+            out += [Instr("STORE_FAST", x.arg[0], location=x.location),
+                    Instr("STORE_FAST", x.arg[1], location=x.location)]
         else:
             out.append(x)
     return out

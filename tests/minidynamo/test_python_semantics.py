@@ -517,3 +517,20 @@ def test_a_value_is_read_before_a_later_effect_changes_it():
 
     md.compile(f, backend="eager")()
     assert log == [(0, 6)] and box.reads == 1
+
+
+def test_a_resume_function_with_many_locals():
+    # 3.13 fuses two local stores or loads into one instruction with 4 bits per local: in a
+    # resume function, whose parameters come first, a local past the 16th wrapped to another
+    # local (test_numeric_tower test_mixed_comparisons: UnboundLocalError)
+    def f(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, b0, b1, b2, b3, b4, b5):
+        vals = [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, b0, b1, b2, b3, b4, b5]
+        md.graph_break()
+        out = []
+        for i, first in enumerate(vals):
+            for second in vals[i + 1:]:
+                out.append(first < second)
+        x = y = len(out)
+        return x, y, out
+
+    check(f, tuple(range(16)), tuple(range(16, 0, -1)))
