@@ -23,7 +23,9 @@ import time
 import traceback
 import unittest
 
-OUTCOMES = ("ok", "wrong", "crash", "excluded")
+from .modules import DIFFERENCES
+
+OUTCOMES = ("ok", "wrong", "crash", "excluded", "differs")  # differs: modules.DIFFERENCES
 
 
 class FrameTally:
@@ -102,6 +104,8 @@ def run_case(case, md, emit=lambda **kw: None):
         md.reset()
     if kind is None:
         return "ok", ""
+    if case.id() in DIFFERENCES:
+        return "differs", DIFFERENCES[case.id()]
     if kind == "skip":
         return "excluded", "skipped when compiled: " + _short(text)
     last = text.strip().splitlines()[-1] if text.strip() else ""
