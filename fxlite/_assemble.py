@@ -18,14 +18,14 @@ import os
 
 from tensorlite._dtype import dtype as tl_dtype
 
-from .codegen import _ARITHMETIC, _BINARY, _UNARY
+from .codegen import _ARITHMETIC, _BINARY, _LITERAL_INT_BITS, _UNARY
 from .node import Node
 
 _ASSEMBLER = []  # the registered Assembler class (at most one)
 _CHECK = []  # the registered checker: (assembled code, compiled code) -> None or raises
 _CHECK_ON = [bool(os.environ.get("FXLITE_CHECK_ASSEMBLY"))]  # read once: os.environ is slow
 _UNARY_OPS = {operator.neg: "UNARY_NEGATIVE", operator.invert: "UNARY_INVERT"}
-_CONSTANT_TYPES = (type(None), bool, int, str, bytes)
+_CONSTANT_TYPES = (type(None), bool, str, bytes)
 
 
 def use_assembler(assembler, check=None):
@@ -188,7 +188,11 @@ def _arg(asm, a, names):
 
 
 def _constant(a):
+    """Whether codegen writes a as a literal (codegen.literal: exact types only, finite
+    floats, ints that print under any digit limit), so that compile() makes it a constant."""
     t = type(a)
     if t is tuple:
         return all(_constant(x) for x in a)
+    if t is int:
+        return a.bit_length() <= _LITERAL_INT_BITS
     return t in _CONSTANT_TYPES or (t is float and math.isfinite(a))

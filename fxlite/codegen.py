@@ -5,10 +5,12 @@ use, infix operators, `x.sum()` for methods, `self.lin(x)` for modules, string t
 annotations like `"f32[3]"` in verbose mode, and `# File: ...` comments before each group of
 nodes that come from the same user source line.
 """
+import ast
 import builtins
 import math
 import operator
 import re
+import struct
 import types
 
 import tensorlite
@@ -33,6 +35,7 @@ _UNARY = {operator.neg: "-", operator.pos: "+", operator.invert: "~", operator.n
 _ARITHMETIC = {"+", "-", "*", "/", "//", "%", "**", "@", "&", "|", "^", "<<", ">>"}
 _ARITHMETIC_OPS = {t: sym for t, sym in _BINARY.items() if sym in _ARITHMETIC}
 _isfinite = math.isfinite
+_pack_d = struct.Struct("<d").pack
 
 DTYPE_ABBRS = {
     "float16": "f16", "float32": "f32", "float64": "f64", "bfloat16": "bf16", "int8": "i8",
@@ -147,44 +150,99 @@ def _importable_name(obj):
     return None
 
 
+_LITERAL_INT_BITS = 2000  # ints of at most ~600 digits print under any int-str digit limit (>= 640)
+
+
+def literal(v):
+    """Source text that evaluates to exactly v (its type, its value, the sign of a zero), or
+    None when v has none: only exact types whose repr round-trips are written out (a finite
+    float, an int that prints under any digit limit, str, bytes, bool, None, Ellipsis, a
+    complex whose repr reads back bit for bit, a tuple of these). Subclasses (IntFlag
+    members, numpy scalars), inf, nan, -0j and huge ints are bound by name instead."""
+    t = type(v)
+    if t is int:
+        return repr(v) if v.bit_length() <= _LITERAL_INT_BITS else None
+    if t is float:
+        return repr(v) if _isfinite(v) else None
+    if t is str or t is bytes or t is bool or v is None:
+        return repr(v)
+    if v is Ellipsis:
+        return "..."
+    if t is complex:
+        if not (_isfinite(v.real) and _isfinite(v.imag)):
+            return None
+        r = repr(v)
+        try:
+            back = ast.literal_eval(r)
+        except (ValueError, SyntaxError):
+            return None
+        return r if type(back) is complex and repr(back) == r else None
+    if t is tuple:
+        items = [literal(x) for x in v]
+        if None in items:
+            return None
+        return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    return None
+
+
+def primary(text):
+    """text as an operand that binds tighter than any operator (`(-2.0) ** x`, `(5).real`):
+    a negative or numeric literal is parenthesized."""
+    if text[:1] == "-" or text[:1].isdigit():
+        return f"({text})"
+    return text
+
+
+def _bind(a, gl):
+    """A global naming constant a in the generated module."""
+    for k, v in gl.g.items():
+        if v is a and k.startswith("_const_"):
+            return k
+    name = f"_const_{len(gl.g)}"
+    while name in gl.g:
+        name += "_"
+    gl.g[name] = a
+    return name
+
+
 def _repr_arg(a, gl):
     if isinstance(a, Node):
         return a.name
-    if type(a) is float and math.isfinite(a):  # the common constant
-        return repr(a)
+    t = type(a)
+    if t is float:  # the common constant
+        if _isfinite(a):
+            return repr(a)
+        if math.isinf(a):  # torch.fx prints these, with inf and nan among its globals
+            return "inf" if a > 0 else "-inf"
+        if _same_float(a, math.nan):
+            return "nan"
+        return _bind(a, gl)
     if isinstance(a, tuple):
         if hasattr(a, "_fields"):
-            return gl.name_for(type(a)) + "(" + ", ".join(_repr_arg(x, gl) for x in a) + ")"
+            return gl.name_for(t) + "(" + ", ".join(_repr_arg(x, gl) for x in a) + ")"
+        if t is not tuple:
+            return _bind(a, gl)
         inner = ", ".join(_repr_arg(x, gl) for x in a)
         return f"({inner},)" if len(a) == 1 else f"({inner})"
-    if isinstance(a, list):
+    if t is list:
         return "[" + ", ".join(_repr_arg(x, gl) for x in a) + "]"
-    if isinstance(a, dict):
+    if t is dict:
         return "{" + ", ".join(f"{_repr_arg(k, gl)}: {_repr_arg(v, gl)}" for k, v in a.items()) + "}"
-    if isinstance(a, slice):
+    if t is slice:
         return f"slice({_repr_arg(a.start, gl)}, {_repr_arg(a.stop, gl)}, {_repr_arg(a.step, gl)})"
-    if isinstance(a, float):
-        if math.isinf(a):
-            return "inf" if a > 0 else "-inf"
-        if math.isnan(a):
-            return "nan"
-        return repr(a)
-    if a is None or isinstance(a, (bool, int, str, bytes, complex)) or a is Ellipsis:
-        return repr(a)
+    text = literal(a)
+    if text is not None:
+        return text
     from tensorlite._dtype import dtype as tl_dtype
-    if isinstance(a, tl_dtype):
+    if t is tl_dtype:
         return f"tl.{a.name}"
     if isinstance(a, (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)) or callable(a):
         return gl.name_for(a)
-    r = repr(a)
-    try:
-        if eval(r, dict(gl.g)) == a:  # noqa: S307 - only for plain constants such as _T markers
-            return r
-    except Exception:
-        pass
-    name = f"_const_{len(gl.g)}"
-    gl.g[name] = a
-    return name
+    return _bind(a, gl)
+
+
+def _same_float(a, b):
+    return _pack_d(a) == _pack_d(b)
 
 
 _NOT_PLAIN = object()
@@ -218,18 +276,19 @@ def _expr(node, root, gl):
             sym = _BINARY[t]
             if t is operator.contains:
                 return f"{_repr_arg(args[1], gl)} in {_repr_arg(args[0], gl)}"
-            return f"{_repr_arg(args[0], gl)} {sym} {_repr_arg(args[1], gl)}"
+            lhs = _repr_arg(args[0], gl)
+            return f"{primary(lhs) if sym == '**' else lhs} {sym} {_repr_arg(args[1], gl)}"
         if t in _UNARY and len(args) == 1 and not kwargs:
             return f"{_UNARY[t]}{_repr_arg(args[0], gl)}"
         if t is operator.getitem and len(args) == 2 and not kwargs:
-            return f"{_repr_arg(args[0], gl)}[{_repr_arg(args[1], gl)}]"
+            return f"{primary(_repr_arg(args[0], gl))}[{_repr_arg(args[1], gl)}]"
         if t is builtins.getattr and len(args) == 2 and isinstance(args[1], str) and args[1].isidentifier():
-            return f"{_repr_arg(args[0], gl)}.{args[1]}"
+            return f"{primary(_repr_arg(args[0], gl))}.{args[1]}"
         return f"{gl.name_for(t)}({_call_args(args, kwargs, gl)})"
     if op == "call_method":
         if len(args) == 1 and not kwargs:
-            return f"{_repr_arg(args[0], gl)}.{t}()"
-        return f"{_repr_arg(args[0], gl)}.{t}({_call_args(args[1:], kwargs, gl)})"
+            return f"{primary(_repr_arg(args[0], gl))}.{t}()"
+        return f"{primary(_repr_arg(args[0], gl))}.{t}({_call_args(args[1:], kwargs, gl)})"
     if op == "call_module":
         return f"{_attr_path(root, t)}({_call_args(args, kwargs, gl)})"
     if op == "get_attr":
@@ -353,7 +412,7 @@ def python_code(graph, root_module="self", *, verbose=False):
             a, sa = _operand(node._args[0], gl)
             b, sb = _operand(node._args[1], gl)
             sym = _ARITHMETIC_OPS[node.target]
-            stmt = f"{lhs} = {sa} {sym} {sb}"
+            stmt = f"{lhs} = {primary(sa) if sym == '**' else sa} {sym} {sb}"
             if a is not _NOT_PLAIN and b is not _NOT_PLAIN:
                 kind = "binary"
                 payload = (a, b, sym, node.name)

@@ -9,6 +9,8 @@ The result is readable; `md.inspect(fn).entries[0].source` shows it, for example
 """
 import math
 
+from fxlite.codegen import literal
+
 from .bytecode_compat import code_signature_names
 from .guards import _signature_src
 from .variables.base import ConstantVariable, unsupported
@@ -55,12 +57,17 @@ class PyCodegen:
         return f"___graph_out[{i}]"
 
     def const(self, value):
-        if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
-            return f"float({str(value)!r})"
-        if value is None or type(value) in (bool, int, float, str, bytes, complex) or value is Ellipsis:
-            return repr(value)
-        if type(value) is tuple and all(type(v) in (bool, int, float, str, type(None)) for v in value):
-            return repr(value)
+        """Text for a constant: a literal when one round-trips exactly (fxlite's literal:
+        exact types, finite floats, ints under any digit limit), else a bound name (inf,
+        nan, -0j, huge ints, enum members, numpy scalars, ...)."""
+        text = literal(value)
+        if text is not None:
+            return text
+        if type(value) is float:  # inf, -inf, nan: named as such
+            name = "___inf" if value == math.inf else "___ninf" if value == -math.inf else None
+            if name is not None:
+                self.globals[name] = value
+                return name
         return self.global_obj(value)
 
     def global_obj(self, obj):

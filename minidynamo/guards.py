@@ -5,15 +5,19 @@ parameters as the user's function; the same guard data explains a failure in wor
 (`tensor 'x' size mismatch at index 0. expected 3, actual 4`, `n == 2`).
 """
 import builtins
+import struct
 import types
+
+import numpy as np
 
 import tensorlite as tl
 from fxlite._source_files import compile_cached
+from fxlite.codegen import literal
 from tensorlite.nn.modules import module as _nn_module
 from tensorlite import _state as tl_state
 
 from .bytecode_compat import code_signature_names
-from .source import strip_local
+from .source import KEYS, show, strip_local
 
 
 class Guard:
@@ -42,7 +46,7 @@ class Guard:
             d = _const(consts, dtype)
             parts = [f"type({e}) is {t}", f"{e}._data.dtype is {d}", f"{e}._rg is {rg}"]
             if None not in shape:
-                parts.append(f"{e}._data.shape == {tuple(shape)!r}")
+                parts.append(f"{e}._data.shape == {_literal(consts, tuple(shape))}")
             else:
                 parts.append(f"len({e}._data.shape) == {len(shape)}")
                 parts += [f"{e}._data.shape[{i}] == {s}" for i, s in enumerate(shape) if s is not None]
@@ -52,14 +56,11 @@ class Guard:
         if k == "ID_MATCH":
             return f"{e} is {_const(consts, self.expected)}"
         if k == "EQUALS_MATCH":
-            v = self.expected
-            if v is None or isinstance(v, bool):
-                return f"{e} is {v!r}"
-            return f"type({e}) is {_const(consts, type(v))} and {e} == {_literal(consts, v)}"
+            return _equals_code(consts, e, self.expected)
         if k == "LENGTH_CHECK":
             return f"len({e}) == {self.expected}"
         if k == "DICT_KEYS":
-            return f"list({e}.keys()) == {_literal(consts, list(self.expected))}"
+            return _dict_keys_code(consts, e, list(self.expected))
         if k == "HASATTR":
             return f"hasattr({e}, {self.expected!r})"
         if k == "NOT_HASATTR":
@@ -87,11 +88,11 @@ class Guard:
         if k == "ID_MATCH":
             return f"{n} is {_short_repr(self.expected)}"
         if k == "EQUALS_MATCH":
-            return f"{n} == {self.expected!r}"
+            return f"{n} == {show(self.expected)}"
         if k == "LENGTH_CHECK":
             return f"len({n}) == {self.expected}"
         if k == "DICT_KEYS":
-            return f"list({n}.keys()) == {list(self.expected)!r}"
+            return f"list({n}.keys()) == [{', '.join(map(show, self.expected))}]"
         if k == "HASATTR":
             return f"hasattr({n}, {self.expected!r})"
         if k == "NOT_HASATTR":
@@ -163,13 +164,82 @@ def _const(consts, obj):
 
 
 def _literal(consts, v):
-    if isinstance(v, (int, float, str, bytes, type(None))) and not (isinstance(v, float) and v != v):
-        r = repr(v)
-        if r not in ("inf", "-inf"):
-            return r
-    if isinstance(v, (list, tuple)) and all(isinstance(x, (int, str, type(None), bool)) for x in v):
-        return repr(v)
-    return _const(consts, v)
+    """v as text in guard code: its literal when one reads back as exactly v (exact types
+    only: an IntFlag member's repr is no expression), else a name bound to v."""
+    text = literal(v)
+    return text if text is not None else _const(consts, v)
+
+
+_pack_d = struct.Struct("<d").pack
+_pack_dd = struct.Struct("<dd").pack
+_PLAIN = (int, str, bytes)  # exact types whose == is identity of behaviour
+
+
+def _equals_code(consts, e, v):
+    """A guard expression true exactly when the value of e behaves as v: same exact type
+    and same value, where `==` is not coarser than behaviour (0.0 == -0.0, nan != nan,
+    range(0) == range(-10), 1 == 1.0 == True). Other types (enum and IntFlag members,
+    instances of subclasses of int, str, float) are matched by identity."""
+    t = type(v)
+    if v is None or t is bool or v is Ellipsis or v is NotImplemented:
+        return f"{e} is {_literal(consts, v)}"
+    if t in _PLAIN:
+        return f"type({e}) is {t.__name__} and {e} == {_literal(consts, v)}"
+    if t is float:
+        if v != 0.0 and v == v:  # nonzero and not nan: equal floats are the same float
+            return f"type({e}) is float and {e} == {_literal(consts, v)}"
+        return f"type({e}) is float and ___float_bits({e}) == {_pack_d(v)!r}"
+    if t is complex:
+        return f"type({e}) is complex and ___complex_bits({e}) == {_pack_dd(v.real, v.imag)!r}"
+    if t is range:
+        return (f"type({e}) is range and ({e}.start, {e}.stop, {e}.step) == "
+                f"{_literal(consts, (v.start, v.stop, v.step))}")
+    if t in (tuple, frozenset, slice) or isinstance(v, (np.generic, np.dtype)):
+        return f"___same({e}, {_const(consts, v)})"
+    return f"{e} is {_const(consts, v)}"
+
+
+def same(a, b):
+    """Whether a behaves exactly as b, for constants: same exact type and same value, with
+    signed zeros and nan payloads told apart, elementwise for tuples, frozensets, slices
+    and ranges; identity for everything else."""
+    t = type(a)
+    if t is not type(b):
+        return False
+    if t in _PLAIN:
+        return a == b
+    if t is float:
+        return _pack_d(a) == _pack_d(b)
+    if t is complex:
+        return _pack_dd(a.real, a.imag) == _pack_dd(b.real, b.imag)
+    if t is tuple:
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if t is range or t is slice:
+        return same((a.start, a.stop, a.step), (b.start, b.stop, b.step))
+    if t is frozenset:
+        if len(a) != len(b) or a != b:
+            return False
+        mine = {x: x for x in b}
+        try:
+            return all(same(x, mine[x]) for x in a)
+        except KeyError:  # nan: equal sets, but no element of b equals it
+            return False
+    if isinstance(a, np.generic):  # exact type, same bytes (np.float64(-0.0) is not 0.0)
+        return a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, np.dtype):
+        return a == b and a.str == b.str and a.descr == b.descr
+    return a is b
+
+
+def _dict_keys_code(consts, e, keys):
+    """list(e.keys()) == keys, with the keys' exact types (True == 1 == 1.0 as keys), and
+    float keys told apart by sign (0.0 and -0.0)."""
+    types_ok = f"tuple(map(type, {e})) == {_const(consts, tuple(map(type, keys)))}" if keys else None
+    if all(type(k) in (str, int, bool, type(None)) or (type(k) is float and k != 0.0 and k == k)
+           for k in keys):
+        eq = f"list({e}.keys()) == [{', '.join(_literal(consts, k) for k in keys)}]"
+        return f"{eq} and {types_ok}" if types_ok else eq
+    return f"___same(tuple({e}), {_const(consts, tuple(keys))})"
 
 
 class GuardSet:
@@ -243,7 +313,12 @@ def base_namespace(fn):
             "___defaults": (fn.__defaults__ or ()) if fn is not None else (),
             "___kwdefaults": (fn.__kwdefaults__ or {}) if fn is not None else {},
             "Tensor": tl.Tensor, "___nn_module_globals": _nn_module, "___fn": fn,
-            "___make_cell": types.CellType}
+            "___make_cell": types.CellType, "___K": KEYS, "___same": same,
+            "___float_bits": _pack_d, "___complex_bits": _complex_bits}
+
+
+def _complex_bits(c):
+    return _pack_dd(c.real, c.imag)
 
 
 class FunctionAttrSource:

@@ -18,6 +18,7 @@ import tensorlite as tl
 from backends.higher_order import invoke_subgraph
 
 from .exc import UncapturedHigherOrderOpError, Unsupported
+from .source import show
 from .variables.base import ConstantVariable, VariableTracker, unsupported
 from .variables.containers import ListVariable, TupleVariable
 from .variables.tensor import TensorVariable
@@ -67,7 +68,8 @@ def _metadata(args):
             ex = a.example
             out.append(("T", tuple(ex.shape), ex.dtype.name, ex.requires_grad))
         elif a.is_python_constant():
-            out.append(("C", repr(a.as_python_constant())))
+            v = a.as_python_constant()
+            out.append(("C", type(v), show(v)))  # show: repr, also past the int-str digit limit
         else:
             unsupported(f"nested compile region argument {a} (only tensors and constants)")
     return tuple(out)

@@ -210,7 +210,10 @@ class OutputGraph:
     def register_subgraph(self, graph, meta):
         """Name a region's graph; identical code and input metadata share one subgraph."""
         gm = fxlite.GraphModule({}, graph)
-        key = (gm.code, meta)
+        # constants without a literal are named in the code (`x * _const_5`): the same text
+        # with other objects bound is another graph
+        bound = tuple((k, id(v)) for k, v in gm.forward.__globals__.items() if k.startswith("_const_"))
+        key = (gm.code, meta, bound)
         cache = getattr(self, "_subgraphs", None)
         if cache is None:
             cache = self._subgraphs = {}

@@ -6,7 +6,37 @@ the code that re-loads the value at run time.
 >>> s.name(), s.expr()
 ("L['self'].lin", 'self.lin')
 """
+import keyword
 import re
+
+from fxlite.codegen import literal
+
+
+def show(v):
+    """repr(v) for names and hashes, also for an int past the int-str digit limit (in hex)."""
+    try:
+        return repr(v)
+    except ValueError:
+        if isinstance(v, int):
+            return hex(v)
+        return f"<{type(v).__name__} object at {id(v):#x}>"
+
+
+KEYS = []  # values that generated code names as ___K[i]: no literal reads back as exactly them
+_KEY_SLOTS = {}  # id(value) -> i (KEYS keeps the value alive, so its id stays its own)
+
+
+def value_text(v):
+    """An expression for v in generated code: its literal (fxlite.codegen.literal: exact
+    types only) or ___K[i] (enum members, inf, nan, -0j, huge ints, numpy scalars...)."""
+    text = literal(v)
+    if text is not None:
+        return text
+    i = _KEY_SLOTS.get(id(v))
+    if i is None or KEYS[i] is not v:
+        i = _KEY_SLOTS[id(v)] = len(KEYS)
+        KEYS.append(v)
+    return f"___K[{i}]"
 
 
 class Source:
@@ -36,7 +66,7 @@ class Source:
         return self.name()
 
     def __hash__(self):
-        return hash((type(self).__name__,) + tuple(sorted(map(repr, self.__dict__.items()))))
+        return hash((type(self).__name__,) + tuple(sorted(f"{k}={show(v)}" for k, v in self.__dict__.items())))
 
     def __repr__(self):
         return self.name()
@@ -118,7 +148,9 @@ class AttrSource(Source):
         return f"{self.base.name()}.{self.member}"
 
     def expr(self):
-        return f"{self.base.expr()}.{self.member}" if self.member.isidentifier() else f"getattr({self.base.expr()}, {self.member!r})"
+        if self.member.isidentifier() and not keyword.iskeyword(self.member):
+            return f"{self.base.expr()}.{self.member}"
+        return f"getattr({self.base.expr()}, {self.member!r})"
 
 
 class GetItemSource(Source):
@@ -127,10 +159,10 @@ class GetItemSource(Source):
         self.index = index
 
     def name(self):
-        return f"{self.base.name()}[{self.index!r}]"
+        return f"{self.base.name()}[{show(self.index)}]"
 
     def expr(self):
-        return f"{self.base.expr()}[{self.index!r}]"
+        return f"{self.base.expr()}[{value_text(self.index)}]"
 
 
 class DefaultsSource(Source):
