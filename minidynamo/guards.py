@@ -256,7 +256,7 @@ class GuardSet:
         self.guards = guards
         self.check_fn = _compile_check(guards, code, fn, self.extra_ns)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
         return self.check_fn(*args, **kwargs)
 
     def failures(self, args, kwargs, code, fn, first_only=True):
@@ -290,6 +290,8 @@ def _signature_src(code, fn, prefix="___"):
     for i, name in enumerate(pos):
         j = i - (len(pos) - nd)
         parts.append(f"{name}={prefix}defaults[{j}]" if j >= 0 else name)
+        if i + 1 == code.co_posonlyargcount:
+            parts.append("/")
     if varargs:
         parts.append(f"*{varargs}")
     elif kwonly:
