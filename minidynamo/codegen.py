@@ -7,6 +7,7 @@ The result is readable; `md.inspect(fn).entries[0].source` shows it, for example
         ___graph_out = ___compiled_fn(x, y)
         return ___graph_out[0]
 """
+import sys
 
 from fxlite.codegen import literal
 
@@ -24,6 +25,7 @@ class PyCodegen:
         self._out_index = {}
         self.globals = {}
         self._temps = {}
+        self._late_cells = set()  # names of cells made after the graph (their users follow)
         self.prelude = []
         self.early = []  # lines that need no graph output (rebuilt functions): before the graph
 
@@ -59,7 +61,7 @@ class PyCodegen:
         """Text for a constant: a literal when one round-trips exactly (fxlite's literal:
         exact types, finite floats, ints under any digit limit), else a bound name (inf,
         nan, -0j, huge ints, enum members, numpy scalars, ...)."""
-        text = literal(value)
+        text = literal(value) if _same_object_at_run_time(value) else None
         if text is not None:
             return text
         return self.global_obj(value)  # the object itself: `is` holds as in the trace
@@ -103,12 +105,7 @@ class PyCodegen:
         for c in (vt.closure.items if vt.closure is not None else []):
             if not isinstance(c, CellVariable):
                 unsupported("closure that is not a cell")
-            if c.real is not None and c.source is not None:
-                cells.append(c.source.expr().rsplit(".cell_contents", 1)[0])
-            elif c.contents is None:
-                cells.append("___make_cell()")
-            else:
-                cells.append(f"___make_cell({self(c.contents)})")
+            cells.append(self.cell(c))
         fn = self.global_obj(types.FunctionType)
         closure = "(" + "".join(c + ", " for c in cells) + ")" if cells else "None"
         kwd = ""
@@ -116,9 +113,52 @@ class PyCodegen:
             kwd = f"; ___f.__kwdefaults__ = {self(vt.kwdefaults)}"
         name = f"___fn_{len(self._temps)}"
         line = f"{name} = {fn}({code}, ___G, {vt.code.co_name!r}, {defaults}, {closure}){kwd.replace('___f', name)}"
-        (self.prelude if "___graph_out" in line or "___tmp_" in line else self.early).append(line)
+        self._place(line)
         self._temps[id(vt)] = (name, vt)
         return name
+
+    def cell(self, c):
+        """A closure cell, made once: the functions that close over one variable share it
+        (`nonlocal x` in two nested functions)."""
+        if c.real is not None and c.source is not None:
+            return c.source.expr().rsplit(".cell_contents", 1)[0]
+        hit = self._temps.get(("cell", id(c)))
+        if hit is not None:
+            return hit[0]
+        init = "" if c.contents is None else self(c.contents)
+        name = f"___cell_{len(self._temps)}"
+        self._place(f"{name} = ___make_cell({init})")
+        self._temps[("cell", id(c))] = (name, c)
+        return name
+
+    def _place(self, line):
+        """Lines that read graph outputs or temporaries run after the graph (prelude); the
+        others before it (early), where they also serve lines placed later."""
+        late = "___graph_out" in line or "___tmp_" in line or any(
+            name in line for name in self._late_cells)
+        if late and line.startswith("___cell_"):
+            self._late_cells.add(line.split(" = ", 1)[0])
+        (self.prelude if late else self.early).append(line)
+
+
+def _same_object_at_run_time(v):
+    """Whether a literal in generated code evaluates to v itself, not only to an equal value:
+    singletons, CPython's cached small ints, empty and one-character strings and bytes, and
+    interned strings (compile() interns identifier-like literals). Any other value made
+    while tracing is bound by name, so `is` between it and the frame's other values holds at
+    run time as it did in the trace (`a[:3] + a[3:] is a` is False, `'xyzpdq' is a` True)."""
+    t = type(v)
+    if v is None or t is bool or v is Ellipsis:
+        return True
+    if t is int:
+        return -5 <= v <= 256
+    if t is str:
+        return len(v) <= 1 or (v.isidentifier() and v.isascii() and sys.intern(v) is v)
+    if t is bytes:
+        return len(v) <= 1
+    if t is tuple:
+        return not v
+    return False
 
 
 def transformed_source(fn, code, graph_call, prelude, effects, return_expr, tail=None, pre_graph=(),
