@@ -25,9 +25,11 @@ _NUMBER = (int, float, bool)
 
 def _binary(prim, a, b):
     """Fast path of a broadcasting binary primitive (the hottest code in the package)."""
-    if _state.mode is not None:
-        return bind(prim, (a, b), {})
     cls = b.__class__
+    if _state.mode is not None:  # the operands eager accepts, no others (`t * None` raises)
+        if cls is Tensor or cls in _NUMBER or isinstance(b, (Tensor, np.number, np.bool_)):
+            return bind(prim, (a, b), {})
+        return NotImplemented
     if cls is Tensor or isinstance(b, Tensor):
         bd = b._data
         out = prim.impl(a._data, bd)
@@ -46,10 +48,10 @@ def _binary(prim, a, b):
 
 def _rbinary(prim, a, b):
     """b (a number) op a (a tensor)."""
-    if _state.mode is not None:
-        return bind(prim, (b, a), {})
     if not isinstance(b, (int, float, bool, np.number, np.bool_)):
         return NotImplemented
+    if _state.mode is not None:
+        return bind(prim, (b, a), {})
     t = _new(Tensor)
     out = prim.impl(b, a._data)
     t._data = out if out.__class__ is np.ndarray else np.asarray(out)

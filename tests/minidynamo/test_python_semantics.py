@@ -537,3 +537,32 @@ def test_a_resume_function_with_many_locals():
         return out
 
     check(f, (1,), (-1,))
+
+
+# --- tensor operands: while tracing, the same operand types as eager (a dead `t * None` was
+# --- accepted by the fake tensors: codegen dropped it and returned, aot_eager raised another error)
+@pytest.mark.parametrize("backend", ["eager", "aot_eager", "codegen"])
+def test_a_dead_tensor_op_with_a_bad_operand_raises_as_eager(backend):
+    import enum
+
+    import tensorlite as tl
+
+    class E(enum.IntEnum):
+        A = 2
+
+    def f(x):
+        t = x + x
+        t * None
+        return x
+
+    def g(x):
+        return x * E.A
+
+    for fn in (f, g):
+        md.reset()
+        compiled = md.compile(fn, backend=backend)
+        with pytest.raises(TypeError) as eager:
+            fn(tl.ones(2))
+        with pytest.raises(TypeError) as got:
+            compiled(tl.ones(2))
+        assert str(got.value) == str(eager.value)
