@@ -42,6 +42,22 @@ def reads_frames(code):
     return not _FRAME_NAMES.isdisjoint(code.co_names)
 
 
+# Functions that are never split at a graph break (they run eagerly as a whole on a break),
+# because the code after the break, run in a resume function, would be seen to differ:
+_NEVER_SPLIT = (
+    # another code object, called from minidynamo's frames, with other locals
+    (reads_frames, "the function reads frames (sys._getframe, f_back, warn, ...): never split"),
+    # super() reads the frame's first argument and its __class__ cell
+    (lambda code: "super" in code.co_names, "the function calls super(): never split"),
+    # the values passed to the resume function stay referenced by the transformed function's
+    # frame until it returns: a weak reference would not die where it does
+    (lambda code: not _LIFETIME_NAMES.isdisjoint(code.co_names),
+     "the function observes object lifetimes (weakref, gc, getrefcount): never split"),
+    # a resume function makes cells of its own: closures made before the break would no
+    # longer share a variable with the code after it
+    (lambda code: bool(code.co_cellvars),
+     "graph break in a function with cell variables (closures share them)"),
+)
 _BREAKABLE = {"CALL", "CALL_KW", "CALL_FUNCTION_EX", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_FALSE"}
 _RESUME_WRAPPERS = {}
 
@@ -53,18 +69,9 @@ def can_break_at(tx, e):
         return False, "the break happened outside the function's own bytecode"
     if e.whole_frame:
         return False, e.msg
-    if reads_frames(tx.code):
-        return False, "the function reads frames (sys._getframe, f_back, warn, ...): never split"
-    if "super" in tx.code.co_names:  # super() reads the frame's first argument and __class__
-        return False, "the function calls super(): never split"
-    if not _LIFETIME_NAMES.isdisjoint(tx.code.co_names):
-        # split, the values passed to the resume function stay referenced by the transformed
-        # function's frame until it returns: a weak reference would not die where it does
-        return False, "the function observes object lifetimes (weakref, gc, getrefcount): never split"
-    if tx.code.co_cellvars:
-        # a resume function makes cells of its own: closures made before the break would no
-        # longer share a variable with the code after it
-        return False, "graph break in a function with cell variables (closures share them)"
+    for never_split, why in _NEVER_SPLIT:
+        if never_split(tx.code):
+            return False, why
     inst = tx.insts[idx]
     if inst.opname not in _BREAKABLE:
         return False, f"cannot resume after {inst.opname}"
