@@ -260,7 +260,7 @@ def _special_callable(value, src, builder):
         trace_wrapped = None
     if value is trace_wrapped and trace_wrapped is not None:
         return TraceWrappedVariable(value, src)
-    region = getattr(value, "_md_nested_region", None)
+    region = _marker(value, "_md_nested_region")
     if region is not None and not isinstance(value, tl.nn.Module) and callable(region):
         from ..higher_order import RegionVariable
         inner = VariableBuilder(builder.tx, AttrSource(src, "__wrapped__") if src else None)
@@ -268,20 +268,27 @@ def _special_callable(value, src, builder):
         return RegionVariable(inner._wrap(region), src)
     if value is eval_frame.graph_break:
         return UnsupportedCallVariable(value, "graph_break() called", src)
-    if getattr(value, "_minidynamo_disable", False) is True:
+    if _marker(value, "_minidynamo_disable") is True:
         return UnsupportedCallVariable(value, f"call to {getattr(value, '__qualname__', value)}, "
                                               "which is wrapped in md.disable", src)
     if isinstance(value, eval_frame.OptimizedFunction):
         if value._bound_self is not None:
             return None
         return UserFunctionVariable(value._orig_fn, AttrSource(src, "_orig_fn") if src else None)
-    try:
-        if value in eval_frame._ALLOW_IN_GRAPH:
-            builder.guard("ID_MATCH", value)
-            return TLFunctionVariable(value, src)
-    except TypeError:
-        pass
+    if _hashable(value) and value in eval_frame._ALLOW_IN_GRAPH:
+        builder.guard("ID_MATCH", value)
+        return TLFunctionVariable(value, src)
     return None
+
+
+def _marker(value, name):
+    """An attribute minidynamo sets on the functions it wraps, read from the instance dict
+    without running the object's own __getattr__/__getattribute__ (user code)."""
+    try:
+        d = object.__getattribute__(value, "__dict__")
+    except (AttributeError, TypeError):
+        return None
+    return d.get(name) if type(d) is dict else None
 
 
 def _path_source(base, path):
@@ -295,11 +302,21 @@ _OPERATOR_FUNCTIONS = tuple(v for v in operator.__dict__.values() if callable(v)
 
 
 def _hashable(v):
+    """Whether v can be looked up in a set without running user code: hashable by a builtin
+    __hash__ and __eq__ (a class's own would run, and be seen, while tracing)."""
+    t = type(v)
+    if _user_defined(t, "__hash__") or _user_defined(t, "__eq__"):
+        return False
     try:
         hash(v)
         return True
     except TypeError:
         return False
+
+
+def _user_defined(t, name):
+    """Whether t's name attribute is Python code (a function somewhere in its MRO)."""
+    return isinstance(getattr(t, name, None), types.FunctionType)
 
 
 _ = (builtins, math, VariableTracker)

@@ -566,3 +566,28 @@ def test_a_dead_tensor_op_with_a_bad_operand_raises_as_eager(backend):
         with pytest.raises(TypeError) as got:
             compiled(tl.ones(2))
         assert str(got.value) == str(eager.value)
+
+
+# --- tracing runs no user code that eager would not run (test_class records every dunder call)
+def test_tracing_never_calls_a_user_hash_or_getattr():
+    calls = []
+
+    class Loud:
+        def __hash__(self):
+            calls.append("__hash__")
+            return 1
+
+        def __eq__(self, other):
+            calls.append("__eq__")
+            return self is other
+
+        def __getattr__(self, name):
+            calls.append(name)
+            raise AttributeError(name)
+
+    def f(o):
+        return o, 1
+
+    o = Loud()
+    md.compile(f, backend="eager")(o)
+    assert calls == []
