@@ -1,14 +1,26 @@
 """How builtins behave on trackers: folded on constants, traced on tensors, structural on
-containers."""
+containers.
+
+Folding runs the real builtin on constant values at trace time. That is exact only when it
+runs no user code and its result cannot alias a container the program holds, so: arguments
+must be plain constants (containers.plain_value), a fold over a container tracker must give
+an atomic value (a number, a string, a tuple of those...), and builtins that change or
+identify their arguments (operator.setitem, operator.iadd, id, operator.is_) act on the
+trackers instead. Builtins that consume iterators (zip, map, filter, enumerate, any, all, ...)
+pull from them one item at a time, as CPython does.
+"""
 import builtins
 import operator
 
 import tensorlite as tl
 
 from .base import ConstantVariable, UserError, VariableTracker, unsupported
-from .containers import (BaseListVariable, DictVariable, IteratorVariable, ListVariable, SetVariable,
-                         TupleVariable)
+from .containers import (BaseListVariable, ContainerVariable, DictVariable, DictViewVariable, IteratorVariable,
+                         ListVariable, SetVariable, TupleVariable, has_container, is_plain_constant,
+                         plain_value, sort_keys, values_equal)
 from .functions import PURE_BUILTINS, PURE_MODULES, _all_const, _consts, _has_tensor
+from .iterators import (ConstantIteratorVariable, DictIteratorVariable, EnumerateVariable, FilterVariable,
+                        ListReverseIteratorVariable, MapVariable, ZipVariable)
 from .tensor import TensorVariable
 
 _TENSOR_OPERATORS = {
@@ -21,11 +33,41 @@ _TENSOR_OPERATORS = {
 
 _PURE_MODULE_NAMES = {m.__name__ for m in PURE_MODULES} | {"_operator"}
 
+# values whose folded result stands for nothing the program holds
+_ATOMIC = (int, float, complex, bool, str, bytes, type(None), range, type(Ellipsis), type(NotImplemented))
+
+
+def _atomic(value, depth=0):
+    if type(value) in _ATOMIC:
+        return True
+    if depth > 64:
+        return False
+    if type(value) in (tuple, frozenset):
+        return all(_atomic(v, depth + 1) for v in value)
+    if type(value) is slice:
+        return all(_atomic(v, depth + 1) for v in (value.start, value.stop, value.step))
+    return False
+
 
 def _iter_items(tx, v):
-    if isinstance(v, IteratorVariable):
-        return v.unpack(tx)
+    """Everything an iterable tracker yields (an iterator is drained)."""
     return v.unpack(tx)
+
+
+def get_iter(tx, v):
+    """iter(v) as a tracker, as GET_ITER makes it."""
+    if isinstance(v, IteratorVariable):
+        return v
+    if isinstance(v, ContainerVariable):
+        return v.iter_variable(tx)
+    if is_plain_constant(v):
+        value = v.as_python_constant()
+        if type(value) in (range, str, bytes, tuple, frozenset):
+            return ConstantIteratorVariable(value)
+    if isinstance(v, TensorVariable) or v.is_python_constant():
+        return IteratorVariable(v.unpack(tx))
+    it = v.call_method(tx, "__iter__", [], {})
+    return it if isinstance(it, IteratorVariable) else IteratorVariable(it.unpack(tx))
 
 
 def call_builtin(tx, fn, args, kwargs):
@@ -35,29 +77,64 @@ def call_builtin(tx, fn, args, kwargs):
             fn = operator.abs
         return tx.output.tensor_op(tx, "call_function", fn, args, kwargs)
     handler = _HANDLERS.get(fn)
+    if handler is None and getattr(fn, "__module__", None) == "_operator":
+        # another import of _operator (test.support's import_fresh_module): the same function
+        handler = _HANDLERS.get(getattr(operator, getattr(fn, "__name__", ""), None))
     if handler is not None:
         r = handler(tx, args, kwargs)
         if r is not NotImplemented:
             return r
     if _all_const(args, kwargs) and (fn in PURE_BUILTINS or getattr(fn, "__module__", None) in
                                      _PURE_MODULE_NAMES or getattr(fn, "__self__", None) in PURE_MODULES):
-        a, k = _consts(args, kwargs)
-        try:
-            r = fn(*a, **k)
-        except Exception as e:
-            raise UserError(e)
-        from .builder import wrap_constant_result
-        return wrap_constant_result(tx, r)
+        return _fold(tx, fn, args, kwargs)
     if fn is print:
         unsupported("call to builtin print() (a side effect that must run eagerly)")
     unsupported(f"call to builtin {getattr(fn, '__qualname__', fn)} with arguments "
                 f"({', '.join(type(a).__name__ for a in args)})")
 
 
+def _fold(tx, fn, args, kwargs):
+    """fn run on the arguments' values at trace time (see the module's docstring)."""
+    values = list(args) + list(kwargs.values())
+    if not all(is_plain_constant(a) for a in values):
+        unsupported(f"{getattr(fn, '__qualname__', fn)}() of a value whose methods are user code")
+    a, k = _consts(args, kwargs)
+    try:
+        r = fn(*a, **k)
+    except Exception as e:
+        raise UserError(e)
+    if any(has_container(v) for v in values):
+        if not _atomic(r):
+            unsupported(f"{getattr(fn, '__qualname__', fn)}() of a container: its result could share "
+                        "objects with the container")
+        if _consts(args, kwargs) != (a, k):
+            unsupported(f"{getattr(fn, '__qualname__', fn)}() changed a container it was given")
+    from .builder import wrap_constant_result
+    return wrap_constant_result(tx, r)
+
+
+def _arity(name, args, lo, hi):
+    if not lo <= len(args) <= hi:
+        raise UserError(TypeError(f"{name} expected from {lo} to {hi} arguments, got {len(args)}"))
+
+
+def _no_kwargs(name, kwargs):
+    if kwargs:
+        raise UserError(TypeError(f"{name}() takes no keyword arguments"))
+
+
 def _len(tx, args, kwargs):
+    _no_kwargs("len", kwargs)
+    _arity("len", args, 1, 1)
     (v,) = args
     if isinstance(v, (BaseListVariable, DictVariable)):
         return ConstantVariable(len(v.items))
+    if isinstance(v, SetVariable):
+        return ConstantVariable(len(v.real))
+    if isinstance(v, DictViewVariable):
+        return ConstantVariable(len(v.dict_vt.items))
+    if isinstance(v, IteratorVariable):
+        raise UserError(TypeError("object of type 'iterator' has no len()"))
     if isinstance(v, TensorVariable):
         if v.example.ndim == 0:
             raise UserError(TypeError("len() of a 0-d tensor"))
@@ -69,6 +146,8 @@ def _len(tx, args, kwargs):
 
 
 def _isinstance(tx, args, kwargs):
+    _no_kwargs("isinstance", kwargs)
+    _arity("isinstance", args, 2, 2)
     obj, cls = args
     c = cls.as_python_constant()
     t = obj.python_type()
@@ -79,23 +158,40 @@ def _isinstance(tx, args, kwargs):
 
 
 def _minmax(fn):
+    name = fn.__name__
+
     def impl(tx, args, kwargs):
+        if not args:
+            raise UserError(TypeError(f"{name} expected at least 1 argument, got 0"))
+        if set(kwargs) - {"key", "default"}:
+            raise UserError(TypeError(f"{name}() got an unexpected keyword argument"))
         if len(args) == 1:
             items = _iter_items(tx, args[0])
         else:
-            items = args
-        if all(i.is_python_constant() for i in items) and _all_const([], kwargs):
-            try:
-                return ConstantVariable(fn([i.as_python_constant() for i in items], **_consts([], kwargs)[1]))
-            except Exception as e:
-                raise UserError(e)
+            if "default" in kwargs:
+                raise UserError(TypeError(f"Cannot specify a default for {name}() with multiple positional "
+                                          "arguments"))
+            items = list(args)
         if any(isinstance(i, TensorVariable) for i in items):
-            unsupported(f"{fn.__name__}() over tensors compares tensor values (data-dependent)")
-        return NotImplemented
+            unsupported(f"{name}() over tensors compares tensor values (data-dependent)")
+        if not items:
+            if "default" in kwargs:
+                return kwargs["default"]
+            raise UserError(ValueError(f"{name}() iterable argument is empty" if len(args) == 1 else
+                                       f"{name}() arg is an empty sequence"))
+        keys = sort_keys(tx, items, kwargs.get("key"))
+        try:
+            # the same comparisons as min/max on the items: the first extreme one wins
+            best = fn(range(len(keys)), key=keys.__getitem__)
+        except Exception as e:  # noqa: BLE001
+            raise UserError(e)
+        return items[best]
     return impl
 
 
 def _range(tx, args, kwargs):
+    if not all(is_plain_constant(a) for a in args) or kwargs:
+        return NotImplemented
     a, k = _consts(args, kwargs)
     try:
         return ConstantVariable(range(*a, **k))
@@ -104,35 +200,67 @@ def _range(tx, args, kwargs):
 
 
 def _zip(tx, args, kwargs):
-    if kwargs.get("strict"):
-        unsupported("zip(strict=True)")
-    seqs = [_iter_items(tx, a) for a in args]
-    n = min((len(s) for s in seqs), default=0)
-    return IteratorVariable([TupleVariable([s[i] for s in seqs]) for i in range(n)])
+    if set(kwargs) - {"strict"}:
+        raise UserError(TypeError("zip() got an unexpected keyword argument"))
+    strict = kwargs.get("strict", ConstantVariable(False))
+    if not strict.is_python_constant():
+        unsupported("zip(strict=) of a traced value")
+    return ZipVariable([get_iter(tx, a) for a in args], bool(strict.as_python_constant()), tx.output)
 
 
 def _enumerate(tx, args, kwargs):
-    start = args[1].as_python_constant() if len(args) > 1 else kwargs.get("start", ConstantVariable(0)).as_python_constant()
-    items = _iter_items(tx, args[0])
-    return IteratorVariable([TupleVariable([ConstantVariable(start + i), v]) for i, v in enumerate(items)])
+    a = dict(zip(("iterable", "start"), args))
+    for k, v in kwargs.items():
+        if k in a or k not in ("iterable", "start"):
+            raise UserError(TypeError(f"enumerate() got an unexpected keyword argument '{k}'"))
+        a[k] = v
+    if "iterable" not in a or len(args) > 2:
+        raise UserError(TypeError("enumerate() takes at most 2 arguments"))
+    start = a.get("start", ConstantVariable(0))
+    if not is_plain_constant(start) or type(start.as_python_constant()) not in (int, bool):
+        unsupported("enumerate(start=) that is not an int constant")
+    return EnumerateVariable(get_iter(tx, a["iterable"]), int(start.as_python_constant()), tx.output)
 
 
 def _reversed(tx, args, kwargs):
-    return IteratorVariable(list(reversed(_iter_items(tx, args[0]))))
+    _no_kwargs("reversed", kwargs)
+    _arity("reversed", args, 1, 1)
+    v = args[0]
+    if isinstance(v, ListVariable):
+        return ListReverseIteratorVariable(v)
+    if isinstance(v, DictVariable):
+        return DictIteratorVariable(v, "keys", reverse=True)
+    if isinstance(v, DictViewVariable):
+        return DictIteratorVariable(v.dict_vt, v.kind, reverse=True)
+    if isinstance(v, TupleVariable) and getattr(v.python_type(), "__reversed__", None) is None:
+        return IteratorVariable(list(reversed(v.items)))  # a tuple: its items never change
+    if isinstance(v, (SetVariable, IteratorVariable)):
+        raise UserError(TypeError(f"'{v.python_type().__name__}' object is not reversible"))
+    if is_plain_constant(v):
+        try:
+            items = list(reversed(v.as_python_constant()))
+        except TypeError as e:
+            raise UserError(e)
+        return IteratorVariable([ConstantVariable(i) for i in items])
+    unsupported(f"reversed() of {type(v).__name__}")
 
 
 def _iter(tx, args, kwargs):
-    v = args[0]
-    if isinstance(v, IteratorVariable):
-        return v
-    return IteratorVariable(_iter_items(tx, v))
+    _no_kwargs("iter", kwargs)
+    if len(args) != 1:
+        unsupported("iter(callable, sentinel)" if len(args) == 2 else "iter() with a wrong number of arguments")
+    return get_iter(tx, args[0])
 
 
 def _next(tx, args, kwargs):
+    _no_kwargs("next", kwargs)
+    _arity("next", args, 1, 2)
     it = args[0]
     if not isinstance(it, IteratorVariable):
-        unsupported("next() on a non-iterator")
-    v = it.next_item()
+        if isinstance(it, ContainerVariable) or is_plain_constant(it):
+            raise UserError(TypeError(f"'{it.python_type().__name__}' object is not an iterator"))
+        unsupported("next() on a value that is not a known iterator")
+    v = it.next_item(tx)
     if v is None:
         if len(args) > 1:
             return args[1]
@@ -141,36 +269,54 @@ def _next(tx, args, kwargs):
 
 
 def _list(tx, args, kwargs):
+    _no_kwargs("list", kwargs)
+    _arity("list", args, 0, 1)
     if not args:
         return ListVariable([])
     return ListVariable(_iter_items(tx, args[0]))
 
 
 def _tuple(tx, args, kwargs):
+    _no_kwargs("tuple", kwargs)
+    _arity("tuple", args, 0, 1)
     if not args:
         return TupleVariable([])
     v = args[0]
-    if isinstance(v, TupleVariable) and type(v) is TupleVariable:
-        return v
+    if type(v) is TupleVariable:
+        return v  # tuple(t) is t
     return TupleVariable(_iter_items(tx, v))
 
 
 def _dict(tx, args, kwargs):
-    items = {}
+    _arity("dict", args, 0, 1)
+    d = DictVariable({})
     if args:
-        src = args[0]
-        if isinstance(src, DictVariable):
-            items.update(src.items)
-        else:
-            for kv in _iter_items(tx, src):
-                k, v = kv.unpack(tx)
-                items[k.as_python_constant()] = v
-    items.update(kwargs)
-    return DictVariable(items)
+        d.items.update(d._pairs(tx, args[0]))
+    for k, v in kwargs.items():
+        d.items[k] = v
+    return d
 
 
 def _set(tx, args, kwargs):
-    return SetVariable(_iter_items(tx, args[0]) if args else [])
+    _no_kwargs("set", kwargs)
+    _arity("set", args, 0, 1)
+    if not args:
+        return SetVariable([])
+    v = args[0]
+    # set(x) as CPython builds it: a set or dict argument is merged table by table (a real set
+    # built from a real set or dict of the same values does the same), other iterables are
+    # added one item at a time
+    if isinstance(v, SetVariable):
+        return v._result(set(v.real), [v.members], v.ordered)
+    if isinstance(v, DictVariable) and v.dict_cls is dict:  # an exact dict: CPython's own path
+        return SetVariable([])._result(set(dict.fromkeys(v.items)), [], True)
+    if is_plain_constant(v) and not isinstance(v, ContainerVariable):
+        value = v.as_python_constant()
+        try:
+            return SetVariable([])._result(set(value), [], True)
+        except TypeError as e:
+            raise UserError(e)
+    return SetVariable(_iter_items(tx, v))
 
 
 def _getattr(tx, args, kwargs):
@@ -197,10 +343,19 @@ def _hasattr(tx, args, kwargs):
 
 
 def _sum(tx, args, kwargs):
+    if set(kwargs) - {"start"} or not 1 <= len(args) <= 2 or (len(args) == 2 and kwargs):
+        raise UserError(TypeError("sum() takes at most 2 arguments"))
     items = _iter_items(tx, args[0])
     start = args[1] if len(args) > 1 else kwargs.get("start", ConstantVariable(0))
-    if all(i.is_python_constant() for i in items) and start.is_python_constant():
-        return NotImplemented
+    if all(is_plain_constant(i) for i in items) and is_plain_constant(start):
+        values = [i.as_python_constant() for i in items]
+        if all(_atomic(v) for v in values) and _atomic(start.as_python_constant()):
+            try:  # the real sum: CPython sums floats with compensation
+                return ConstantVariable(sum(values, start.as_python_constant()))
+            except Exception as e:  # noqa: BLE001
+                raise UserError(e)
+    if any(has_container(i) for i in items) or has_container(start):
+        unsupported("sum() of containers")
     acc = start
     for it in items:
         acc = tx.binary_op(operator.add, acc, it)
@@ -208,33 +363,42 @@ def _sum(tx, args, kwargs):
 
 
 def _map(tx, args, kwargs):
-    fn = args[0]
-    seqs = [_iter_items(tx, a) for a in args[1:]]
-    n = min(len(s) for s in seqs)
-    return IteratorVariable([fn.call_function(tx, [s[i] for s in seqs], {}) for i in range(n)])
+    _no_kwargs("map", kwargs)
+    if len(args) < 2:
+        raise UserError(TypeError("map() must have at least two arguments."))
+    return MapVariable(args[0], [get_iter(tx, a) for a in args[1:]], tx.output)
 
 
 def _filter(tx, args, kwargs):
-    fn = args[0]
-    out = []
-    for it in _iter_items(tx, args[1]):
-        keep = it if fn.is_python_constant() and fn.as_python_constant() is None else fn.call_function(tx, [it], {})
-        if keep.truthy(tx):
-            out.append(it)
-    return IteratorVariable(out)
+    _no_kwargs("filter", kwargs)
+    _arity("filter", args, 2, 2)
+    return FilterVariable(args[0], get_iter(tx, args[1]), tx.output)
 
 
 def _any_all(fn):
     def impl(tx, args, kwargs):
-        items = _iter_items(tx, args[0])
-        vals = [i.truthy(tx) for i in items]
-        return ConstantVariable(fn(vals))
+        _no_kwargs(fn.__name__, kwargs)
+        _arity(fn.__name__, args, 1, 1)
+        it = get_iter(tx, args[0])
+        stop_on = fn is any  # any stops at the first true item, all at the first false one
+        while True:
+            v = it.next_item(tx)
+            if v is None:
+                return ConstantVariable(not stop_on)
+            if isinstance(v, TensorVariable):
+                unsupported(f"{fn.__name__}() over tensors needs their values (data-dependent)")
+            if v.truthy(tx) == stop_on:
+                return ConstantVariable(stop_on)
     return impl
 
 
 def _bool(tx, args, kwargs):
+    _no_kwargs("bool", kwargs)
+    _arity("bool", args, 0, 1)
     if not args:
         return ConstantVariable(False)
+    if isinstance(args[0], TensorVariable):
+        unsupported("bool() of a tensor needs its value (data-dependent)")
     return ConstantVariable(args[0].truthy(tx))
 
 
@@ -260,29 +424,13 @@ def _callable(tx, args, kwargs):
 
 
 def _sorted(tx, args, kwargs):
-    items = _iter_items(tx, args[0])
-    if all(i.is_python_constant() for i in items) and _all_const([], kwargs):
-        try:
-            return ListVariable([ConstantVariable(v) for v in sorted([i.as_python_constant() for i in items],
-                                                                      **_consts([], kwargs)[1])])
-        except Exception as e:
-            raise UserError(e)
-    key = kwargs.get("key")
-    reverse = kwargs.get("reverse", ConstantVariable(False))
-    if set(kwargs) - {"key", "reverse"} or not reverse.is_python_constant():
-        unsupported("sorted() with unsupported arguments")
-    if key is None or (key.is_python_constant() and key.as_python_constant() is None):
-        keys = items
-    else:
-        keys = [key.call_function(tx, [i], {}) for i in items]
-    if not all(k.is_python_constant() for k in keys):
-        unsupported("sorted() over traced values")
-    kv = [k.as_python_constant() for k in keys]
-    try:
-        order = sorted(range(len(items)), key=kv.__getitem__, reverse=reverse.as_python_constant())
-    except Exception as e:
-        raise UserError(e)
-    return ListVariable([items[i] for i in order])
+    if len(args) != 1:
+        raise UserError(TypeError(f"sorted expected 1 argument, got {len(args)}"))
+    if set(kwargs) - {"key", "reverse"}:
+        raise UserError(TypeError("sorted() got an unexpected keyword argument"))
+    items = ListVariable(_iter_items(tx, args[0]))  # sorted() copies, then list.sort()s the copy
+    items.call_method(tx, "sort", [], kwargs)
+    return items
 
 
 def _float_int(fn):
@@ -293,11 +441,310 @@ def _float_int(fn):
     return impl
 
 
+def _id(tx, args, kwargs):
+    unsupported("id() of a value: an object's address is not known at trace time")
+
+
+def _hash(tx, args, kwargs):
+    _no_kwargs("hash", kwargs)
+    _arity("hash", args, 1, 1)
+    if not is_plain_constant(args[0]):
+        unsupported("hash() of a value that is traced or has a user-defined __hash__")
+    return NotImplemented
+
+
+# ------------------------------------------------------------------ the operator module
+def same_object(tx, a, b):
+    """Whether a is b: True/False when it is known at trace time, else Unsupported."""
+    if a is b:
+        return True
+    if isinstance(a, TensorVariable) or isinstance(b, TensorVariable):
+        return False  # distinct tensor trackers are distinct tensors (one input is one tracker)
+    mutable = (ListVariable, DictVariable, SetVariable, DictViewVariable, IteratorVariable)
+    if isinstance(a, mutable) or isinstance(b, mutable):
+        return False  # a container made or wrapped once is one tracker
+    if a.is_python_constant() and b.is_python_constant() and not isinstance(a, ContainerVariable) \
+            and not isinstance(b, ContainerVariable):
+        x, y = a.as_python_constant(), b.as_python_constant()
+        singletons = (type(None), bool, type(Ellipsis), type(NotImplemented), type)
+        if isinstance(x, singletons) or isinstance(y, singletons):
+            return x is y
+        if type(x) is not type(y):
+            return False
+        if plain_value(x) and plain_value(y):
+            try:
+                if x == x and y == y and x != y:
+                    return False  # different values are different objects
+            except Exception:  # noqa: BLE001
+                pass
+        unsupported("`is` between two equal values (whether they are one object is not known at trace time)")
+    if isinstance(a, TupleVariable) and isinstance(b, TupleVariable) and len(a.items) != len(b.items):
+        return False
+    from ..symbolic_convert import _identical
+    if isinstance(a, ContainerVariable) or isinstance(b, ContainerVariable):
+        unsupported("`is` between tuples (CPython may return a tuple itself for a copy of it)")
+    same = _identical(a, b)
+    if same is None:
+        unsupported(f"`is` between {type(a).__name__} and {type(b).__name__}")
+    return same
+
+
+def contains(tx, container, item):
+    """`item in container` for trackers: True/False, or Unsupported."""
+    if isinstance(container, IteratorVariable):
+        unsupported("`in` an iterator (it consumes the iterator)")
+    if isinstance(container, TensorVariable):
+        unsupported("`in` a tensor compares tensor values")
+    if isinstance(container, ContainerVariable):
+        return container.contains(tx, item)
+    if is_plain_constant(container):
+        if not is_plain_constant(item):
+            unsupported("`in` with a value that is traced or has a user-defined __eq__")
+        try:
+            return item.as_python_constant() in container.as_python_constant()
+        except TypeError as e:
+            raise UserError(e)
+    return bool(container.call_method(tx, "__contains__", [item], {}).as_python_constant())
+
+
+def inplace(tx, fn, a, b):
+    """a op= b for a list, set or dict tracker (changed in place, itself returned), else None."""
+    if isinstance(a, ListVariable):
+        name = {operator.iadd: "__iadd__", operator.imul: "__imul__"}.get(fn)
+        if name is not None:
+            return a.call_method(tx, name, [b], {})
+    if isinstance(a, SetVariable):
+        name = {operator.ior: "update", operator.iand: "intersection_update", operator.isub: "difference_update",
+                operator.ixor: "symmetric_difference_update"}.get(fn)
+        if name is None:
+            return None
+        if isinstance(b, SetVariable) or (is_plain_constant(b) and not isinstance(b, ContainerVariable) and
+                                          isinstance(b.as_python_constant(), (set, frozenset))):
+            a.call_method(tx, name, [b], {})
+            return a
+        if isinstance(b, ContainerVariable) or is_plain_constant(b):
+            raise UserError(TypeError(f"unsupported operand type(s) for {fn.__name__}: 'set' and "
+                                      f"'{b.python_type().__name__}'"))
+        unsupported(f"set {fn.__name__} {type(b).__name__}")
+    if isinstance(a, DictVariable) and fn is operator.ior:
+        a.call_method(tx, "update", [b], {})
+        return a
+    return None
+
+
+def _set_like(v):
+    """The real set or frozenset a tracker is, for set operators (None when it is not one)."""
+    if isinstance(v, SetVariable):
+        return v.real
+    if isinstance(v, DictViewVariable) and v.kind != "values" and v.is_python_constant():
+        return v.as_python_constant()
+    if is_plain_constant(v) and not isinstance(v, ContainerVariable) and \
+            isinstance(v.as_python_constant(), frozenset):
+        return v.as_python_constant()
+    return None
+
+
+_SET_OPS = {operator.or_: "|", operator.and_: "&", operator.sub: "-", operator.xor: "^"}
+_COMPARE = (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)
+
+
+def container_binary_op(tx, fn, a, b):
+    """`a <op> b` when an operand is a container tracker: a new tracker, made as CPython makes
+    the result (a new list of the same items, a set with CPython's order...), never a folded
+    container shared by every call; None when it is not such a case (a user's __radd__...)."""
+    if not (isinstance(a, ContainerVariable) or isinstance(b, ContainerVariable)):
+        return None
+    seq = (ListVariable, TupleVariable)
+    if fn is operator.add and isinstance(a, seq):
+        if isinstance(b, seq) and a.kind is b.kind:
+            return type(a)(a.items + b.items) if type(a) is ListVariable else TupleVariable(a.items + b.items)
+        if a.kind is tuple and is_plain_constant(b) and type(b.as_python_constant()) is tuple:
+            return TupleVariable(a.items + [ConstantVariable(v) for v in b.as_python_constant()])
+        if isinstance(b, ContainerVariable) or is_plain_constant(b):
+            raise UserError(TypeError(f"can only concatenate {a.kind.__name__} (not "
+                                      f"\"{b.python_type().__name__}\") to {a.kind.__name__}"))
+        return None
+    if fn is operator.add and isinstance(b, TupleVariable) and type(b) is TupleVariable and \
+            is_plain_constant(a) and type(a.as_python_constant()) is tuple:
+        return TupleVariable([ConstantVariable(v) for v in a.as_python_constant()] + b.items)
+    if fn is operator.mul and (isinstance(a, seq) or isinstance(b, seq)):
+        s, n = (a, b) if isinstance(a, seq) else (b, a)
+        if not is_plain_constant(n):
+            return None
+        k = n.as_python_constant()
+        if not isinstance(k, int):
+            raise UserError(TypeError(f"can't multiply sequence by non-int of type '{type(k).__name__}'"))
+        return ListVariable(s.items * k) if s.kind is list else TupleVariable(s.items * k)
+    if fn in _SET_OPS and (isinstance(a, (SetVariable, DictViewVariable)) or
+                           isinstance(b, (SetVariable, DictViewVariable))):
+        x, y = _set_like(a), _set_like(b)
+        if isinstance(a, DictViewVariable) or isinstance(b, DictViewVariable):
+            # a view with any iterable: the real operation on a view of an equal dict
+            if isinstance(a, DictViewVariable) and a.is_python_constant() and is_plain_constant(b):
+                return _set_result(fn(a.as_python_constant(), b.as_python_constant()), [a, b])
+            if isinstance(b, DictViewVariable) and b.is_python_constant() and is_plain_constant(a):
+                return _set_result(fn(a.as_python_constant(), b.as_python_constant()), [a, b])
+            unsupported("a set operation on a dict view of values that are not plain constants")
+        if x is None or y is None:
+            if isinstance(a, ContainerVariable) and isinstance(b, ContainerVariable) or \
+                    is_plain_constant(a) and is_plain_constant(b):
+                raise UserError(TypeError(f"unsupported operand type(s) for {_SET_OPS[fn]}: "
+                                          f"'{a.python_type().__name__}' and '{b.python_type().__name__}'"))
+            return None
+        for v in (a, b):
+            if isinstance(v, SetVariable) and not v.ordered:
+                unsupported("a set operation on a set whose order is not known at trace time")
+        return _set_result(fn(x, y), [a, b])
+    if fn is operator.or_ and isinstance(a, DictVariable):
+        if isinstance(b, DictVariable):
+            # dict | OrderedDict is OrderedDict.__ror__'s: an OrderedDict, in the same order
+            cls = a.dict_cls if a.dict_cls is not dict else b.dict_cls
+            return DictVariable({**a.items, **b.items}, dict_cls=cls)
+        if isinstance(b, ContainerVariable) or is_plain_constant(b):
+            raise UserError(TypeError(f"unsupported operand type(s) for |: '{a.python_type().__name__}' and "
+                                      f"'{b.python_type().__name__}'"))
+        return None
+    if fn in _COMPARE:
+        if is_plain_constant(a) and is_plain_constant(b):
+            try:
+                return ConstantVariable(fn(a.as_python_constant(), b.as_python_constant()))
+            except Exception as e:  # noqa: BLE001
+                raise UserError(e)
+        if fn in (operator.eq, operator.ne) and isinstance(a, seq) and isinstance(b, seq):
+            if a.kind is not b.kind or len(a.items) != len(b.items):
+                eq = False
+            else:
+                eq = all(values_equal(tx, x, y) for x, y in zip(a.items, b.items))
+            return ConstantVariable(eq == (fn is operator.eq))
+        return None
+    return None
+
+
+def _set_result(real, operands):
+    """A set (a new SetVariable, in the real result's order) or a frozenset constant."""
+    if isinstance(real, frozenset):
+        return ConstantVariable(real)
+    maps = [v.members for v in operands if isinstance(v, SetVariable)]
+    return SetVariable([])._result(real, maps, True)
+
+
+_BINARY = {operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv, operator.mod,
+           operator.matmul, operator.and_, operator.or_, operator.xor, operator.lshift, operator.rshift,
+           operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge}
+_INPLACE = {operator.iadd, operator.isub, operator.imul, operator.itruediv, operator.ifloordiv, operator.imod,
+            operator.imatmul, operator.iand, operator.ior, operator.ixor, operator.ilshift, operator.irshift,
+            operator.ipow, operator.iconcat}
+
+
+def _operator_binary(fn):
+    def impl(tx, args, kwargs):
+        _no_kwargs(fn.__name__, kwargs)
+        _arity(fn.__name__, args, 2, 2)
+        return tx.binary_op(fn, args[0], args[1])
+    return impl
+
+
+def _operator_inplace(fn):
+    def impl(tx, args, kwargs):
+        _no_kwargs(fn.__name__, kwargs)
+        _arity(fn.__name__, args, 2, 2)
+        a, b = args
+        r = inplace(tx, operator.iadd if fn is operator.iconcat else fn, a, b)
+        if r is not None:
+            return r
+        if (isinstance(a, (ContainerVariable, IteratorVariable)) and not type(a) is TupleVariable) or \
+                fn in (operator.iconcat, operator.ipow):
+            unsupported(f"operator.{fn.__name__} on {type(a).__name__}")
+        return tx.inplace_op(fn, a, b)
+    return impl
+
+
+def _operator_pow(tx, args, kwargs):
+    _no_kwargs("pow", kwargs)
+    _arity("pow", args, 2, 2)
+    return tx.binary_op(operator.pow, args[0], args[1])
+
+
+def _operator_getitem(tx, args, kwargs):
+    _no_kwargs("getitem", kwargs)
+    _arity("getitem", args, 2, 2)
+    return tx.getitem(args[0], args[1])
+
+
+def _operator_setitem(tx, args, kwargs):
+    _no_kwargs("setitem", kwargs)
+    _arity("setitem", args, 3, 3)
+    obj, key, value = args
+    if not isinstance(obj, (TensorVariable, ListVariable, DictVariable)):
+        if is_plain_constant(obj):  # a tuple, a string...: CPython's TypeError
+            raise UserError(TypeError(f"'{obj.python_type().__name__}' object does not support item assignment"))
+        unsupported(f"operator.setitem on {type(obj).__name__}")
+    tx.setitem(obj, key, value)
+    return ConstantVariable(None)
+
+
+def _operator_delitem(tx, args, kwargs):
+    _no_kwargs("delitem", kwargs)
+    _arity("delitem", args, 2, 2)
+    obj, key = args
+    if not isinstance(obj, (ListVariable, DictVariable)):
+        if is_plain_constant(obj):
+            raise UserError(TypeError(f"'{obj.python_type().__name__}' object does not support item deletion"))
+        unsupported(f"operator.delitem on {type(obj).__name__}")
+    obj.call_method(tx, "__delitem__", [key], {})
+    return ConstantVariable(None)
+
+
+def _operator_contains(tx, args, kwargs):
+    _no_kwargs("contains", kwargs)
+    _arity("contains", args, 2, 2)
+    return ConstantVariable(contains(tx, args[0], args[1]))
+
+
+def _operator_is(negate):
+    def impl(tx, args, kwargs):
+        _no_kwargs("is_", kwargs)
+        _arity("is_not" if negate else "is_", args, 2, 2)
+        return ConstantVariable(same_object(tx, args[0], args[1]) != negate)
+    return impl
+
+
+def _operator_truth(tx, args, kwargs):
+    _no_kwargs("truth", kwargs)
+    _arity("truth", args, 1, 1)
+    if isinstance(args[0], TensorVariable):
+        unsupported("operator.truth of a tensor needs its value (data-dependent)")
+    return ConstantVariable(args[0].truthy(tx))
+
+
+def _operator_not(tx, args, kwargs):
+    r = _operator_truth(tx, args, kwargs)
+    return ConstantVariable(not r.value)
+
+
+def _operator_concat(tx, args, kwargs):
+    _no_kwargs("concat", kwargs)
+    _arity("concat", args, 2, 2)
+    a, b = args
+    if isinstance(a, ContainerVariable) or isinstance(b, ContainerVariable):
+        if type(a) is type(b) and type(a) in (ListVariable, TupleVariable):
+            return tx.binary_op(operator.add, a, b)
+        unsupported("operator.concat of containers of different kinds")
+    return NotImplemented
+
+
 _HANDLERS = {
     len: _len, isinstance: _isinstance, min: _minmax(min), max: _minmax(max), range: _range,
     zip: _zip, enumerate: _enumerate, reversed: _reversed, iter: _iter, next: _next,
     list: _list, tuple: _tuple, dict: _dict, set: _set, getattr: _getattr, hasattr: _hasattr,
     sum: _sum, map: _map, filter: _filter, any: _any_all(any), all: _any_all(all), bool: _bool,
     type: _type, callable: _callable, sorted: _sorted, float: _float_int(float), int: _float_int(int),
+    id: _id, hash: _hash,
+    operator.pow: _operator_pow, operator.getitem: _operator_getitem, operator.setitem: _operator_setitem,
+    operator.delitem: _operator_delitem, operator.contains: _operator_contains, operator.is_: _operator_is(False),
+    operator.is_not: _operator_is(True), operator.truth: _operator_truth, operator.not_: _operator_not,
+    operator.concat: _operator_concat,
 }
+_HANDLERS.update({f: _operator_binary(f) for f in _BINARY})
+_HANDLERS.update({f: _operator_inplace(f) for f in _INPLACE})
 _ = (builtins, tl, VariableTracker)
