@@ -235,7 +235,22 @@ def values_equal(tx, a, b, depth=0):
             return all(values_equal(tx, x, y, depth + 1) for x, y in zip(a.items, b.items))
         if ta in _ATOMS and tb in (list, tuple, dict, set) or tb in _ATOMS and ta in (list, tuple, dict, set):
             return False
+    ia, ib = _identity_eq(a), _identity_eq(b)
+    if ia and ib and getattr(tx, "identical", None) is not None:
+        return tx.identical(a, b)  # object's __eq__ on both sides: identity (guarded when needed)
+    if (ia and (ta is not None or cb)) or (ib and (tb is not None or ca)):
+        return False  # a builtin value and an object without __eq__: never equal
     unsupported(f"comparing {type(a).__name__} with {type(b).__name__} (the answer would need their __eq__)")
+
+
+def _identity_eq(vt):
+    """Whether vt is an object (not a container, constant or tensor) whose type compares with
+    object's own __eq__ and __ne__: by identity."""
+    value = getattr(vt, "value", None)
+    if value is None or isinstance(vt, (ContainerVariable, ConstantVariable)) or vt.is_python_constant():
+        return False
+    t = type(value)
+    return t.__eq__ is object.__eq__ and t.__ne__ is object.__ne__
 
 
 def _known_type(vt):
@@ -788,6 +803,18 @@ class DictVariable(ContainerVariable):
                 self.items = {k: v, **self.items}
             return ConstantVariable(None)
         unsupported(f"{cls_name}.{name}")
+
+    def merge_keywords(self, tx, other):
+        """DICT_MERGE (f(**a, **b)): other's items added, raising CPython's TypeError for a key
+        that is not a string or that is already there."""
+        if not isinstance(other, DictVariable):
+            unsupported(f"**{type(other).__name__} in a call (a mapping that is not a dict)")
+        for k in other.items:
+            if not isinstance(k, str):
+                raise UserError(TypeError("keywords must be strings"))
+            if k in self.items:
+                raise UserError(TypeError(f"got multiple values for keyword argument '{k}'"))
+        self._set_pairs(tx, list(other.items.items()))
 
     def _pairs(self, tx, src):
         """(key, value tracker) pairs of dict.update's positional argument."""

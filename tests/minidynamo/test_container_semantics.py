@@ -44,6 +44,8 @@ def same(a, b, seen=None):
         return len(a) == len(b) and all(same(x, y, seen) for x, y in zip(a, b))
     if isinstance(a, dict):
         return list(a) == list(b) and all(same(a[k], b[k], seen) for k in a)
+    if isinstance(a, Plain):  # copies of one object: equal states
+        return vars(a) == vars(b)
     return a == b or a is b
 
 
@@ -433,3 +435,51 @@ def test_a_container_made_by_an_operator_is_new_at_every_call():
     compiled = md.compile(f, backend="eager")
     a, b = compiled(), compiled()
     assert all(x is not y for x, y in zip(a, b))
+
+
+class Plain:
+    """An object compared by identity (object's __eq__)."""
+
+
+def test_in_a_list_of_objects_compared_by_identity():
+    a, b = Plain(), Plain()
+
+    def f(x, y, items):
+        return x in items, items.count(y), items.index(x), 5 in items, [x] == [y], (x, 1) in [(y, 1)]
+
+    check(f, (a, b, [b, a]), (a, a, [b, a]), (a, b, [b, a]))
+
+
+@pytest.mark.xfail(strict=True, reason="symbolic_convert's DICT_MERGE is DICT_UPDATE (no TypeError for a "
+                                       "repeated key): patch in the report of this commit")
+def test_repeated_keyword_arguments_raise():
+    def g(**kw):
+        return kw
+
+    def f(a, b):
+        return g(**a, **b)
+
+    check(f, ({"x": 1}, {"y": 2}), ({"x": 1}, {"x": 2}))
+
+
+@pytest.mark.xfail(strict=True, reason="symbolic_convert.inplace_op makes a new list/set/dict for *=, |=, "
+                                       "&=, -=, ^=: patch in the report of this commit")
+def test_in_place_operators_change_the_object():
+    def f(lst):
+        lst *= 2
+        return lst
+
+    def g(lst):
+        s = set(lst)
+        t = s
+        s |= {"x"}
+        s -= {lst[0]}
+        return sorted(t)
+
+    def h(d):
+        d |= {"k": 1}
+        return d
+
+    check(f, ([1, 2],))
+    check(g, (["a", "b"],))
+    check(h, ({"z": 0},))
