@@ -16,8 +16,9 @@ from .source import BuiltinSource, ClosureSource, GlobalSource, LocalSource
 from .variables.base import (NULL, ConstantVariable, UserError, VariableTracker, is_null, lazy_arithmetic,
                              unsupported)
 from .variables.builder import VariableBuilder
-from .variables.containers import (BaseListVariable, DictVariable, IteratorVariable, ListVariable,
-                                   SetVariable, SliceVariable, TupleVariable)
+from .variables.builtins_impl import container_binary_op, contains, get_iter, inplace
+from .variables.containers import (BaseListVariable, ContainerVariable, DictVariable, IteratorVariable,
+                                   ListVariable, SetVariable, SliceVariable, TupleVariable, is_plain_constant)
 from .variables.functions import CellVariable, NestedFunctionVariable
 from .variables.objects import GradModeVariable, UserDefinedObjectVariable
 from .variables.tensor import TensorVariable
@@ -286,6 +287,9 @@ class InstructionTranslatorBase:
         if lazy is not None:
             self.output.lazy_exprs.append(lazy)
             return lazy
+        r = container_binary_op(self, fn, a, b)  # lists, tuples, dicts, sets, views: new trackers
+        if r is not None:
+            return r
         if a.is_python_constant() and b.is_python_constant():
             try:
                 return ConstantVariable(fn(a.as_python_constant(), b.as_python_constant()))
@@ -329,9 +333,9 @@ class InstructionTranslatorBase:
             if method is not None:
                 return a.call_method(self, method, [b], {})
             return self.output.tensor_op(self, "call_function", fn, [a, b], {}, inplace_of=a)
-        if isinstance(a, ListVariable) and fn is operator.iadd:
-            a.call_method(self, "extend", [b], {})
-            return a
+        r = inplace(self, fn, a, b)  # a list, set or dict changed in place
+        if r is not None:
+            return r
         return self.binary_op(_INPLACE_TO_BINARY[fn], a, b)
 
     def BINARY_OP(self, inst):
@@ -357,8 +361,8 @@ class InstructionTranslatorBase:
     def CONTAINS_OP(self, inst):
         container = self.pop()
         item = self.pop()
-        if isinstance(container, DictVariable):
-            r = item.as_python_constant() in container.items
+        if isinstance(container, (ContainerVariable, IteratorVariable)) or is_plain_constant(container):
+            r = contains(self, container, item)
         elif isinstance(container, (BaseListVariable, IteratorVariable)) or container.is_python_constant():
             if isinstance(container, BaseListVariable) and not container.is_python_constant():
                 r = any(self._contains_eq(it, item) for it in container.items)
@@ -540,8 +544,7 @@ class InstructionTranslatorBase:
 
     def SET_ADD(self, inst):
         v = self.pop()
-        s = self.stack[-inst.arg]
-        s.items = SetVariable(s.items + [v]).items
+        self.stack[-inst.arg].call_method(self, "add", [v], {})
 
     def MAP_ADD(self, inst):
         v = self.pop()
@@ -554,8 +557,7 @@ class InstructionTranslatorBase:
 
     def SET_UPDATE(self, inst):
         v = self.pop()
-        s = self.stack[-inst.arg]
-        s.items = SetVariable(s.items + v.unpack(self)).items
+        self.stack[-inst.arg].call_method(self, "update", [v], {})
 
     def DICT_UPDATE(self, inst):
         v = self.pop()
@@ -565,7 +567,10 @@ class InstructionTranslatorBase:
         else:
             unsupported("dict.update with a non-dict")
 
-    DICT_MERGE = DICT_UPDATE
+    def DICT_MERGE(self, inst):
+        # f(**a, **b): a repeated or non-string key raises TypeError, as in CPython
+        v = self.pop()
+        self.stack[-inst.arg].merge_keywords(self, v)
 
     def LIST_TO_TUPLE(self, inst):
         self.push(TupleVariable(self.pop().items))
@@ -665,18 +670,11 @@ class InstructionTranslatorBase:
             self.pop()
 
     def GET_ITER(self, inst):
-        v = self.pop()
-        if isinstance(v, IteratorVariable):
-            self.push(v)
-        elif isinstance(v, (BaseListVariable, DictVariable, TensorVariable)) or v.is_python_constant():
-            self.push(IteratorVariable(v.unpack(self)))
-        else:
-            items = v.call_method(self, "__iter__", [], {})
-            self.push(items if isinstance(items, IteratorVariable) else IteratorVariable(items.unpack(self)))
+        self.push(get_iter(self, self.pop()))  # a live iterator over a list, dict or set
 
     def FOR_ITER(self, inst):
         it = self.stack[-1]
-        v = it.next_item()
+        v = it.next_item(self)
         if v is None:
             self.pop()
             self.jump(inst)

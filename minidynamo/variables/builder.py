@@ -282,13 +282,12 @@ def _special_callable(value, src, builder):
 
 
 def _marker(value, name):
-    """An attribute minidynamo sets on the functions it wraps, read from the instance dict
-    without running the object's own __getattr__/__getattribute__ (user code)."""
-    try:
-        d = object.__getattribute__(value, "__dict__")
-    except (AttributeError, TypeError):
+    """An attribute minidynamo sets on the functions it wraps (md.disable, regions). Only
+    functions carry them: other objects are not asked (their __getattr__ is user code, and
+    reading a partial's __dict__ creates one, which stops partial(partial(f)) flattening)."""
+    if type(value) is not types.FunctionType:
         return None
-    return d.get(name) if type(d) is dict else None
+    return value.__dict__.get(name)
 
 
 def _path_source(base, path):

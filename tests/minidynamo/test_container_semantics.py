@@ -426,8 +426,6 @@ def test_repr_of_a_deep_dict_raises_recursion_error_as_in_cpython():
 
 
 # --- results that must not be one object shared by every call
-@pytest.mark.xfail(strict=True, reason="symbolic_convert.binary_op wraps a folded list/set/dict in a "
-                                       "ConstantVariable: patch in the report of this commit")
 def test_a_container_made_by_an_operator_is_new_at_every_call():
     def f():
         return [1] + [2], {1} | {2}, {1: 1} | {2: 2}
@@ -450,8 +448,6 @@ def test_in_a_list_of_objects_compared_by_identity():
     check(f, (a, b, [b, a]), (a, a, [b, a]), (a, b, [b, a]))
 
 
-@pytest.mark.xfail(strict=True, reason="symbolic_convert's DICT_MERGE is DICT_UPDATE (no TypeError for a "
-                                       "repeated key): patch in the report of this commit")
 def test_repeated_keyword_arguments_raise():
     def g(**kw):
         return kw
@@ -462,8 +458,6 @@ def test_repeated_keyword_arguments_raise():
     check(f, ({"x": 1}, {"y": 2}), ({"x": 1}, {"x": 2}))
 
 
-@pytest.mark.xfail(strict=True, reason="symbolic_convert.inplace_op makes a new list/set/dict for *=, |=, "
-                                       "&=, -=, ^=: patch in the report of this commit")
 def test_in_place_operators_change_the_object():
     def f(lst):
         lst *= 2

@@ -591,3 +591,16 @@ def test_tracing_never_calls_a_user_hash_or_getattr():
     o = Loud()
     md.compile(f, backend="eager")(o)
     assert calls == []
+
+
+def test_wrapping_a_partial_does_not_give_it_a_dict():
+    import functools
+    from inspect import signature  # noqa: F401 - any function will do
+
+    def f():  # test_functools test_nested_optimization: partial(partial(g, a), b) flattens
+        inner = functools.partial(max, 1)
+        repr(inner)
+        nested = functools.partial(inner, 2)
+        return nested.func is max, nested.args
+
+    check(f, (), ())
