@@ -14,7 +14,9 @@ from fxlite.codegen import literal
 from .bytecode_compat import code_signature_names
 from .guards import _signature_src
 from .variables.base import ConstantVariable, unsupported
-from .variables.containers import BaseListVariable, DictVariable, ListVariable, SetVariable
+from .variables.dicts import DictVariable
+from .variables.lists import BaseListVariable, ListVariable
+from .variables.sets import SetVariable
 from .variables.tensor import TensorVariable
 
 

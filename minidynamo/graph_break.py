@@ -14,8 +14,8 @@ from . import bytecode_compat as bc
 from .exc import Unsupported
 from .resume_execution import live_locals, make_resume_function, resume_code
 from .variables.base import NULL, LazyVariable, is_null, unsupported
-from .variables.containers import IteratorVariable
 from .variables.functions import BaseUserFunction, UserMethodVariable
+from .variables.iterators import IteratorVariable
 from .variables.objects import GradModeExit, NNModuleVariable
 
 # builtins that read the calling frame: they cannot run from generated code

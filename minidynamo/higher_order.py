@@ -20,7 +20,7 @@ from backends.higher_order import invoke_subgraph
 from .exc import UncapturedHigherOrderOpError, Unsupported
 from .source import show
 from .variables.base import ConstantVariable, VariableTracker, unsupported
-from .variables.containers import ListVariable, TupleVariable
+from .variables.lists import ListVariable, TupleVariable
 from .variables.tensor import TensorVariable
 
 

@@ -372,7 +372,7 @@ class HookTracker:
         return state, new_args
 
     def module_backward_end(self, tx, state, out_vt):
-        from .variables.containers import TupleVariable
+        from .variables.lists import TupleVariable
         from .variables.tensor import TensorVariable
         import operator
         graph = self.output.graph

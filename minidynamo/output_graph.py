@@ -14,7 +14,8 @@ from .hooks import HookTracker
 from .side_effects import SideEffects
 from .utils import counters
 from .variables.base import ConstantVariable, UserError, VariableTracker, unsupported
-from .variables.containers import DictVariable, ListVariable, TupleVariable, NamedTupleVariable
+from .variables.dicts import DictVariable
+from .variables.lists import ListVariable, NamedTupleVariable, TupleVariable
 from .variables.tensor import TensorVariable
 
 

@@ -104,7 +104,7 @@ class SideEffects:
                 lines += self.statements[key](cg)
             elif kind == "container":
                 c = self.mutated[key]
-                from .variables.containers import DictVariable
+                from .variables.dicts import DictVariable
                 target = c.source.expr()
                 if isinstance(c, DictVariable):
                     lines.append(f"___tmp_d = {c.reconstruct_items(cg) if hasattr(c, 'reconstruct_items') else cg.dict_items(c)}")

@@ -16,11 +16,15 @@ from .source import BuiltinSource, ClosureSource, GlobalSource, LocalSource
 from .variables.base import (NULL, ConstantVariable, UserError, VariableTracker, is_null, lazy_arithmetic,
                              unsupported)
 from .variables.builder import VariableBuilder
-from .variables.builtins_impl import container_binary_op, contains, get_iter, inplace
-from .variables.containers import (BaseListVariable, ContainerVariable, DictVariable, IteratorVariable,
-                                   ListVariable, SetVariable, SliceVariable, TupleVariable, is_plain_constant)
+from .variables.builtins_impl import get_iter
+from .variables.containers import ContainerVariable, is_plain_constant
+from .variables.dicts import DictVariable
 from .variables.functions import CellVariable, NestedFunctionVariable
+from .variables.iterators import IteratorVariable
+from .variables.lists import BaseListVariable, ListVariable, SliceVariable, TupleVariable
 from .variables.objects import GradModeVariable, UserDefinedObjectVariable
+from .variables.operators import container_binary_op, contains, inplace
+from .variables.sets import SetVariable
 from .variables.tensor import TensorVariable
 
 MAX_INSTRUCTIONS = 200_000  # past this many traced instructions, a frame is assumed not to end

@@ -13,9 +13,10 @@ import tensorlite as tl
 
 from ..source import AttrSource, GetItemSource
 from .base import ConstantVariable, LazyConstantVariable, LazyVariable, VariableTracker, unsupported
-from .containers import DictVariable, ListVariable, NamedTupleVariable, TupleVariable
+from .dicts import DictVariable
 from .functions import (PURE_BUILTINS, BuiltinVariable, PartialVariable, TLFunctionVariable,
                         UserFunctionVariable, UserMethodVariable)
+from .lists import ListVariable, NamedTupleVariable, TupleVariable
 from .objects import (GradModeClassVariable, NNModuleVariable, PythonModuleVariable,
                       UserDefinedClassVariable, UserDefinedObjectVariable)
 

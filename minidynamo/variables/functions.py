@@ -12,7 +12,10 @@ import tensorlite as tl
 from ..bytecode_compat import code_signature_names
 from ..exc import Unsupported
 from .base import ConstantVariable, UserError, VariableTracker, unsupported
-from .containers import DictVariable, IteratorVariable, ListVariable, SetVariable, TupleVariable
+from .dicts import DictVariable
+from .iterators import IteratorVariable
+from .lists import ListVariable, TupleVariable
+from .sets import SetVariable
 
 
 def bind_args(code, name, args, kwargs, defaults, kwdefaults):

@@ -10,8 +10,72 @@ depends on what cannot be modelled (a dict whose keys changed but not their numb
 entries a dict iterator visits then depends on the hash table), the iterator raises
 Unsupported instead.
 """
-from .base import ConstantVariable, UserError, unsupported
-from .containers import IteratorVariable, TupleVariable
+from .base import BoundMethodVariable, ConstantVariable, UserError, VariableTracker, unsupported
+from .containers import LiveItems
+from .lists import TupleVariable
+
+
+class IteratorVariable(VariableTracker):
+    """An iterator. Made from a list of trackers it yields them in order (an iterator over an
+    immutable sequence: a tuple, a range, a string); made from a container's unpack() (what
+    GET_ITER does) it is that container's live iterator. Subclasses (iterators.py) model
+    list, dict and set iterators, zip, map, filter, enumerate and reversed."""
+
+    def __init__(self, items=()):
+        super().__init__(None)
+        self._live = None
+        if isinstance(items, LiveItems):
+            self._live = items.container.iter_variable(None)
+            self.items = []
+        else:
+            self.items = list(items)
+        self.index = 0
+
+    def python_type(self):
+        if self._live is not None:
+            return self._live.python_type()
+        unsupported("type of an iterator")
+
+    def truthy(self, tx):
+        return True
+
+    def next_item(self, tx=None):
+        """The next tracker, or None when the iterator is exhausted."""
+        if self._live is not None:
+            return self._live.next_item(tx)
+        if self.index >= len(self.items):
+            return None
+        v = self.items[self.index]
+        self.index += 1
+        return v
+
+    def unpack(self, tx):
+        if self._live is not None:
+            return self._live.unpack(tx)
+        rest = self.items[self.index:]
+        self.index = len(self.items)
+        return rest
+
+    def iter_variable(self, tx):
+        return self
+
+    def var_getattr(self, tx, name):
+        if name in ("__next__", "__iter__"):
+            return BoundMethodVariable(self, name)
+        unsupported(f"attribute {name} of an iterator")
+
+    def call_method(self, tx, name, args, kwargs):
+        if name == "__iter__" and not args and not kwargs:
+            return self
+        if name == "__next__" and not args and not kwargs:
+            v = self.next_item(tx)
+            if v is None:
+                raise UserError(StopIteration())
+            return v
+        unsupported(f"iterator.{name}")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
 
 
 def _drain(it, tx):

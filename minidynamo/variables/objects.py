@@ -125,7 +125,8 @@ class NNModuleVariable(UserDefinedObjectVariable):
     def call_function(self, tx, args, kwargs):
         """Module.__call__ inlined: forward pre-hooks, forward, forward hooks (global first)."""
         from tensorlite.nn.modules import module as M
-        from .containers import DictVariable, TupleVariable
+        from .dicts import DictVariable
+        from .lists import TupleVariable
 
         m = self.value
         tx.output.guard_module_hooks(self)
@@ -197,7 +198,7 @@ class NNModuleVariable(UserDefinedObjectVariable):
     def call_method(self, tx, name, args, kwargs):
         if name in _MODULE_ITER_METHODS:
             from .builder import VariableBuilder
-            from .containers import ListVariable
+            from .lists import ListVariable
             items = list(getattr(self.value, name)(*[a.as_python_constant() for a in args]))
             return ListVariable([VariableBuilder(tx, None).wrap_module_member(self, it) for it in items])
         return super().call_method(tx, name, args, kwargs)
@@ -316,7 +317,7 @@ def _plain_user_class(cls):
 
 
 def _build_namedtuple(tx, cls, args, kwargs):
-    from .containers import NamedTupleVariable
+    from .lists import NamedTupleVariable
     fields = cls._fields
     if len(args) > len(fields):
         raise UserError(TypeError(f"{cls.__name__}.__new__() takes {len(fields) + 1} positional arguments "

@@ -1,0 +1,215 @@
+"""Sets of plain constants.
+
+A set keeps a real set of its values, changed by the same operations as the program's own, so
+its iteration order is CPython's.
+"""
+import sys
+
+from .base import ConstantVariable, UserError, unsupported
+from .containers import ContainerVariable, LiveItems, _check_args, _unpack_values, dict_key, plain_value
+from .dicts import DictVariable
+from .iterators import SetIteratorVariable
+
+
+class _SetItems(list):
+    """A set's items in iteration order, remembering the trackers the set was built from (the
+    interpreter's SET_ADD writes `s.items = SetVariable(s.items + [v]).items`)."""
+
+    def __init__(self, items, built_from):
+        super().__init__(items)
+        self.built_from = built_from
+
+
+class SetVariable(ContainerVariable):
+    """A set of plain constants. `real` is a real set changed by the same operations as the
+    program's (so iteration order and pop() are CPython's); `members` maps each value to its
+    tracker. When the set was changed in a way whose effect on the order is not known,
+    `ordered` is False: its size and members are exact, its order is not, so nothing that
+    depends on the order (iteration, pop, repr, folding, rebuilding it) is traced."""
+
+    def __init__(self, items, source=None):
+        super().__init__(source)
+        self.real = set()
+        self.members = {}
+        self.ordered = True
+        self.version = 0  # changes with every mutation (iterators compare it)
+        self._built_from = list(items)
+        for i in self._built_from:  # BUILD_SET, set(iterable): one insertion per item, in order
+            self._add(i)
+
+    def _add(self, vt):
+        k = dict_key(vt)
+        if k not in self.real:
+            self.real.add(k)
+            self.members[k] = vt
+
+    @property
+    def items(self):
+        return _SetItems([self.members[v] for v in self.real], self._built_from)
+
+    @items.setter
+    def items(self, new):
+        old = [self.members[v] for v in self.real]
+        built = getattr(new, "built_from", None)
+        self.version += 1
+        if built is not None and len(built) >= len(old) and all(a is b for a, b in zip(built, old)):
+            extra = built[len(old):]
+        else:
+            extra, self.ordered = list(new), False
+        for vt in extra:
+            self._add(vt)
+        if len(extra) > 1:
+            # SET_UPDATE: CPython merges a set or frozenset table to table but inserts the
+            # items of other iterables one by one; which it was is not known here
+            self.ordered = False
+
+    def python_type(self):
+        return set
+
+    def truthy(self, tx):
+        return bool(self.real)
+
+    def _need_order(self, what):
+        if not self.ordered:
+            unsupported(f"{what} of a set whose iteration order is not known at trace time (it was "
+                        "updated from several values at once)")
+
+    def _const_parts(self, walk):
+        return self.ordered, 1
+
+    def _build_const(self, walk):
+        # the set itself, not a copy: a copy's table (so its order) can differ; folds only read it
+        return self.real
+
+    def unpack(self, tx):
+        self._need_order("iterating")
+        return LiveItems([self.members[v] for v in self.real], self)
+
+    def iter_variable(self, tx):
+        self._need_order("iterating")
+        return SetIteratorVariable(self)
+
+    def getitem(self, tx, key):
+        raise UserError(TypeError("'set' object is not subscriptable"))
+
+    def reconstruct(self, cg):
+        self._need_order("rebuilding")
+        if not self.real:
+            return "set()"
+        order = list(self.real)
+        rebuilt = set()
+        for v in order:  # what the set display below does
+            rebuilt.add(v)
+        if list(rebuilt) != order or sys.getsizeof(rebuilt) != sys.getsizeof(self.real):
+            unsupported("rebuilding a set whose layout a set display would not reproduce")
+        return "{" + ", ".join(cg(self.members[v]) for v in order) + "}"
+
+    def contains(self, tx, item):
+        return dict_key(item) in self.real
+
+    def _operand(self, tx, vt):
+        """(real value, {value: tracker}) of a set method's argument: a set's own real set, a
+        frozenset or other plain constant, or the plain values of an iterable, in order."""
+        if isinstance(vt, SetVariable):
+            if not vt.ordered:
+                self.ordered = False
+            return vt.real, vt.members
+        if isinstance(vt, DictVariable) and vt.dict_cls is dict:
+            # CPython has a path of its own for an exact dict (presized): a real dict takes it
+            return dict.fromkeys(vt.items), {}
+        if vt.is_python_constant() and not isinstance(vt, ContainerVariable):
+            v = vt.as_python_constant()
+            if not plain_value(v):
+                unsupported("a set operation with a value that is not a plain constant")
+            return v, {}
+        items = _unpack_values(tx, vt)
+        values = [dict_key(i) for i in items]
+        return values, dict(zip(values, items))
+
+    def _result(self, real, maps, ordered):
+        r = SetVariable([])
+        r.real = real
+        r.ordered = ordered
+        for v in real:
+            for m in maps:
+                if v in m:
+                    r.members[v] = m[v]
+                    break
+            else:
+                r.members[v] = ConstantVariable(v)
+        return r
+
+    def call_method(self, tx, name, args, kwargs):
+        if kwargs:
+            raise UserError(TypeError(f"set.{name}() takes no keyword arguments"))
+        if name == "__len__":
+            _check_args(name, args, kwargs, 0, 0)
+            return ConstantVariable(len(self.real))
+        if name == "__contains__":
+            _check_args(name, args, kwargs, 1, 1)
+            return ConstantVariable(self.contains(tx, args[0]))
+        if name == "__iter__":
+            _check_args(name, args, kwargs, 0, 0)
+            return self.iter_variable(tx)
+        if name == "copy":
+            _check_args(name, args, kwargs, 0, 0)
+            return self._result(self.real.copy(), [self.members], self.ordered)
+        if name in ("union", "intersection", "difference", "symmetric_difference", "issubset", "issuperset",
+                    "isdisjoint"):
+            was = self.ordered
+            ops = [self._operand(tx, a) for a in args]
+            ordered, self.ordered = self.ordered, was
+            try:
+                r = getattr(self.real, name)(*[o[0] for o in ops])
+            except TypeError as e:
+                raise UserError(e)
+            if isinstance(r, bool):
+                return ConstantVariable(r)
+            return self._result(r, [self.members] + [o[1] for o in ops], ordered)
+        if name in ("add", "discard", "remove"):
+            _check_args(f"set.{name}", args, kwargs, 1, 1)
+            k = dict_key(args[0])
+            if name == "remove" and k not in self.real:
+                raise UserError(KeyError(k))
+            tx.output.side_effects.mutate(tx, self)
+            self.version += 1
+            if name == "add":
+                self._add(args[0])
+            else:
+                self.real.discard(k)
+                self.members.pop(k, None)
+            return ConstantVariable(None)
+        if name in ("pop", "clear"):
+            _check_args(f"set.{name}", args, kwargs, 0, 0)
+            tx.output.side_effects.mutate(tx, self)
+            self.version += 1
+            if name == "clear":
+                self.real.clear()
+                self.members.clear()
+                return ConstantVariable(None)
+            self._need_order("set.pop()")
+            if not self.real:
+                raise UserError(KeyError("pop from an empty set"))
+            return self.members.pop(self.real.pop())
+        if name in ("update", "intersection_update", "difference_update", "symmetric_difference_update"):
+            ops = [self._operand(tx, a) for a in args]
+            tx.output.side_effects.mutate(tx, self)
+            self.version += 1
+            try:
+                getattr(self.real, name)(*[o[0] for o in ops])
+            except TypeError as e:
+                raise UserError(e)
+            before = self.members
+            self.members = {}
+            for v in self.real:
+                for m in [before] + [o[1] for o in ops]:
+                    if v in m:
+                        self.members[v] = m[v]
+                        break
+                else:
+                    self.members[v] = ConstantVariable(v)
+            return ConstantVariable(None)
+        unsupported(f"set.{name}")
+
+    def __repr__(self):
+        return f"SetVariable({len(self.real)} items)"
