@@ -13,6 +13,8 @@ import re
 import struct
 import types
 
+import numpy as _np
+
 import tensorlite
 from tensorlite._primitive import PRIMITIVES, Primitive
 
@@ -183,6 +185,92 @@ def literal(v):
             return None
         return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
     return None
+
+
+_pack_dd = struct.Struct("<dd").pack
+_PLAIN = (int, str, bytes)  # exact types whose == is sameness of behaviour
+
+
+def same(a, b):
+    """Whether constant a behaves exactly as b. They must have the same exact type and the
+    same value. Floats and complex numbers compare by bits, so signed zeros and nan payloads
+    differ. Tuples, frozensets, slices and ranges compare element by element, numpy scalars by
+    their bytes, and everything else by identity. `==` is coarser than behaviour:
+    0.0 == -0.0 and 1 == 1.0 == True.
+
+    >>> same(0.0, -0.0), same(1, 1.0), same(1, True), same((1, 2.5), (1, 2.5))
+    (False, False, False, True)
+    """
+    t = type(a)
+    if t is not type(b):
+        return False
+    if t in _PLAIN:
+        return a == b
+    if t is float:
+        return _pack_d(a) == _pack_d(b)
+    if t is complex:
+        return _pack_dd(a.real, a.imag) == _pack_dd(b.real, b.imag)
+    if t is tuple:
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if t is range or t is slice:
+        return same((a.start, a.stop, a.step), (b.start, b.stop, b.step))
+    if t is frozenset:
+        if len(a) != len(b) or a != b:
+            return False
+        mine = {x: x for x in b}
+        try:
+            return all(same(x, mine[x]) for x in a)
+        except KeyError:  # nan: equal sets, but no element of b equals it
+            return False
+    if isinstance(a, _np.generic):  # exact type, same bytes (np.float64(-0.0) is not 0.0)
+        return a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, _np.dtype):
+        return a == b and a.str == b.str and a.descr == b.descr
+    return a is b
+
+
+class _Identity:
+    """A dict key for an object that is equal only to itself (the object is kept alive, so its
+    id stays its own)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return type(other) is _Identity and other.obj is self.obj
+
+    def __repr__(self):
+        return f"<identity of {type(self.obj).__name__} at {id(self.obj):#x}>"
+
+
+def same_key(v):
+    """A hashable key with same_key(a) == same_key(b) only when same(a, b). Use it for dicts of
+    constants: a plain `v` key merges 0.0 with -0.0 and 1 with 1.0 and True, because their
+    hashes and == agree. Frozensets, dtypes and other objects are keyed by identity, which
+    is stricter than same() (a cache keyed this way only misses more often).
+
+    >>> same_key(0.0) == same_key(-0.0), same_key(1) == same_key(True), same_key((2, 0.5)) == same_key((2, 0.5))
+    (False, False, True)
+    """
+    t = type(v)
+    if t in _PLAIN or t is bool or v is None:
+        return (t, v)
+    if t is float:
+        return (t, _pack_d(v))
+    if t is complex:
+        return (t, _pack_dd(v.real, v.imag))
+    if t is tuple:
+        return (t, tuple(same_key(x) for x in v))
+    if t is range or t is slice:
+        return (t, same_key((v.start, v.stop, v.step)))
+    if isinstance(v, _np.generic) and v.dtype.kind in "biufcmM":
+        return (t, v.dtype.str, v.tobytes())
+    return _Identity(v)
 
 
 def primary(text):

@@ -78,8 +78,10 @@ class PyCodegen:
         hint = obj.co_name if isinstance(obj, types.CodeType) else getattr(obj, "__name__", None)
         hint = re.sub(r"[^0-9a-zA-Z_]+", "_", hint).strip("_") if isinstance(hint, str) else ""
         base = f"___{hint}" if hint else "___const"
+        if not _free_name(base):
+            base = f"___obj_{hint}"
         name, i = base, 0
-        while name in self.globals:
+        while name in self.globals or not _free_name(name):
             i += 1
             name = f"{base}_{i}"
         self.globals[name] = obj
@@ -185,3 +187,18 @@ def transformed_source(fn, code, graph_call, prelude, effects, return_expr, tail
 
 
 _ = (ConstantVariable, code_signature_names)
+
+# names the transformed function's namespace and body already use (guards.base_namespace,
+# convert_frame, transformed_source, graph breaks, hooks): global_obj never picks them, or a
+# class named G or K would hide ___G (the globals) or ___K (the keys)
+_RESERVED = {"___Gs", "___K", "___graph_out", "___result", "___return_value", "___transformed",
+             "___compiled_fn", "___call_compiled", "___HookBox", "___"}
+_RESERVED_PREFIXES = ("___tmp_", "___hook_box_", "___handle_", "___cell_", "___fn_", "___stack")
+_RESERVED_NAMES = set()
+
+
+def _free_name(name):
+    if not _RESERVED_NAMES:
+        from .guards import base_namespace
+        _RESERVED_NAMES.update(base_namespace(None), _RESERVED)
+    return name not in _RESERVED_NAMES and not name.startswith(_RESERVED_PREFIXES)

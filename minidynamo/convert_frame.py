@@ -17,6 +17,7 @@ from .guards import GuardSet, base_namespace, rename_code
 from .hooks import HookBox
 from .logs import log_graph, log_guards, log_output_code
 from .output_graph import OutputGraph
+from .source import KEYS
 from .graph_break import break_code, can_break_at
 from .symbolic_convert import InstructionTranslator, StopTrace
 from .utils import counters
@@ -256,6 +257,7 @@ def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_ins
     ns["__name__"] = fn.__globals__.get("__name__")
     ns["___Gs"] = output.globals_list
     ns.update(cg.globals)
+    ns["___K"] = KEYS.bind(src)  # the entry holds its own keys (source.KeyTable)
     filename = f"<minidynamo transformed {code.co_name} at {code.co_filename}:{code.co_firstlineno}>"
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     exec(compile_cached(src, filename), ns)  # noqa: S102

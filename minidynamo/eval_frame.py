@@ -90,6 +90,8 @@ def reset():
     _RESUME_WRAPPERS.clear()
     from . import compiled_autograd
     compiled_autograd.reset()
+    from .source import KEYS
+    KEYS.clear()
 
 
 class OptimizedFunction:

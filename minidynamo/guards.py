@@ -12,7 +12,7 @@ import numpy as np
 
 import tensorlite as tl
 from fxlite._source_files import compile_cached
-from fxlite.codegen import literal
+from fxlite.codegen import literal, same  # same: shared with backends (fxlite is below both)
 from tensorlite.nn.modules import module as _nn_module
 from tensorlite import _state as tl_state
 
@@ -199,38 +199,6 @@ def _equals_code(consts, e, v):
     return f"{e} is {_const(consts, v)}"
 
 
-def same(a, b):
-    """Whether a behaves exactly as b, for constants: same exact type and same value, with
-    signed zeros and nan payloads told apart, elementwise for tuples, frozensets, slices
-    and ranges; identity for everything else."""
-    t = type(a)
-    if t is not type(b):
-        return False
-    if t in _PLAIN:
-        return a == b
-    if t is float:
-        return _pack_d(a) == _pack_d(b)
-    if t is complex:
-        return _pack_dd(a.real, a.imag) == _pack_dd(b.real, b.imag)
-    if t is tuple:
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if t is range or t is slice:
-        return same((a.start, a.stop, a.step), (b.start, b.stop, b.step))
-    if t is frozenset:
-        if len(a) != len(b) or a != b:
-            return False
-        mine = {x: x for x in b}
-        try:
-            return all(same(x, mine[x]) for x in a)
-        except KeyError:  # nan: equal sets, but no element of b equals it
-            return False
-    if isinstance(a, np.generic):  # exact type, same bytes (np.float64(-0.0) is not 0.0)
-        return a.shape == b.shape and a.tobytes() == b.tobytes()
-    if isinstance(a, np.dtype):
-        return a == b and a.str == b.str and a.descr == b.descr
-    return a is b
-
-
 def _dict_keys_code(consts, e, keys):
     """list(e.keys()) == keys, with the keys' exact types (True == 1 == 1.0 as keys), and
     float keys told apart by sign (0.0 and -0.0)."""
@@ -349,6 +317,7 @@ def _compile_check(guards, code, fn, extra_ns=None):
     ns = base_namespace(fn)
     ns.update(extra_ns or {})
     ns.update(consts)
+    ns["___K"] = KEYS.bind(src)  # the entry holds its own keys (source.KeyTable)
     exec(compile_cached(src, f"<guards for {code.co_name}>"), ns)  # noqa: S102
     check = ns["___guard"]
     rename_code(check, code)

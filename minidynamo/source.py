@@ -6,8 +6,10 @@ the code that re-loads the value at run time.
 >>> s.name(), s.expr()
 ("L['self'].lin", 'self.lin')
 """
+import collections
 import keyword
 import re
+import threading
 
 from fxlite.codegen import literal
 
@@ -22,8 +24,79 @@ def show(v):
         return f"<{type(v).__name__} object at {id(v):#x}>"
 
 
-KEYS = []  # values that generated code names as ___K[i]: no literal reads back as exactly them
-_KEY_SLOTS = {}  # id(value) -> i (KEYS keeps the value alive, so its id stays its own)
+KEYS_LIMIT = 4096  # values the table keeps for texts not yet bound (least recently named go first)
+_K_SLOT = re.compile(r"___K\[(\d+)\]")
+
+
+class KeyTable:
+    """The values generated code names as ___K[i], having no literal that reads back as exactly
+    them (enum members, inf, nan, -0j, huge ints, numpy scalars, objects used as dict keys).
+    The same object always gets the same slot while the table holds it, and a slot number is
+    never given twice, so a text names one value forever.
+
+    Generated code that lives on does not read this table. A guard function or a transformed
+    function gets its own `___K`: a dict of exactly the slots its source names (bind), kept
+    alive by its namespace and dropped with its cache entry. So the table holds each value only
+    from the text's making to that binding, or for a guard failure report, which evaluates a
+    fresh text at once. It keeps the KEYS_LIMIT values most recently named, and md.reset()
+    empties it.
+
+    >>> t = KeyTable()
+    >>> nan = float("nan")
+    >>> text = f"d[{t.text(nan)}]"
+    >>> t.text(nan) == text[2:-1], t.bind(text)[0] is nan
+    (True, True)
+    """
+
+    def __init__(self):
+        self._values = collections.OrderedDict()  # slot -> value, least recently named first
+        self._slots = {}  # id(value) -> slot (the table holds the value, so its id stays its own)
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def text(self, v):
+        """___K[i] for v."""
+        with self._lock:
+            i = self._slots.get(id(v))
+            if i is not None and i in self._values and self._values[i] is v:
+                self._values.move_to_end(i)
+            else:
+                i = self._slots[id(v)] = self._next
+                self._next += 1
+                self._values[i] = v
+                while len(self._values) > KEYS_LIMIT:
+                    old, value = self._values.popitem(last=False)
+                    if self._slots.get(id(value)) == old:
+                        del self._slots[id(value)]
+        return f"___K[{i}]"
+
+    def __getitem__(self, i):
+        return self._values[i]
+
+    def __len__(self):
+        return len(self._values)
+
+    def bind(self, src):
+        """{i: value} for every ___K[i] that src names: the `___K` of the namespace src runs in."""
+        if "___K[" not in src:
+            return {}
+        out = {}
+        with self._lock:
+            for i in map(int, _K_SLOT.findall(src)):
+                try:
+                    out[i] = self._values[i]
+                except KeyError:  # more than KEYS_LIMIT others named since: never guess
+                    raise RuntimeError(f"minidynamo: ___K[{i}] was dropped before its code was built "
+                                       f"(raise minidynamo.source.KEYS_LIMIT)") from None
+        return out
+
+    def clear(self):
+        with self._lock:
+            self._values.clear()
+            self._slots.clear()
+
+
+KEYS = KeyTable()
 
 
 def value_text(v):
@@ -32,11 +105,7 @@ def value_text(v):
     text = literal(v)
     if text is not None:
         return text
-    i = _KEY_SLOTS.get(id(v))
-    if i is None or KEYS[i] is not v:
-        i = _KEY_SLOTS[id(v)] = len(KEYS)
-        KEYS.append(v)
-    return f"___K[{i}]"
+    return KEYS.text(v)
 
 
 class Source:

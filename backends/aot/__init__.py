@@ -29,6 +29,7 @@ tensor([[2., 2.],
 """
 import functools
 
+from fxlite.codegen import same_key
 from tensorlite._tensor import Tensor
 
 from . import trace_wrapped  # noqa: F401  (registers the trace_wrapped primitive)
@@ -51,13 +52,13 @@ def make_boxed_compiler(compiler):
 
 
 def _key(leaf):
+    """The part of the cache key for one input. A non-tensor input is traced as a constant, so
+    an entry serves only the same constant: same type and bits (fxlite.codegen.same_key: 0.0
+    and -0.0 are two entries, though they are == with one hash), other objects by identity
+    (held by the key, so an id is never reused)."""
     if isinstance(leaf, Tensor):
         return (Tensor, leaf._data.shape, leaf._data.dtype, leaf._rg)
-    try:
-        hash(leaf)
-        return (type(leaf), leaf)
-    except TypeError:
-        return (type(leaf), id(leaf))
+    return same_key(leaf)
 
 
 def aot_function(fn, fw_compiler, bw_compiler=None, partition_fn=None, inference_compiler=None):

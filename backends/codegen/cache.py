@@ -29,7 +29,7 @@ import numpy as np
 
 from fxlite import Node
 
-from .lowering import Uncacheable, literal
+from .lowering import Uncacheable, key_text
 
 __all__ = ["counters", "graph_key", "lookup", "store", "cache_dir", "disk_enabled", "clear_memory"]
 
@@ -75,8 +75,8 @@ def _environment():
 def _input_desc(x):
     if hasattr(x, "_data"):
         return f"T{x._data.shape}{x._data.dtype.str}"
-    if x is None or isinstance(x, (bool, int, float, complex, str, bytes)):
-        return f"{type(x).__name__}:{x!r}"
+    if x is None or type(x) in (bool, int, float, complex, str, bytes):
+        return f"{type(x).__name__}:{key_text(x)}"  # exact: -0.0 is not 0.0, no digit limit
     # other objects (hook boxes, callables) are runtime values passed through the kernel:
     # their type is the key, never their identity (a default repr carries an address)
     return f"{type(x).__module__}.{type(x).__qualname__}"
@@ -94,8 +94,7 @@ def graph_key(gm, example_inputs, options=None):
                 t if isinstance(t, str) else f"{getattr(t, '__module__', '')}.{getattr(t, '__qualname__', t)}")
             v = n.meta.get("val")
             meta = f"{tuple(v.shape)}{v.dtype}" if hasattr(v, "shape") and hasattr(v, "dtype") else ""
-            lines.append(f"{n.op} {n.name} {t} {literal(n.args, {}, names, True)} "
-                         f"{literal(n.kwargs, {}, names, True)} {meta}")
+            lines.append(f"{n.op} {n.name} {t} {key_text(n.args, names)} {key_text(n.kwargs, names)} {meta}")
     except Uncacheable:
         return None
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
@@ -146,7 +145,9 @@ def _payload(art):
     meta = {"source": art.source, "buffers": [[list(s), d] for s, d in art.buffers], "name": art.name,
             "consts": sorted(art.consts)}
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.ascontiguousarray(v) for k, v in art.consts.items()})
+    # np.asarray(order="C"), not np.ascontiguousarray: that makes a 0-d constant (a bound numpy
+    # scalar) 1-d, which changes the shape and dtype of what it meets
+    np.savez(buf, **{k: np.asarray(v, order="C") for k, v in art.consts.items()})
     return json.dumps(meta).encode() + b"\n" + buf.getvalue()
 
 

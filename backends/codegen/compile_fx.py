@@ -29,7 +29,7 @@ from tensorlite._primitive import Primitive
 from tensorlite._tensor import Tensor
 
 from . import fusion, lowering
-from .lowering import ELEMENTWISE, VIEW_PRIMS, Steps, Uncacheable, literal, lower_node, probe_dtype
+from .lowering import ELEMENTWISE, VIEW_PRIMS, Steps, Uncacheable, key_text, literal, lower_node, probe_dtype
 from .memory import Value, plan
 
 __all__ = ["generate", "Artifact"]
@@ -141,7 +141,7 @@ def generate(gm, example_inputs, options=None):
             if getattr(n.target, "__name__", None) == "getitem":
                 src[n] = n.name
                 base = src[n.args[0]]
-                lines.append(f"{n.name} = {base}[{n.args[1]!r}]")
+                lines.append(f"{n.name} = {base}[{literal(n.args[1], consts)}]")
                 values.append(Value(n.name, _meta(n).shape, _npdt(_meta(n)), [base], kind="view"))
                 continue
             raise NotImplementedError(f"codegen: unsupported call target {n.target!r} ({n.name})")
@@ -164,7 +164,7 @@ def generate(gm, example_inputs, options=None):
                 continue
         # -- CSE --------------------------------------------------------------------------
         try:
-            key = (n.target.name, literal(n.args, {}, node_src, True), literal(n.kwargs, {}, node_src, True))
+            key = (n.target.name, key_text(n.args, node_src), key_text(n.kwargs, node_src))
         except Uncacheable:
             key = None
         if _impure(n):
@@ -211,6 +211,7 @@ def generate(gm, example_inputs, options=None):
         if n in elided:
             continue
         low = lower_node(n, lambda x: literal(x, consts, node_src), _meta, consts)
+        ns.update(consts)  # constants the lowering bound by name are probed as themselves
         m = _meta(n)
         if isinstance(low, Steps):
             try:
@@ -305,7 +306,7 @@ def generate(gm, example_inputs, options=None):
             if counts[o] > 1:
                 body.append(f"{o.name}_out = {out_src[o]}")
                 out_src[o] = f"{o.name}_out"
-    body.append("return " + literal(result, {}, lambda x: out_src[x]))
+    body.append("return " + literal(result, consts, lambda x: out_src[x]))
     bufs = [f"_b{k}" for k in range(len(p.buffers))]
     sig = ", ".join(params + [f"{b}={b}" for b in bufs])
     name = getattr(gm, "_codegen_name", None) or "kernel"

@@ -17,6 +17,9 @@ exclude axis 0), these fused forms exist:
   chain as one numexpr expression (multi-threaded, one pass over memory; before a reduction,
   evaluated per block into a scratch block). Constants are typed with the group's dtype, so
   float32 stays float32 as in numpy; np.maximum/np.minimum keep numpy's NaN propagation.
+  numexpr's optimizer is off (it divides by a constant as a multiplication by its
+  reciprocal), and a group whose constants include both 0.0 and -0.0 has no numexpr form
+  (numexpr merges constants that compare equal).
 * numba (only if the optional `numba` is installed and options["numba"] is on; elementwise
   groups without a reduction): the same expression as one parallel loop compiled by numba
   (`error_model="numpy"`: division by zero gives inf/nan as in numpy; typed constants; calls
@@ -32,6 +35,7 @@ numba the pure-numpy forms always work.
 {}
 """
 import contextvars
+import hashlib
 import math
 import os
 import re
@@ -39,6 +43,8 @@ import threading
 import time
 
 import numpy as np
+
+from fxlite.codegen import same, same_key
 
 from .lowering import ELEMENTWISE, PREV, Steps, literal, impl_namespace
 
@@ -98,7 +104,9 @@ def ne_kernel(text, n_vars, dtype, cvals):
     ns.update({f"c{j}": E.ConstantNode(dt.type(c)) for j, c in enumerate(cvals)})
     old = E._context.get_current_context()
     try:
-        E._context.set_new_context({"optimization": "aggressive", "truediv": False})
+        # no optimization: "moderate" and "aggressive" rewrite x / c as x * (1 / c), which is
+        # not numpy's division (off by an ulp, and 0 / 1e-310 gives nan, not 0)
+        E._context.set_new_context({"optimization": "none", "truediv": False})
         ex = eval(compile(text, "<numexpr>", "eval"), {"__builtins__": {}}, ns)
     finally:
         E._context.set_new_context(old)
@@ -122,7 +130,7 @@ def _nb_where(c, a, b):
 def nb_kernel(text, n_vars, dtype, cvals):
     """A numba kernel for the numexpr-style `text` over v0..v{n-1} (arrays of dtype, broadcast
     to the output's shape) and typed constants c0.. (cvals); called as kernel(*arrays, out=array)."""
-    key = (text, n_vars, np.dtype(dtype).str, cvals)
+    key = (text, n_vars, np.dtype(dtype).str, same_key(tuple(cvals)))  # 0.0 and -0.0 are two kernels
     jit = _NB_KERNELS.get(key)
     if jit is None:
         import numba
@@ -207,7 +215,8 @@ class Group:
             return f"{o}:{v.shape}{np.dtype(v.dtype).str}"
         if o in self.consts:
             c = np.asarray(self.consts[o])
-            return f"k{c.shape}{c.dtype.str}{c.tobytes().hex() if c.size <= 8 else id(c)}"
+            data = c.tobytes()  # the bytes, never id(c): an id is reused once c is freed
+            return f"k{c.shape}{c.dtype.str}{data.hex() if len(data) <= 64 else hashlib.sha256(data).hexdigest()}"
         return o
 
     def _chunk_plan(self):
@@ -243,7 +252,7 @@ class Group:
 
         def const(v):
             for j, c in enumerate(cvals):
-                if c == v or (c != c and v != v):
+                if same(c, v):  # never ==: 0.0 and -0.0 are two constants, as are nan payloads
                     return f"c{j}"
             cvals.append(v)
             consts_seen.add(f"c{len(cvals) - 1}")
@@ -300,7 +309,7 @@ class Group:
             lines = [f"_g{g}_out = np.empty({shape!r}, np.{self.dtype.name})"]
             if self.strategy == "numexpr":
                 text, ext, cvals = self.ne_expression()
-                lines.append(f"_ne{g} = _ne_kernel({text!r}, {len(ext)}, {self.dtype.name!r}, {literal(cvals, {})})")
+                lines.append(f"_ne{g} = _ne_kernel({text!r}, {len(ext)}, {self.dtype.name!r}, {literal(cvals, self.consts)})")
             else:
                 p, _ = self._chunk_plan()
                 lines += [f"_g{g}_{k} = np.empty({shape!r}, np.{self.dtype.name})" for k in range(len(p.buffers))]
@@ -308,7 +317,7 @@ class Group:
         if self.strategy in ("numexpr", "numba"):
             text, ext, cvals = self.ne_expression()
             make = "_ne_kernel" if self.strategy == "numexpr" else "_nb_kernel"
-            return [f"_ne{g} = {make}({text!r}, {len(ext)}, {self.dtype.name!r}, {literal(cvals, {})})"]
+            return [f"_ne{g} = {make}({text!r}, {len(ext)}, {self.dtype.name!r}, {literal(cvals, self.consts)})"]
         if self.strategy == "blocked":
             p, _ = self._chunk_plan()
             shape = (self.rows,) + self.shape[1:]
@@ -467,15 +476,15 @@ class Group:
     def choose(self, options):
         if FORCE is not None:  # tests: every group takes this form when it can
             row = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
-            self.rows = max(1, BLOCK_BYTES // max(row, 1))
-            ok = (FORCE != "numexpr" or (numexpr_available() and self.ne_expression() is not None)) and \
+            self.rows = max(1, min(self.shape[0], BLOCK_BYTES // max(row, 1)))  # a block fits the array
+            ok = (FORCE != "numexpr" or (numexpr_available() and self._numexpr_ok())) and \
                 (FORCE != "numba" or numba_available() and self.ne_expression() is not None)
             self.strategy = FORCE if ok else "plain"
             if self.reduce is not None and self.strategy in ("parallel", "numba"):
                 self.strategy = "blocked"
             return self.strategy
         row = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
-        self.rows = max(1, BLOCK_BYTES // max(row, 1))
+        self.rows = max(1, min(self.shape[0], BLOCK_BYTES // max(row, 1)))  # a block fits the array
         key = (self.signature(), self.shape, self.dtype.str, bool(options.get("numexpr", True)),
                bool(options.get("numba", True)))
         if key in decisions:
@@ -488,7 +497,7 @@ class Group:
             candidates.append("blocked")
             if THREADS > 1 and len(self._parts()) > 1:
                 candidates.append("parallel")
-        if options.get("numexpr", True) and numexpr_available() and self.ne_expression() is not None:
+        if options.get("numexpr", True) and numexpr_available() and self._numexpr_ok():
             candidates.append("numexpr")
         if self._numba_ok(options):
             candidates.append("numba")
@@ -520,6 +529,16 @@ class Group:
         self.strategy = best
         decisions[key] = best
         return best
+
+    def _numexpr_ok(self):
+        """Whether the numexpr form computes exactly this group. numexpr merges constants that
+        compare equal (its registers and its subexpression elimination use ==), so a group with
+        both 0.0 and -0.0 has no numexpr form."""
+        ne = self.ne_expression()
+        if ne is None:
+            return False
+        cvals = ne[2]
+        return not any(a == b and not same(a, b) for i, a in enumerate(cvals) for b in cvals[i + 1:])
 
     def _numba_ok(self, options):
         return self.reduce is None and bool(options.get("numba", True)) and numba_available() \

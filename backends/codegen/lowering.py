@@ -16,7 +16,9 @@ eager implementation runs, so promotion always matches eager tensorlite exactly.
 >>> literal((1, slice(None, 2), None, float("inf")), {})
 '(1, slice(None, 2, None), None, _inf)'
 """
+import hashlib
 import math
+import struct
 
 import numpy as np
 
@@ -24,6 +26,19 @@ import tensorlite as tl
 from tensorlite._dtype import dtype as _TlDtype
 from tensorlite._primitive import PRIMITIVES, Primitive
 from tensorlite import _prims
+from fxlite.codegen import literal as _fx_literal
+
+_pack_d = struct.Struct("<d").pack
+_unpack_q = struct.Struct("<Q").unpack
+_NAN_BITS = _pack_d(math.nan)
+
+
+def _f64bits(n, _pack_q=struct.Struct("<Q").pack, _unpack_d=struct.Struct("<d").unpack):
+    """The float whose IEEE-754 bits are the integer n (a nan with its payload and sign)."""
+    return _unpack_d(_pack_q(n))[0]
+
+
+_NUMPY_TYPES = set(np.sctypeDict.values()) | {np.ndarray}
 
 __all__ = ["literal", "Steps", "lower_node", "VIEW_PRIMS", "ELEMENTWISE", "probe_dtype"]
 
@@ -65,55 +80,123 @@ def _np_eval(ufunc_src):
     return obj
 
 
-def literal(v, consts, node_src=None, strict=False):
-    """Python source for a parameter value; arrays (and, unless strict, objects without a
-    source form) go to `consts` as `_kN`."""
+def literal(v, consts, node_src=None):
+    """Python source for a parameter value that evaluates to exactly v (its type, its value,
+    the sign of a zero, a nan's payload). Scalars are written out only where
+    fxlite.codegen.literal writes them: exact types whose repr reads back bit for bit. Containers
+    of exact type (tuple, list, dict, slice) are written structurally. Every other value is
+    bound by name in `consts` as `_kN`: arrays, numpy scalars (as 0-d arrays, which the kernel's
+    namespace turns back into scalars of their own type), and objects such as IntEnum members
+    and other subclasses. A Node is written as node_src(node). Floats, ints and complex numbers
+    without a round-tripping repr are written exactly: inf and the canonical nan (math.nan's
+    bits) as the kernel's names `_inf` and `_nan`, another nan as `_f64bits(<its bits>)`, a
+    huge int in hex (no int-str digit limit), a complex as complex(<real>, <imag>).
+
+    >>> literal((-0.0, 1, None, slice(None, 2)), {})
+    '(-0.0, 1, None, slice(None, 2, None))'
+    >>> literal(-float("nan"), {}), literal(complex(-0.0, -0.0), {})
+    ('_f64bits(0xfff8000000000000)', 'complex(-0.0, -0.0)')
+    >>> import enum
+    >>> consts = {}
+    >>> literal(enum.IntEnum("E", "A").A, consts), consts
+    ('_k0', {'_k0': <E.A: 1>})
+    """
     from fxlite import Node
     if isinstance(v, Node):
         return node_src(v)
-    if v is None or v is True or v is False or isinstance(v, (int, str)) and not isinstance(v, bool):
-        return repr(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "_nan"
-        if math.isinf(v):
-            return "_inf" if v > 0 else "-_inf"
-        return repr(v)
-    if isinstance(v, tuple):
-        items = [literal(x, consts, node_src, strict) for x in v]
+    text = _exact(v)
+    if text is not None:
+        return text
+    t = type(v)
+    if t is tuple:
+        items = [literal(x, consts, node_src) for x in v]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-    if isinstance(v, list):
-        return "[" + ", ".join(literal(x, consts, node_src, strict) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k!r}: {literal(x, consts, node_src, strict)}" for k, x in v.items()) + "}"
-    if isinstance(v, slice):
-        return f"slice({literal(v.start, consts, node_src, strict)}, {literal(v.stop, consts, node_src, strict)}, " \
-               f"{literal(v.step, consts, node_src, strict)})"
-    if v is Ellipsis:
-        return "..."
-    if isinstance(v, _TlDtype):
-        return f"tl.{v.name}" if v.name != "bool" else "tl.bool_"
-    if isinstance(v, np.dtype):
-        return f"np.dtype({v.name!r})"
-    if isinstance(v, np.generic):
-        if isinstance(v, np.floating) and not np.isfinite(v):
-            return f"np.{v.dtype.name}({literal(float(v), consts)})"
-        return repr(v)
-    if isinstance(v, Primitive):
-        return f"_P[{v.name!r}]"
-    if isinstance(v, _prims._TensorSlot):
+    if t is list:
+        return "[" + ", ".join(literal(x, consts, node_src) for x in v) + "]"
+    if t is dict:
+        return "{" + ", ".join(f"{literal(k, consts, node_src)}: {literal(x, consts, node_src)}"
+                               for k, x in v.items()) + "}"
+    if t is slice:
+        return f"slice({literal(v.start, consts, node_src)}, {literal(v.stop, consts, node_src)}, " \
+               f"{literal(v.step, consts, node_src)})"
+    return _bind(v, consts)
+
+
+def _exact(v):
+    """Source text naming exactly v without binding it, or None."""
+    text = _fx_literal(v)
+    if text is not None:
+        return text
+    t = type(v)
+    if t is int:  # past any int-str digit limit in decimal; hex has none
+        return hex(v)
+    if t is complex:  # signed zeros, inf or nan parts: each part written exactly
+        return f"complex({_exact(v.real)}, {_exact(v.imag)})"
+    if t is float:
+        if v == math.inf:
+            return "_inf"
+        if v == -math.inf:
+            return "-_inf"
+        bits = _pack_d(v)
+        return "_nan" if bits == _NAN_BITS else f"_f64bits({hex(_unpack_q(bits)[0])})"  # a nan
+    if t is _TlDtype:
+        name = "bool_" if v.name == "bool" else v.name
+        return f"tl.{name}" if getattr(tl, name, None) is v else None
+    if isinstance(v, np.dtype):  # np.dtype("float32") is a Float32DType
+        for spelling in (v.name, v.str):
+            try:
+                if np.dtype(spelling) is v:
+                    return f"np.dtype({spelling!r})"
+            except TypeError:
+                pass
+        return None
+    if t is Primitive:
+        return f"_P[{v.name!r}]" if PRIMITIVES.get(v.name) is v else None
+    if v is _prims._TENSOR:
         return "_T"
-    if isinstance(v, np.ndarray):
-        if v.ndim == 0:
-            return literal(v[()], consts)
-        name = f"_k{len(consts)}"
-        consts[name] = v
-        return name
-    if strict:
-        raise Uncacheable(f"no source form for {type(v).__name__}")
+    return None
+
+
+def _bind(v, consts):
+    for name, c in consts.items():  # one name per object
+        if c is v:
+            return name
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
+    if isinstance(v, np.generic) and v.dtype.kind in "biufc":
+        v = np.array(v)  # 0-d: disk-cacheable; the kernel's namespace reads it as v[()]
     name = f"_k{len(consts)}"
     consts[name] = v
     return name
+
+
+def key_text(v, node_src=None):
+    """Text identifying a parameter value exactly, for cache keys and CSE: equal texts mean the
+    same type and the same bits (never `==`: 0.0 == -0.0, 1 == 1.0 == True, and all nans
+    would share one key). Arrays and numpy scalars are described by dtype, shape and bytes.
+    Values without such a description (objects, subclasses) raise Uncacheable."""
+    from fxlite import Node
+    if isinstance(v, Node):
+        return node_src(v)
+    text = _exact(v)
+    if text is not None:
+        return text
+    t = type(v)
+    if t is tuple:
+        items = [key_text(x, node_src) for x in v]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if t is list:
+        return "[" + ", ".join(key_text(x, node_src) for x in v) + "]"
+    if t is dict:
+        return "{" + ", ".join(f"{key_text(k, node_src)}: {key_text(x, node_src)}" for k, x in v.items()) + "}"
+    if t is slice:
+        return f"slice({key_text(v.start, node_src)}, {key_text(v.stop, node_src)}, {key_text(v.step, node_src)})"
+    if isinstance(v, (np.generic, np.ndarray)) and type(v) in _NUMPY_TYPES and v.dtype.kind in "biufc":
+        a = np.asarray(v)
+        data = a.tobytes()  # C order, whatever the strides
+        digest = data.hex() if len(data) <= 64 else hashlib.sha256(data).hexdigest()
+        return f"<{t.__name__} {a.dtype.str} {a.shape} {digest}>"
+    raise Uncacheable(f"no exact key for {t.__name__}")
 
 
 class Steps:
@@ -151,7 +234,7 @@ def probe_dtype(steps, probes):
     with np.errstate(all="ignore"):
         for fn, ops, kw in steps.calls:
             vals = [prev if o is PREV else probes[o] for o in ops]
-            kwv = {k: eval(v, {"np": np, "tl": tl, "_inf": math.inf, "_nan": math.nan}) for k, v in kw.items()}
+            kwv = {k: eval(v, impl_namespace()) for k, v in kw.items()}
             prev = np.asarray(_np_eval(fn)(*vals, **kwv))
             dts.append(prev.dtype)
     return dts
@@ -234,7 +317,7 @@ def lower_node(node, src, meta, consts):
         return _index_expr(s[0], s[1:], p["spec"], consts)
     if name == "cat":
         dt = node.meta["val"].dtype
-        return f"np.concatenate(({', '.join(s)}{',' if len(s) == 1 else ''}), axis={p['dim']!r}, " \
+        return f"np.concatenate(({', '.join(s)}{',' if len(s) == 1 else ''}), axis={literal(p['dim'], consts)}, " \
                f"dtype={literal(dt.np, consts)})"
     return _impl_call(name, s, p, consts, src)
 
@@ -274,7 +357,7 @@ def _impl_call(name, s, params, consts, src=None):
 def impl_namespace():
     """The names generated code may use besides its constants."""
     ns = {"np": np, "tl": tl, "_P": PRIMITIVES, "_T": _prims._TENSOR, "_inf": math.inf,
-          "_nan": math.nan, "_sigmoid_tail": _sigmoid_tail}
+          "_nan": math.nan, "_f64bits": _f64bits, "_sigmoid_tail": _sigmoid_tail}
     for n, prim in PRIMITIVES.items():
         ns[f"_impl_{n}"] = prim.impl
     return ns
