@@ -16,8 +16,8 @@ def forward(self, x):
     mul = relu * relu;  relu = None
     return mul
 """
-import math
 
+from ..codegen import same_key
 from ..node import Node
 from .dce import is_impure, is_mutating
 
@@ -42,8 +42,8 @@ def _key(a):
         return ("dict", tuple((k, _key(v)) for k, v in a.items()))
     if isinstance(a, slice):
         return ("slice", _key(a.start), _key(a.stop), _key(a.step))
-    if isinstance(a, float) and math.isnan(a):
-        return ("float", "nan")
+    if type(a) in (float, complex):  # by their bits: 0.0 and -0.0 are two constants
+        return same_key(a)
     try:
         hash(a)
     except TypeError:

@@ -223,6 +223,18 @@ def forward(self, x, y):
     assert cse(gm) is False
 
 
+def test_cse_keeps_signed_zeros_apart():
+    def f(x):
+        return x * 0.0, x * -0.0, x * 0.0
+
+    gm = fxlite.symbolic_trace(f)
+    assert cse(gm) is True  # the two x * 0.0 are one node, x * -0.0 stays its own
+    x = tl.tensor([-1.0, 2.0])
+    a, b, c = gm(x)
+    assert np.signbit(a.numpy()).tolist() == [True, False]
+    assert np.signbit(b.numpy()).tolist() == [False, True]
+
+
 def test_cse_keeps_random_and_impure():
     def f(x):
         a = tl.randn(3)
