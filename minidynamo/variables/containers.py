@@ -324,6 +324,14 @@ class ContainerVariable(VariableTracker):
     def var_getattr(self, tx, name):
         return _method(self, tx, name)
 
+    def protocol_method(self, tx, name, args, kwargs):
+        """`__contains__` and `__iter__`, which every container answers alike."""
+        if name == "__contains__":
+            _check_args(name, args, kwargs, 1, 1)
+            return ConstantVariable(self.contains(tx, args[0]))
+        _check_args(name, args, kwargs, 0, 0)
+        return self.iter_variable(tx)
+
     def iter_variable(self, tx):
         """iter(self), as CPython makes it."""
         from .iterators import IteratorVariable  # cycle: iterators.py imports this module

@@ -284,12 +284,8 @@ class DictViewVariable(ContainerVariable):
         if name == "__len__":
             _check_args(name, args, kwargs, 0, 0)
             return ConstantVariable(len(self.dict_vt.items))
-        if name == "__contains__":
-            _check_args(name, args, kwargs, 1, 1)
-            return ConstantVariable(self.contains(tx, args[0]))
-        if name == "__iter__":
-            _check_args(name, args, kwargs, 0, 0)
-            return self.iter_variable(tx)
+        if name in ("__contains__", "__iter__"):
+            return self.protocol_method(tx, name, args, kwargs)
         if name == "__reversed__":
             _check_args(name, args, kwargs, 0, 0)
             return DictIteratorVariable(self.dict_vt, self.kind, reverse=True)

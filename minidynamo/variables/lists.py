@@ -88,12 +88,8 @@ class BaseListVariable(ContainerVariable):
             return ConstantVariable(len(self.items))
         if name in ("index", "count"):
             return self._index_count(tx, name, args, kwargs)
-        if name == "__contains__":
-            _check_args(name, args, kwargs, 1, 1)
-            return ConstantVariable(self.contains(tx, args[0]))
-        if name == "__iter__":
-            _check_args(name, args, kwargs, 0, 0)
-            return self.iter_variable(tx)
+        if name in ("__contains__", "__iter__"):
+            return self.protocol_method(tx, name, args, kwargs)
         return NotImplemented
 
     def __repr__(self):

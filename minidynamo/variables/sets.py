@@ -145,12 +145,8 @@ class SetVariable(ContainerVariable):
         if name == "__len__":
             _check_args(name, args, kwargs, 0, 0)
             return ConstantVariable(len(self.real))
-        if name == "__contains__":
-            _check_args(name, args, kwargs, 1, 1)
-            return ConstantVariable(self.contains(tx, args[0]))
-        if name == "__iter__":
-            _check_args(name, args, kwargs, 0, 0)
-            return self.iter_variable(tx)
+        if name in ("__contains__", "__iter__"):
+            return self.protocol_method(tx, name, args, kwargs)
         if name == "copy":
             _check_args(name, args, kwargs, 0, 0)
             return self._result(self.real.copy(), [self.members], self.ordered)
