@@ -107,19 +107,23 @@ def literal(v, consts, node_src=None):
     text = _exact(v)
     if text is not None:
         return text
+    text = _compound(v, lambda x: literal(x, consts, node_src))
+    return text if text is not None else _bind(v, consts)
+
+
+def _compound(v, part):
+    """Text for a tuple, list, dict or slice with each part written by part(), or None."""
     t = type(v)
     if t is tuple:
-        items = [literal(x, consts, node_src) for x in v]
+        items = [part(x) for x in v]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     if t is list:
-        return "[" + ", ".join(literal(x, consts, node_src) for x in v) + "]"
+        return "[" + ", ".join(part(x) for x in v) + "]"
     if t is dict:
-        return "{" + ", ".join(f"{literal(k, consts, node_src)}: {literal(x, consts, node_src)}"
-                               for k, x in v.items()) + "}"
+        return "{" + ", ".join(f"{part(k)}: {part(x)}" for k, x in v.items()) + "}"
     if t is slice:
-        return f"slice({literal(v.start, consts, node_src)}, {literal(v.stop, consts, node_src)}, " \
-               f"{literal(v.step, consts, node_src)})"
-    return _bind(v, consts)
+        return f"slice({part(v.start)}, {part(v.stop)}, {part(v.step)})"
+    return None
 
 
 def _exact(v):
@@ -181,16 +185,10 @@ def key_text(v, node_src=None):
     text = _exact(v)
     if text is not None:
         return text
+    text = _compound(v, lambda x: key_text(x, node_src))
+    if text is not None:
+        return text
     t = type(v)
-    if t is tuple:
-        items = [key_text(x, node_src) for x in v]
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-    if t is list:
-        return "[" + ", ".join(key_text(x, node_src) for x in v) + "]"
-    if t is dict:
-        return "{" + ", ".join(f"{key_text(k, node_src)}: {key_text(x, node_src)}" for k, x in v.items()) + "}"
-    if t is slice:
-        return f"slice({key_text(v.start, node_src)}, {key_text(v.stop, node_src)}, {key_text(v.step, node_src)})"
     if isinstance(v, (np.generic, np.ndarray)) and type(v) in _NUMPY_TYPES and v.dtype.kind in "biufc":
         a = np.asarray(v)
         data = a.tobytes()  # C order, whatever the strides
