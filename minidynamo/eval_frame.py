@@ -352,12 +352,11 @@ def compiled_callable(fn, backend):
         return hit[1]
     if inspect.ismethod(fn) and inspect.isfunction(fn.__func__):
         return functools.partial(compiled_callable(fn.__func__, backend), fn.__self__)
-    if inspect.isfunction(fn) and not getattr(fn, "_minidynamo_disable", False) \
-            and not reads_frames(fn.__code__):
+    if inspect.isfunction(fn) and not getattr(fn, "_minidynamo_disable", False):
         key = (fn, _BackendKey(backend))
         w = _COMPILED_CALLABLES.get(key)
-        if w is None:
-            w = _COMPILED_CALLABLES[key] = OptimizedFunction(fn, backend)
+        if w is None:  # a function that reads frames runs as itself, under its real caller
+            w = _COMPILED_CALLABLES[key] = fn if reads_frames(fn.__code__) else OptimizedFunction(fn, backend)
         return w
     return fn
 

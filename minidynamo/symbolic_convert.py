@@ -17,8 +17,8 @@ from .variables.base import (NULL, ConstantVariable, UserError, VariableTracker,
                              unsupported)
 from .variables.builder import VariableBuilder
 from .variables.builtins_impl import get_iter
-from .variables.containers import ContainerVariable, is_plain_constant
-from .variables.dicts import DictVariable
+from .variables.containers import ContainerVariable, identity_eq, is_plain_constant
+from .variables.dicts import DictVariable, DictViewVariable
 from .variables.functions import CellVariable, NestedFunctionVariable
 from .variables.iterators import IteratorVariable
 from .variables.lists import BaseListVariable, ListVariable, SliceVariable, TupleVariable
@@ -305,7 +305,7 @@ class InstructionTranslatorBase:
             return type(a)(a.items * b.as_python_constant())
         if fn in (operator.is_, operator.is_not):
             return ConstantVariable(self.identical(a, b) == (fn is operator.is_))
-        if fn in (operator.eq, operator.ne) and _identity_eq(a) and _identity_eq(b):
+        if fn in (operator.eq, operator.ne) and identity_eq(a) and identity_eq(b):
             # neither side defines __eq__/__ne__: object's, which compare identities
             return ConstantVariable(self.identical(a, b) == (fn is operator.eq))
         return self._user_binary(fn, a, b)
@@ -367,36 +367,9 @@ class InstructionTranslatorBase:
         item = self.pop()
         if isinstance(container, (ContainerVariable, IteratorVariable)) or is_plain_constant(container):
             r = contains(self, container, item)
-        elif isinstance(container, (BaseListVariable, IteratorVariable)) or container.is_python_constant():
-            if isinstance(container, BaseListVariable) and not container.is_python_constant():
-                r = any(self._contains_eq(it, item) for it in container.items)
-            else:
-                try:
-                    r = item.as_python_constant() in container.as_python_constant()
-                except TypeError as e:
-                    raise UserError(e)
         else:
             r = container.call_method(self, "__contains__", [item], {}).as_python_constant()
         self.push(ConstantVariable(bool(r) != bool(inst.argval)))
-
-    def _contains_eq(self, it, item):
-        """`it is item or it == item`, as `in` compares a sequence's items."""
-        if it is item:
-            return True
-        if it.is_python_constant() and item.is_python_constant():
-            x, y = it.as_python_constant(), item.as_python_constant()
-            try:
-                if x == y:
-                    return True
-                reflexive = x == x and y == y
-            except Exception as e:
-                raise UserError(e)
-            if not reflexive:  # nan: only identity, unknown while tracing, could find it
-                unsupported("`in` with a value that is not equal to itself")
-            return False
-        if isinstance(it, TensorVariable) or isinstance(item, TensorVariable):
-            unsupported("`in` over tensors compares tensor values")
-        return self.binary_op(operator.eq, it, item).truthy(self)
 
     def _unary(self, fn, v):
         if isinstance(v, TensorVariable):
@@ -870,6 +843,7 @@ def _slice(start, stop, step):
 
 _SINGLETON_TYPES = (type(None), bool, type(Ellipsis), type(NotImplemented))
 _NO_VALUE = object()
+_MUTABLE = (ListVariable, DictVariable, SetVariable, DictViewVariable, IteratorVariable)
 
 
 def _identical(a, b):
@@ -879,6 +853,8 @@ def _identical(a, b):
     interned differently at run time) are not compared."""
     if a is b:
         return True
+    if (isinstance(a, _MUTABLE) or isinstance(b, _MUTABLE)) and (a.source is None or b.source is None):
+        return False  # a container made in the frame is none of the values that came in
     ca, cb = a.is_python_constant(), b.is_python_constant()
     x = a.as_python_constant() if ca else _NO_VALUE
     y = b.as_python_constant() if cb else _NO_VALUE
@@ -886,6 +862,8 @@ def _identical(a, b):
         if ca and cb:
             return x is y
         return False  # a singleton is never a tracked non-constant value
+    if ca and cb and _differ(x, y):
+        return False  # two values of other types, or unequal ones, are two objects
     if isinstance(a, TensorVariable) and isinstance(b, TensorVariable):
         if a.source is None or b.source is None:
             return False  # one was made in the graph: a new tensor
@@ -897,6 +875,15 @@ def _identical(a, b):
             and _pinned(a) and _pinned(b):
         return va is vb
     return None
+
+
+def _differ(x, y):
+    if type(x) is not type(y):
+        return True
+    try:
+        return x == x and y == y and x != y
+    except Exception:  # noqa: BLE001 - no answer: not known to differ
+        return False
 
 
 def _real(v):
@@ -917,17 +904,6 @@ def _pinned(v):
         return True
     value = _real(v)
     return isinstance(value, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType))
-
-
-def _identity_eq(v):
-    """Whether `==` on v is object's own (identity): no __eq__ or __ne__ of its type's."""
-    if v.is_python_constant() or isinstance(v, (TensorVariable, BaseListVariable, DictVariable)):
-        return False
-    value = _real(v)
-    if value is _NO_VALUE:
-        return False
-    t = type(value)
-    return t.__eq__ is object.__eq__ and t.__ne__ is object.__ne__
 
 
 def _is_tensor(v):

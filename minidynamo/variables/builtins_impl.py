@@ -21,7 +21,7 @@ from .functions import PURE_BUILTINS, PURE_MODULES, _all_const, _consts, _has_te
 from .iterators import (ConstantIteratorVariable, DictIteratorVariable, EnumerateVariable, FilterVariable,
                         IteratorVariable, ListReverseIteratorVariable, MapVariable, ZipVariable)
 from .lists import BaseListVariable, ListVariable, TupleVariable, sort_keys
-from .operators import contains, inplace, same_object
+from .operators import contains, inplace
 from .sets import SetVariable
 from .tensor import TensorVariable
 
@@ -533,7 +533,7 @@ def _operator_is(negate):
     def impl(tx, args, kwargs):
         _no_kwargs("is_", kwargs)
         _arity("is_not" if negate else "is_", args, 2, 2)
-        return ConstantVariable(same_object(tx, args[0], args[1]) != negate)
+        return ConstantVariable(tx.identical(args[0], args[1]) != negate)
     return impl
 
 

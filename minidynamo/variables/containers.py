@@ -236,7 +236,7 @@ def values_equal(tx, a, b, depth=0):
             return all(values_equal(tx, x, y, depth + 1) for x, y in zip(a.items, b.items))
         if ta in _ATOMS and tb in (list, tuple, dict, set) or tb in _ATOMS and ta in (list, tuple, dict, set):
             return False
-    ia, ib = _identity_eq(a), _identity_eq(b)
+    ia, ib = identity_eq(a), identity_eq(b)
     if ia and ib and getattr(tx, "identical", None) is not None:
         return tx.identical(a, b)  # object's __eq__ on both sides: identity (guarded when needed)
     if (ia and (ta is not None or cb)) or (ib and (tb is not None or ca)):
@@ -244,10 +244,12 @@ def values_equal(tx, a, b, depth=0):
     unsupported(f"comparing {type(a).__name__} with {type(b).__name__} (the answer would need their __eq__)")
 
 
-def _identity_eq(vt):
+def identity_eq(vt):
     """Whether vt is an object (not a container, constant or tensor) whose type compares with
-    object's own __eq__ and __ne__: by identity."""
+    object's own __eq__ and __ne__: by identity (a user object, a function, a class)."""
     value = getattr(vt, "value", None)
+    if value is None:
+        value = getattr(vt, "fn", None)
     if value is None or isinstance(vt, (ContainerVariable, ConstantVariable)) or vt.is_python_constant():
         return False
     t = type(value)

@@ -1,54 +1,19 @@
-"""Python's operators on trackers where a container or an object's identity is involved: `is`
-(same_object), `in` (contains), `a op= b` (inplace) and `a op b` (container_binary_op).
+"""Python's operators on trackers where a container is involved: `in` (contains), `a op= b`
+(inplace) and `a op b` (container_binary_op); `is` is the interpreter's `identical`.
 
-The interpreter calls them for IS_OP, CONTAINS_OP and BINARY_OP; the operator module's
+The interpreter calls them for CONTAINS_OP and BINARY_OP; the operator module's
 functions (operator.is_, operator.contains, operator.iadd, ...) reach them through
 builtins_impl.py. A result is a new tracker made as CPython makes it, never a folded container.
 """
 import operator
 
 from .base import ConstantVariable, UserError, unsupported
-from .containers import ContainerVariable, is_plain_constant, plain_value, values_equal
+from .containers import ContainerVariable, is_plain_constant, values_equal
 from .dicts import DictVariable, DictViewVariable
 from .iterators import IteratorVariable
 from .lists import ListVariable, TupleVariable
 from .sets import SetVariable
 from .tensor import TensorVariable
-
-
-def same_object(tx, a, b):
-    """Whether a is b: True/False when it is known at trace time, else Unsupported."""
-    if a is b:
-        return True
-    if isinstance(a, TensorVariable) or isinstance(b, TensorVariable):
-        return False  # distinct tensor trackers are distinct tensors (one input is one tracker)
-    mutable = (ListVariable, DictVariable, SetVariable, DictViewVariable, IteratorVariable)
-    if isinstance(a, mutable) or isinstance(b, mutable):
-        return False  # a container made or wrapped once is one tracker
-    if a.is_python_constant() and b.is_python_constant() and not isinstance(a, ContainerVariable) \
-            and not isinstance(b, ContainerVariable):
-        x, y = a.as_python_constant(), b.as_python_constant()
-        singletons = (type(None), bool, type(Ellipsis), type(NotImplemented), type)
-        if isinstance(x, singletons) or isinstance(y, singletons):
-            return x is y
-        if type(x) is not type(y):
-            return False
-        if plain_value(x) and plain_value(y):
-            try:
-                if x == x and y == y and x != y:
-                    return False  # different values are different objects
-            except Exception:  # noqa: BLE001
-                pass
-        unsupported("`is` between two equal values (whether they are one object is not known at trace time)")
-    if isinstance(a, TupleVariable) and isinstance(b, TupleVariable) and len(a.items) != len(b.items):
-        return False
-    from ..symbolic_convert import _identical
-    if isinstance(a, ContainerVariable) or isinstance(b, ContainerVariable):
-        unsupported("`is` between tuples (CPython may return a tuple itself for a copy of it)")
-    same = _identical(a, b)
-    if same is None:
-        unsupported(f"`is` between {type(a).__name__} and {type(b).__name__}")
-    return same
 
 
 def contains(tx, container, item):

@@ -604,3 +604,13 @@ def test_wrapping_a_partial_does_not_give_it_a_dict():
         return nested.func is max, nested.args
 
     check(f, (), ())
+
+
+def test_operator_is_between_two_list_arguments_follows_their_identity():
+    import operator
+
+    def f(a, b):
+        return operator.is_(a, b), operator.is_not(a, b)
+
+    l1, l2 = [1], [1]
+    check(f, (l1, l2), (l1, l1), (l2, l1), (l2, l2))
