@@ -11,8 +11,7 @@ output), a `target`, `args`/`kwargs` that may contain other nodes, and `users`. 
 >>> list(x.users) == [y]
 True
 """
-import builtins
-import operator
+from .marks import call_is_impure
 
 OPS = ("placeholder", "get_attr", "call_function", "call_method", "call_module", "output", "root")
 _OP_SET = frozenset(OPS)
@@ -197,13 +196,8 @@ class Node:
         self.meta["stack_trace"] = v
 
     def is_impure(self):
-        if self.op in ("placeholder", "output"):
-            return True
-        if self.op == "call_function":
-            return getattr(self.target, "_is_impure", False) or self.target in _IMPURE
-        if self.op == "call_method":
-            return self.target.endswith("_") and not self.target.endswith("__")
-        return self.op == "call_module"
+        """Whether this node must stay even when unused (see fxlite.marks.call_is_impure)."""
+        return call_is_impure(self.op, self.target)
 
     def format_node(self):
         """One line of Graph.__str__."""
@@ -254,5 +248,3 @@ def _fmt_str(a):
         return "{" + ", ".join(f"{k}: {_fmt_str(v)}" for k, v in a.items()) + "}"
     return repr(a)
 
-
-_IMPURE = {builtins.print, operator.setitem, operator.delitem}

@@ -23,6 +23,7 @@ import contextlib
 
 import fxlite
 import tensorlite as tl
+from fxlite.marks import mark_impure
 from fxlite.proxy_tensor import ProxyMode
 from tensorlite import _engine, _state
 from tensorlite._node import AccumulateGrad
@@ -52,8 +53,8 @@ def call_post_acc_hook(hooks, i, leaf):
 
 for _f in (call_hook, accumulate_grad_, call_post_acc_hook):
     _f.__module__ = "minidynamo.compiled_autograd"
-accumulate_grad_._is_impure = True
-call_post_acc_hook._is_impure = True
+mark_impure(accumulate_grad_)
+mark_impure(call_post_acc_hook)
 
 
 class _Unsupported(Exception):

@@ -30,6 +30,7 @@ tensor([[2., 2.],
 import functools
 
 from fxlite.codegen import same_key
+from fxlite.marks import runs_graph_as_is
 from tensorlite._tensor import Tensor
 
 from . import trace_wrapped  # noqa: F401  (registers the trace_wrapped primitive)
@@ -155,12 +156,10 @@ def aot_module_simplified(gm, example_inputs, fw_compiler, bw_compiler=None, par
     """
     import tensorlite as tl
 
-    if any(n.op == "call_function" and (getattr(n.target, "__name__", "") == "_set_grad_enabled"
-                                        or getattr(n.target, "_run_graph_as_is", False) is True)
-           for n in gm.graph.nodes):
-        # the graph switches grad mode inside (a `with no_grad()` block that a graph break cut
-        # open), or holds nodes marked `_run_graph_as_is` (module backward hooks, which need
-        # their own autograd nodes): one autograd node per call cannot express that
+    if any(n.op == "call_function" and runs_graph_as_is(n.target) for n in gm.graph.nodes):
+        # nodes marked with `mark_run_graph_as_is`: a grad-mode switch inside the graph (a
+        # `with no_grad()` block that a graph break cut open), module backward hooks (which
+        # need their own autograd nodes): one autograd node per call cannot express those
         return gm.forward
     gm, inputs, lifted = _lift_parameters(gm, example_inputs)
     config = AOTConfig(fw_compiler, bw_compiler, partition_fn, inference_compiler)

@@ -49,6 +49,7 @@ tensor([2., 2.])
 """
 import numpy as np
 
+from fxlite.marks import mark_impure
 from tensorlite import _state
 from tensorlite._primitive import PRIMITIVES, Primitive, bind
 from tensorlite._tensor import Tensor
@@ -97,6 +98,7 @@ def _name(fn):
 
 TRACE_WRAPPED = PRIMITIVES.get("trace_wrapped") or Primitive(
     "trace_wrapped", _impl, _meta, _backward, node_name="TraceWrappedBackward0")
+mark_impure(TRACE_WRAPPED)  # it calls the user's hook: never folded, merged or dropped
 
 
 def trace_wrapped(*args, fn):
@@ -135,4 +137,4 @@ def register_hook(tensor, hook):
     return tensor.register_hook(_HookCaller(hook))
 
 
-register_hook._is_impure = True  # a side effect: fxlite's dead-code elimination keeps it
+mark_impure(register_hook)  # registering is the effect: dead-code elimination keeps it
