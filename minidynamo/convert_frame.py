@@ -1,23 +1,20 @@
 """convert_frame: trace one call of a function into a cache entry (guards + transformed code)."""
 import functools
-import linecache
 import logging
 import time
 
-import fxlite
 import tensorlite as tl
 from backends import backend_name, lookup_backend
-from fxlite._source_files import compile_cached
 
 from . import config
-from .codegen import PyCodegen, transformed_source
+from .codegen import PyCodegen
 from .exc import (BackendCompilerFailed, InternalError, RecompileError, UncapturedHigherOrderOpError,
                   Unsupported)
-from .guards import GuardSet, base_namespace, rename_code
+from .cache_entry import FrameBody, make_cache_entry
+from .graph_break import _set_grad_mode
 from .hooks import HookBox
-from .logs import log_graph, log_guards, log_output_code
+from .logs import log_graph
 from .output_graph import OutputGraph
-from .source import KEYS
 from .graph_break import break_code, can_break_at
 from .symbolic_convert import InstructionTranslator, StopTrace
 from .utils import counters
@@ -26,31 +23,6 @@ from .variables.base import UserError
 log = logging.getLogger("minidynamo")
 
 OBSERVERS = []  # callables(fn, FrameResult) told about every converted frame (md.explain)
-
-
-class CacheEntry:
-    """One compiled version of a function: valid while its guards hold."""
-
-    def __init__(self, guards, fn, code_obj, source, graphs, guard_set, compile_time, eager=False, reason=None):
-        self.guards = guards
-        self.fn = fn
-        self.code = code_obj
-        self.source = source
-        self.graphs = graphs
-        self.guard_set = guard_set
-        self.compile_time = compile_time
-        self.eager = eager
-        self.reason = reason
-        self.check = guard_set.check_fn if guard_set is not None else None
-        self.break_reason = None
-        self.break_stack = None
-
-    @property
-    def graph(self):
-        return self.graphs[0] if len(self.graphs) == 1 else (self.graphs or None)
-
-    def __repr__(self):
-        return f"<CacheEntry guards={len(self.guards)} graphs={len(self.graphs)}>"
 
 
 class FrameResult:
@@ -74,80 +46,91 @@ def convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=No
 
 def _convert_frame(fn, args, kwargs, backend, *, fullgraph=False, dynamic_dims=None, on_graph=None):
     counters["frames"]["total"] += 1
-    code = fn.__code__
     t0 = time.perf_counter()
-    output = OutputGraph(code, dynamic_dims, fullgraph)
+    output = OutputGraph(fn.__code__, dynamic_dims, fullgraph)
     try:
         tx = InstructionTranslator(fn, args, kwargs, output)
     except (Unsupported, RecursionError) as e:  # an argument minidynamo cannot wrap: run eagerly
         output.restore_global_state()
-        why = e.msg if isinstance(e, Unsupported) else "an argument nested too deeply to trace"
-        counters["graph_break"][why] += 1
-        if fullgraph:
-            raise Unsupported(why) if not isinstance(e, Unsupported) else e from None
-        return FrameResult(break_reason=why, user_stack=getattr(e, "user_stack", None))
+        return _run_eagerly(fn, e, "an argument nested too deeply to trace", fullgraph,
+                            getattr(e, "user_stack", None))
+    failure = None
     try:
         ret = tx.run()
-    except Unsupported as e:
-        output.restore_global_state()
-        e.user_stack = e.user_stack or tx_user_stack(tx)
-        counters["graph_break"][e.msg] += 1
-        from .logs import log_graph_break
-        log_graph_break(e.msg, e.user_stack)
-        from .higher_order import RegionError
-        if fullgraph or isinstance(e, RegionError):
-            raise
-        ok, why = can_break_at(tx, e)
-        if ok:
-            try:
-                entry = trace_with_break(fn, args, kwargs, backend, e, dynamic_dims, on_graph, t0)
-                entry.break_reason = e.msg
-                entry.break_stack = e.user_stack
-                counters["frames"]["ok"] += 1
-                return FrameResult(entry=entry, break_reason=e.msg, user_stack=e.user_stack)
-            except (Unsupported, RecursionError) as e2:
-                log.debug("cannot split the graph at the break in %s: %s", code.co_name, e2)
-            except UserError as e3:
-                return FrameResult(user_error=e3.exc)
-        log.debug("graph break in %s: %s; running the frame eagerly", code.co_name, e.msg)
-        return FrameResult(break_reason=e.msg, user_stack=e.user_stack)
-    except UserError as e:
-        output.restore_global_state()
-        return FrameResult(user_error=e.exc)
-    except (BackendCompilerFailed, UncapturedHigherOrderOpError, RecompileError):
-        raise
-    except RecursionError:  # values nested deeper than the interpreter's own recursion
-        output.restore_global_state()
-        why = "a value nested too deeply to trace (RecursionError while tracing)"
-        counters["graph_break"][why] += 1
-        if fullgraph:
-            raise Unsupported(why) from None
-        log.debug("%s in %s; running the frame eagerly", why, code.co_name)
-        return FrameResult(break_reason=why, user_stack=tx_user_stack(tx))
-    except Exception as e:  # a bug in the interpreter
-        output.restore_global_state()
-        where = tx_user_stack(tx)
-        loc = f"{where[-1].filename}:{where[-1].lineno}" if where else code.co_filename
-        err = InternalError(f"minidynamo internal error while tracing {code.co_name} at {loc}: "
-                            f"{type(e).__name__}: {e}")
-        if config.suppress_errors:
-            import warnings
-            warnings.warn(f"{err}; running {code.co_name} eagerly", RuntimeWarning, stacklevel=3)
-            return FrameResult(break_reason=str(err))
-        raise err from e
+    except Exception as e:
+        failure = e
     finally:
         output.restore_global_state()
-
+    if failure is not None:
+        return _on_trace_failure(fn, args, kwargs, backend, tx, failure, fullgraph, dynamic_dims, on_graph, t0)
     try:
         entry = build_entry(fn, output, ret, backend, on_graph, t0)
     except (Unsupported, RecursionError) as e:  # a value that cannot be rebuilt after the graph
-        why = e.msg if isinstance(e, Unsupported) else "a value nested too deeply to rebuild after the graph"
-        counters["graph_break"][why] += 1
-        if fullgraph:
-            raise Unsupported(why) if not isinstance(e, Unsupported) else e from None
-        return FrameResult(break_reason=why, user_stack=tx_user_stack(tx))
+        return _run_eagerly(fn, e, "a value nested too deeply to rebuild after the graph", fullgraph,
+                            tx_user_stack(tx))
     counters["frames"]["ok"] += 1
     return FrameResult(entry=entry)
+
+
+def _run_eagerly(fn, e, recursion_reason, fullgraph, user_stack):
+    """The frame runs eagerly because of `e` (Unsupported, or RecursionError: `recursion_reason`);
+    under fullgraph=True that is an error."""
+    why = e.msg if isinstance(e, Unsupported) else recursion_reason
+    counters["graph_break"][why] += 1
+    if fullgraph:
+        raise Unsupported(why) if not isinstance(e, Unsupported) else e from None
+    log.debug("%s in %s; running the frame eagerly", why, fn.__code__.co_name)
+    return FrameResult(break_reason=why, user_stack=user_stack)
+
+
+def _on_trace_failure(fn, args, kwargs, backend, tx, e, fullgraph, dynamic_dims, on_graph, t0):
+    """What an exception out of tracing means: a graph break, the user's own error, an error
+    to raise, or a bug in the interpreter."""
+    if isinstance(e, Unsupported):
+        return _on_break(fn, args, kwargs, backend, tx, e, fullgraph, dynamic_dims, on_graph, t0)
+    if isinstance(e, UserError):
+        return FrameResult(user_error=e.exc)
+    if isinstance(e, (BackendCompilerFailed, UncapturedHigherOrderOpError, RecompileError)):
+        raise e
+    if isinstance(e, RecursionError):  # values nested deeper than the interpreter's own recursion
+        return _run_eagerly(fn, e, "a value nested too deeply to trace (RecursionError while tracing)",
+                            fullgraph, tx_user_stack(tx))
+    code = fn.__code__
+    where = tx_user_stack(tx)
+    loc = f"{where[-1].filename}:{where[-1].lineno}" if where else code.co_filename
+    err = InternalError(f"minidynamo internal error while tracing {code.co_name} at {loc}: "
+                        f"{type(e).__name__}: {e}")
+    if config.suppress_errors:
+        import warnings
+        warnings.warn(f"{err}; running {code.co_name} eagerly", RuntimeWarning, stacklevel=4)
+        return FrameResult(break_reason=str(err))
+    raise err from e
+
+
+def _on_break(fn, args, kwargs, backend, tx, e, fullgraph, dynamic_dims, on_graph, t0):
+    """A graph break: split the frame at it when possible, else run the frame eagerly."""
+    from .higher_order import RegionError
+    from .logs import log_graph_break
+    e.user_stack = e.user_stack or tx_user_stack(tx)
+    counters["graph_break"][e.msg] += 1
+    log_graph_break(e.msg, e.user_stack)
+    if fullgraph or isinstance(e, RegionError):
+        raise e
+    ok, _ = can_break_at(tx, e)
+    if ok:
+        try:
+            entry = trace_with_break(fn, args, kwargs, backend, e, dynamic_dims, on_graph, t0)
+        except (Unsupported, RecursionError) as e2:
+            log.debug("cannot split the graph at the break in %s: %s", fn.__code__.co_name, e2)
+        except UserError as e3:
+            return FrameResult(user_error=e3.exc)
+        else:
+            entry.break_reason = e.msg
+            entry.break_stack = e.user_stack
+            counters["frames"]["ok"] += 1
+            return FrameResult(entry=entry, break_reason=e.msg, user_stack=e.user_stack)
+    log.debug("graph break in %s: %s; running the frame eagerly", fn.__code__.co_name, e.msg)
+    return FrameResult(break_reason=e.msg, user_stack=e.user_stack)
 
 
 def trace_with_break(fn, args, kwargs, backend, err, dynamic_dims, on_graph, t0):
@@ -181,100 +164,58 @@ def tx_user_stack(tx):
 
 
 def build_entry(fn, output, ret, backend, on_graph, t0, break_tx=None, break_inst=None):
-    code = fn.__code__
+    """The cache entry of a traced frame: finish its graph, compile it with hook slots for
+    its outputs, and build the transformed function around the graph call."""
     cg = PyCodegen(output)
     cg.globals["___call_compiled"] = functools.partial(call_compiled, backend=backend)
     cg.globals["___HookBox"] = HookBox
+    body = _frame_body(fn, output, ret, cg, backend, break_tx, break_inst)
+    gm = output.finish_graph(cg.graph_outputs)
+    if gm is not None:
+        body.graph_call = _compile_graph(output, gm, cg, body, backend, on_graph)
+    body.pre_graph = output.hooks.pre_graph_lines(cg)
+    body.early, body.prelude = cg.early, cg.prelude
+    return make_cache_entry(fn, output, body, cg.globals, [gm] if gm is not None else [], t0)
+
+
+def _frame_body(fn, output, ret, cg, backend, break_tx, break_inst):
+    """What runs after the graph: the replayed side effects, then the return or the break."""
+    body = FrameBody()
     if break_tx is not None:
-        tail = break_code(break_tx, break_inst, cg, fn, backend)
-        return_expr = None
+        body.tail = break_code(break_tx, break_inst, cg, fn, backend)
     else:
-        tail = None
-        return_expr = cg(ret)
-    effects = output.side_effects.replay(cg) + output.hooks.replay(cg)
-    defined_by_effects = [ln.split(" = ", 1)[0] for ln in effects if " = " in ln and ln.split(" = ", 1)[0].isidentifier()]
-    if effects and return_expr is not None and not _is_plain_name(return_expr) \
-            and not any(name in return_expr for name in defined_by_effects):
+        body.return_expr = cg(ret)
+    body.effects = output.side_effects.replay(cg)
+    defined = [ln.split(" = ", 1)[0] for ln in body.effects if " = " in ln]
+    if body.effects and body.return_expr is not None and not body.return_expr.isidentifier() \
+            and not any(name.isidentifier() and name in body.return_expr for name in defined):
         # the return value reads sourced values as they were before the replayed mutations
-        cg.prelude.append(f"___return_value = {return_expr}")
-        return_expr = "___return_value"
+        cg.prelude.append(f"___return_value = {body.return_expr}")
+        body.return_expr = "___return_value"
     if break_tx is None and output.current_grad_mode != output.initial_grad_mode:
         # the frame leaves grad mode changed (set_grad_enabled, or a resume function that
         # ends a `with no_grad()` block): set it whatever the backend did with the graph
-        from .graph_break import _set_grad_mode
-        effects.append(f"{cg.global_obj(_set_grad_mode)}({bool(output.current_grad_mode)!r})")
-    pre_graph = output.hooks.pre_graph_lines(cg)
-    graph = output.graph
-    # inputs not used by any node need not be passed
-    for ga in list(output.graphargs):
-        if not ga.node.users:
-            graph.erase_node(ga.node)
-            output.graphargs.remove(ga)
-    output.graphargs = output.ordered_graphargs()
-    graphs = []
-    graph_call = None
-    n_calls = output.count_calls()
-    if n_calls or cg.graph_outputs:
-        graph.output(tuple(cg.graph_outputs))
-        gm = fxlite.GraphModule(dict(output.constants), graph)
-        gm.meta["minidynamo"] = {"code": code}
-        graphs.append(gm)
-        example_inputs = [ga.value for ga in output.graphargs]
-        compiled = call_backend(backend, gm, example_inputs)
-        runs_graph_as_is = getattr(compiled, "__self__", None) is gm  # gm.forward: any shape works
-        slots = output.hooks.hooked_output_slots(cg.graph_outputs)
-        if not runs_graph_as_is and output.hooks.outputs_changed_in_place(gm, cg.graph_outputs):
-            # a hook registered later on such an output belongs to the value after the change,
-            # which the graph has no node for: only eager autograd routes its gradient right
-            log.debug("running the graph of %s as it is: an output was changed in place (through a "
-                      "view, or by an index assignment)", code.co_name)
-            compiled, runs_graph_as_is = gm.forward, True
-        if not runs_graph_as_is:
-            new_slots = output.hooks.add_output_slots(gm, cg.graph_outputs)
-            if new_slots:  # the graph changed: compile it again
-                gm.recompile()
-                example_inputs = [ga.value for ga in output.graphargs]
-                compiled = call_backend(backend, gm, example_inputs)
-                pre_graph = output.hooks.pre_graph_lines(cg)
-                slots += new_slots
-                n_calls = output.count_calls()
-        effects = [f"___graph_out[{i}]._hook_box = {box}" for i, box in slots] + effects
-        if not runs_graph_as_is and any(g.kind == "TENSOR_MATCH" and None in g.expected[1]
-                                        for g in output.guards.values()):
-            compiled = PerShape(backend, gm, example_inputs, compiled)
-        counters["stats"]["unique_graphs"] += 1
-        counters["stats"]["calls_captured"] += n_calls
-        if on_graph is not None:
-            on_graph(gm)
-        name = "___compiled_fn"  # one graph per entry, each entry its own namespace
-        cg.globals[name] = compiled
-        graph_call = f"{name}({', '.join(ga.source.expr() for ga in output.graphargs)})"
-        log_graph(gm, code)
-    src = transformed_source(fn, code, graph_call, cg.prelude, effects, return_expr, tail, pre_graph, cg.early)
-    ns = base_namespace(fn)
-    # the transformed function stands in for fn's frame: a callee asking for its caller's
-    # module (namedtuple, sys._getframemodulename) gets fn's
-    ns["__name__"] = fn.__globals__.get("__name__")
-    ns["___Gs"] = output.globals_list
-    ns.update(cg.globals)
-    ns["___K"] = KEYS.bind(src)  # the entry holds its own keys (source.KeyTable)
-    filename = f"<minidynamo transformed {code.co_name} at {code.co_filename}:{code.co_firstlineno}>"
-    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
-    exec(compile_cached(src, filename), ns)  # noqa: S102
-    new_fn = ns["___transformed"]
-    rename_code(new_fn, code)
-    for lazy in output.lazy_exprs:
-        lazy.settle()
-    guards = list(output.guards.values())
-    guard_set = GuardSet(guards, code, fn, {"___Gs": output.globals_list})
-    log_guards(guards, code)
-    log_output_code(src, code)
-    return CacheEntry(guards, new_fn, new_fn.__code__, src, graphs, guard_set,
-                      time.perf_counter() - t0)
+        body.effects.append(f"{cg.global_obj(_set_grad_mode)}({bool(output.current_grad_mode)!r})")
+    return body
 
 
-def _is_plain_name(expr):
-    return expr.isidentifier()
+def _compile_graph(output, gm, cg, body, backend, on_graph):
+    """Compile the frame's graph; returns the expression that calls it."""
+    def compile_graph(gm):
+        return call_backend(backend, gm, [ga.value for ga in output.graphargs])
+
+    prepared = output.hooks.prepare_outputs(gm, cg.graph_outputs, compile_graph)
+    compiled = prepared.compiled
+    body.effects[:0] = [f"___graph_out[{i}]._hook_box = {box}" for i, box in prepared.slots]
+    if not prepared.runs_graph_as_is and output.has_dynamic_dims():
+        compiled = PerShape(backend, gm, [ga.value for ga in output.graphargs], compiled)
+    counters["stats"]["unique_graphs"] += 1
+    counters["stats"]["calls_captured"] += output.count_calls()
+    if on_graph is not None:
+        on_graph(gm)
+    cg.globals["___compiled_fn"] = compiled  # one graph per entry, each entry its own namespace
+    log_graph(gm, output.code)
+    return f"___compiled_fn({', '.join(ga.source.expr() for ga in output.graphargs)})"
 
 
 def call_compiled(fn, backend):

@@ -1,8 +1,10 @@
 """OutputGraph: the graph being built for one frame, its inputs, guards and side effects."""
+import dataclasses
 import operator
 import time
 
 import fxlite
+from fxlite.marks import mark_run_graph_as_is
 import tensorlite as tl
 from tensorlite import _state as tl_state
 from tensorlite._modes import DataDependentError, FakeTensorMode
@@ -27,15 +29,28 @@ def set_grad_enabled_node(mode):
 set_grad_enabled_node.__module__ = "minidynamo.output_graph"
 set_grad_enabled_node.__name__ = "_set_grad_enabled"
 set_grad_enabled_node.__qualname__ = "_set_grad_enabled"
+# one autograd node for the whole graph cannot switch grad mode halfway through
+mark_run_graph_as_is(set_grad_enabled_node)
 
 
 class GraphArg:
+    """One input of the graph: where the code reads it, its value at capture, its placeholder."""
+
     __slots__ = ("source", "value", "node")
 
     def __init__(self, source, value, node):
         self.source = source
         self.value = value
         self.node = node
+
+
+@dataclasses.dataclass
+class _Region:
+    """An enclosing graph while a nested compile region's graph is being built."""
+
+    graph: fxlite.Graph  # the enclosing graph
+    anchor: object  # its last placeholder (new_placeholder's insertion point)
+    lifted: dict  # enclosing node -> the region's placeholder for it
 
 
 class OutputGraph:
@@ -60,6 +75,10 @@ class OutputGraph:
         self.add_guard("GRAD_MODE", None, self.initial_grad_mode)
         self.start_time = time.perf_counter()
         self.hooks = HookTracker(self)
+        self._ph_anchor = None  # the last placeholder: new ones go after it
+        self._regions = []  # [_Region]: enclosing graphs of nested compile regions, outermost first
+        self._lifted_order = []  # enclosing nodes lifted into the innermost region, in order
+        self._subgraphs = {}  # (code, input metadata, bound constants) -> subgraph name
 
     # ---- bookkeeping ----------------------------------------------------------------
     def add_guard(self, kind, source, expected=None, extra=None):
@@ -110,13 +129,14 @@ class OutputGraph:
         shape = tuple(None if i in dyn else s for i, s in enumerate(value.shape)) if dyn else tuple(value.shape)
         self.add_guard("TENSOR_MATCH", source, (value._data.dtype, shape, value.requires_grad, type(value)))
         target = source.graph_name()
-        if self.subgraph_depth():
+        if self._regions:  # inputs belong to the outermost graph
+            outer = self._regions[0]
             saved = (self.graph, self._ph_anchor)
-            self.graph, self._ph_anchor = self._sub_stack[0][0], self._sub_stack[0][1]
+            self.graph, self._ph_anchor = outer.graph, outer.anchor
             try:
                 node = self.new_placeholder(target)
             finally:
-                self._sub_stack[0] = (self.graph, self._ph_anchor, self._sub_stack[0][2])
+                outer.anchor = self._ph_anchor
                 self.graph, self._ph_anchor = saved
         else:
             node = self.new_placeholder(target)
@@ -142,7 +162,7 @@ class OutputGraph:
     def new_placeholder(self, target):
         """Placeholders stay together at the top of the graph, in creation order."""
         graph = self.graph
-        anchor = getattr(self, "_ph_anchor", None)
+        anchor = self._ph_anchor
         first = next(iter(graph.nodes), None) if anchor is None else None
         node = graph.create_node("placeholder", target, name=target.lower())  # at the end, then moved
         if anchor is not None:
@@ -169,44 +189,39 @@ class OutputGraph:
 
     # ---- nested compile regions (subgraphs) -------------------------------------------
     def subgraph_depth(self):
-        return len(getattr(self, "_sub_stack", ()))
+        return len(self._regions)
 
     def start_subgraph(self):
-        if not hasattr(self, "_sub_stack"):
-            self._sub_stack = []
-        self._sub_stack.append((self.graph, getattr(self, "_ph_anchor", None), {}))
+        self._regions.append(_Region(self.graph, self._ph_anchor, {}))
         self.graph = fxlite.Graph()
         self._ph_anchor = None
 
     def subgraph_input(self, vt):
         """An explicit operand of the region: a placeholder of the subgraph."""
-        node = self.new_placeholder(f"arg{len(self._sub_stack[-1][2])}")
+        lifted = self._regions[-1].lifted
+        node = self.new_placeholder(f"arg{len(lifted)}")
         node.meta["val"] = vt.example
-        self._sub_stack[-1][2][vt.node] = node
-        new = TensorVariable(node, vt.example, None, vt.cls)
-        new.operand = True
-        return new
+        lifted[vt.node] = node
+        return TensorVariable(node, vt.example, None, vt.cls)
 
     def lift(self, parent_node, example):
         """A tensor of the enclosing graph used inside the region becomes an operand."""
-        lifted = self._sub_stack[-1][2]
+        lifted = self._regions[-1].lifted
         node = lifted.get(parent_node)
         if node is None:
             node = self.new_placeholder(f"arg{len(lifted)}")
             node.meta["val"] = example
             lifted[parent_node] = node
-            self._lifted_order = getattr(self, "_lifted_order", [])
             self._lifted_order.append(parent_node)
         return node
 
     def end_subgraph(self):
         """Back to the enclosing graph; returns the enclosing nodes lifted into the region."""
-        parent, anchor, lifted = self._sub_stack.pop()
-        self.graph = parent
-        self._ph_anchor = anchor
-        order = getattr(self, "_lifted_order", [])
-        self._lifted_order = []
-        return [n for n in order if n in lifted]
+        region = self._regions.pop()
+        self.graph = region.graph
+        self._ph_anchor = region.anchor
+        order, self._lifted_order = self._lifted_order, []
+        return [n for n in order if n in region.lifted]
 
     def register_subgraph(self, graph, meta):
         """Name a region's graph; identical code and input metadata share one subgraph."""
@@ -215,9 +230,7 @@ class OutputGraph:
         # with other objects bound is another graph
         bound = tuple((k, id(v)) for k, v in gm.forward.__globals__.items() if k.startswith("_const_"))
         key = (gm.code, meta, bound)
-        cache = getattr(self, "_subgraphs", None)
-        if cache is None:
-            cache = self._subgraphs = {}
+        cache = self._subgraphs
         name = cache.get(key)
         if name is None:
             name = cache[key] = f"subgraph_{len(cache)}"
@@ -368,6 +381,26 @@ class OutputGraph:
     # ---- finishing --------------------------------------------------------------------
     def restore_global_state(self):
         tl_state.grad_enabled = self.initial_grad_mode
+
+    def has_dynamic_dims(self):
+        """Whether an input tensor has a dimension whose size the guards leave free."""
+        return any(g.kind == "TENSOR_MATCH" and None in g.expected.shape for g in self.guards.values())
+
+    def finish_graph(self, outputs):
+        """Drop inputs no node uses, order the inputs as the placeholders, and end the graph
+        with `outputs`. Returns the GraphModule, or None when the frame needs no graph."""
+        graph = self.graph
+        for ga in list(self.graphargs):
+            if not ga.node.users:
+                graph.erase_node(ga.node)
+                self.graphargs.remove(ga)
+        self.graphargs = self.ordered_graphargs()
+        if not (self.count_calls() or outputs):
+            return None
+        graph.output(tuple(outputs))
+        gm = fxlite.GraphModule(dict(self.constants), graph)
+        gm.meta["minidynamo"] = {"code": self.code}
+        return gm
 
     def count_calls(self):
         return sum(1 for n in self.graph.nodes if n.op in ("call_function", "call_method", "call_module"))

@@ -22,7 +22,9 @@ class TensorVariable(VariableTracker):
         self.example = example
         self.cls = cls
         self.dynamic_dims = _NO_DIMS  # replaced, never changed in place
-        self.mutated = False
+        self.mutated = False  # changed in place inside the frame
+        self.last_mutation = None  # the node of its last in-place change (its current version)
+        self.hook_box = None  # (HookBoxSource, the version it belongs to) of its hooks
 
     def python_type(self):
         return self.cls

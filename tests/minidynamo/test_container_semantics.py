@@ -63,7 +63,7 @@ def check(fn, *calls, traced=False):
 
 
 def traced_to_the_end(compiled):
-    return any(not e.eager and e.break_reason is None for e in md.inspect(compiled).entries)
+    return any(e.break_reason is None for e in md.inspect(compiled).entries)
 
 
 # --- OrderedDict: compared by order with another OrderedDict, its own methods, its repr
