@@ -6,8 +6,10 @@
 2
 """
 import contextlib
-
 import sys
+import types
+
+from backends import settings as _backend_settings
 
 cache_size_limit = 8
 suppress_errors = False
@@ -15,7 +17,8 @@ error_on_recompile = False
 automatic_dynamic_shapes = True
 verbose = False
 inline_inbuilt_nn_modules = True
-codegen_cache = True  # the codegen backend's on-disk cache (MINIDYNAMO_CACHE_DIR)
+# codegen_cache (True): the codegen backend's on-disk cache (MINIDYNAMO_CACHE_DIR), a setting
+# of the backends (backends.settings) that this module reads and writes, see _ConfigModule
 
 _DEFAULTS = dict(cache_size_limit=8, suppress_errors=False, error_on_recompile=False,
                  automatic_dynamic_shapes=True, verbose=False, inline_inbuilt_nn_modules=True,
@@ -52,4 +55,16 @@ def patch(arg=None, value=None, **changes):
     return _Patch(changes)
 
 
+class _ConfigModule(types.ModuleType):
+    """This module, with the options that belong to a lower layer read and written there."""
 
+    @property
+    def codegen_cache(self):
+        return _backend_settings.codegen_cache
+
+    @codegen_cache.setter
+    def codegen_cache(self, value):
+        _backend_settings.codegen_cache = value
+
+
+sys.modules[__name__].__class__ = _ConfigModule

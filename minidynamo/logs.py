@@ -7,10 +7,14 @@ variable MINIDYNAMO_LOGS=graph_code,guards,... or md.set_logs(graph_code=True, .
 import logging
 import os
 
+from backends import settings as _backend_settings
+
 TOPICS = ("graph_code", "guards", "recompiles", "graph_breaks", "bytecode", "output_code", "aot_graphs")
 log = logging.getLogger("minidynamo")
 _enabled = set()
 _handler = None
+# the backends log their topics (output_code, aot_graphs) through the same logger and set
+_backend_settings.configure(logger=log, topic_set=_enabled)
 
 
 def _from_env():

@@ -14,7 +14,8 @@ Pipeline (one compile): metadata pass on fake tensors -> joint trace with `make_
 intermediates are carried by `trace_wrapped` (see trace_wrapped.py for the contract). Calls of
 nested compile regions (`invoke_subgraph`) stay opaque: the forward and backward graphs call
 partitioned `fw_subgraph_k`/`bw_subgraph_k` modules once per call site (subgraph.py).
-With `MINIDYNAMO_LOGS=aot_graphs` the forward and backward graphs are logged.
+With the `aot_graphs` log topic on (`MINIDYNAMO_LOGS=aot_graphs` under minidynamo, or
+`backends.settings.topics`) the forward and backward graphs are logged.
 
 >>> import tensorlite as tl
 >>> from backends.aot import aot_function, nop

@@ -41,6 +41,7 @@ from tensorlite._node import _FREED_MSG, Node
 from tensorlite._primitive import bind
 from tensorlite._tensor import Tensor
 
+from .. import settings
 from .joint import collect_metadata, trace_inference, trace_joint, tree_flatten
 
 __all__ = ["AOTConfig", "AOTDispatcher", "CompiledFunctionBackward"]
@@ -69,12 +70,8 @@ def _example_inputs(gm):
 
 
 def _log(kind, gm, idx):
-    try:
-        from minidynamo import logs
-    except ImportError:
-        return
-    if logs.enabled("aot_graphs"):
-        logs.log.info("TRACED GRAPH\n ===== %s graph %d =====\n%s", kind, idx, gm.print_readable(False))
+    if settings.topic_enabled("aot_graphs"):
+        settings.log.info("TRACED GRAPH\n ===== %s graph %d =====\n%s", kind, idx, gm.print_readable(False))
 
 
 def _inplace_error(t):

@@ -11,12 +11,9 @@ gradients, or that mutate inputs, then run eagerly).
 >>> compile_fx_graph(gm, [tl.zeros(2)])(tl.zeros(2)).tolist()
 [2.0, 2.0]
 """
-import logging
-import os
-import sys
-
 import tensorlite as tl
 
+from .. import settings
 from ..registry import register_backend
 from . import cache
 from .cache import counters
@@ -26,17 +23,6 @@ __all__ = ["codegen", "compile_fx_graph", "counters", "OPTIONS"]
 
 # options that change the generated code (part of the cache key)
 OPTIONS = {"fusion": True, "numexpr": True, "numba": True}
-log = logging.getLogger("minidynamo")
-
-
-def _output_code_enabled():
-    logs = sys.modules.get("minidynamo.logs")
-    if logs is None and "output_code" in os.environ.get("MINIDYNAMO_LOGS", ""):
-        try:
-            import minidynamo.logs as logs
-        except ImportError:
-            return False
-    return logs is not None and logs.enabled("output_code")
 
 
 def compile_fx_graph(gm, example_inputs):
@@ -62,12 +48,12 @@ def compile_fx_graph(gm, example_inputs):
             art = generate(gm, example_inputs, options)
         except NotImplementedError as e:
             counters["fallbacks"] += 1
-            log.debug("codegen: running %s eagerly: %s", type(gm).__name__, e)
+            settings.log.debug("codegen: running %s eagerly: %s", type(gm).__name__, e)
             return gm.forward
         counters["compilations"] += 1
         cache.store(key, art)
-    if _output_code_enabled():
-        log.info("OUTPUT CODE (codegen) for %s:\n%s", type(gm).__name__, art.source)
+    if settings.topic_enabled("output_code"):
+        settings.log.info("OUTPUT CODE (codegen) for %s:\n%s", type(gm).__name__, art.source)
     # the generated entry point itself (attributes: source, kernel, artifact, compiled)
     return CompiledGraph(art, gm)._call
 

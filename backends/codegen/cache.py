@@ -9,8 +9,8 @@ arrays, loaded with allow_pickle=False). An entry whose header, key or hash does
 or whose source does not compile, is ignored and rebuilt: nothing is executed unverified.
 Writes go to a temporary file renamed into place (atomic).
 
-Disk caching is on unless `minidynamo.config.codegen_cache` is False (read only if
-minidynamo is already imported); the directory is $MINIDYNAMO_CACHE_DIR or ~/.cache/minidynamo.
+Disk caching is on unless `backends.settings.codegen_cache` is False (what
+`md.config.codegen_cache` sets); the directory is $MINIDYNAMO_CACHE_DIR or ~/.cache/minidynamo.
 
 >>> from backends.codegen import cache
 >>> cache.counters["compilations"] >= 0
@@ -29,6 +29,7 @@ import numpy as np
 
 from fxlite import Node
 
+from .. import settings
 from .lowering import Uncacheable, key_text
 
 __all__ = ["counters", "graph_key", "lookup", "store", "cache_dir", "disk_enabled", "clear_memory"]
@@ -46,8 +47,7 @@ def cache_dir():
 
 
 def disk_enabled():
-    cfg = sys.modules.get("minidynamo.config")
-    return bool(getattr(cfg, "codegen_cache", True))
+    return bool(settings.codegen_cache)
 
 
 def _environment():
