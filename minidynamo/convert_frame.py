@@ -156,7 +156,7 @@ def tx_user_stack(tx):
     cur = tx
     deepest = tx
     # the innermost translator that was running is reachable through the output's record
-    deepest = getattr(tx.output, "current_tx", None) or deepest
+    deepest = tx.output.current_tx or deepest
     try:
         return deepest.user_stack()
     except Exception:

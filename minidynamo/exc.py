@@ -19,6 +19,10 @@ class Unsupported(MinidynamoError):
         self.msg = msg
         self.user_stack = user_stack or []
         self.whole_frame = whole_frame
+        # the outermost frame's instruction the break happened under, and how many times it
+        # had run by then (set by the translator as the exception leaves the root frame)
+        self.root_index = None
+        self.root_count = 1
 
     def __str__(self):
         s = self.msg

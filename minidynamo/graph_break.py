@@ -64,7 +64,7 @@ _RESUME_WRAPPERS = {}
 
 def can_break_at(tx, e):
     """Whether an Unsupported raised at root instruction e.root_index can become a break."""
-    idx = getattr(e, "root_index", None)
+    idx = e.root_index
     if idx is None:
         return False, "the break happened outside the function's own bytecode"
     if e.whole_frame:
@@ -75,7 +75,7 @@ def can_break_at(tx, e):
     inst = tx.insts[idx]
     if inst.opname not in _BREAKABLE:
         return False, f"cannot resume after {inst.opname}"
-    if getattr(e, "root_count", 1) != 1:
+    if e.root_count != 1:
         return False, "graph break inside a loop"
     for j in tx.insts:  # any backward jump (3.11's POP_JUMP_BACKWARD_IF_X too) closes a loop
         if j.target is not None and j.target <= idx < j.index:

@@ -75,6 +75,7 @@ class OutputGraph:
         self.add_guard("GRAD_MODE", None, self.initial_grad_mode)
         self.start_time = time.perf_counter()
         self.hooks = HookTracker(self)
+        self.current_tx = None  # the innermost running translator (set by the translators)
         self._ph_anchor = None  # the last placeholder: new ones go after it
         self._regions = []  # [_Region]: enclosing graphs of nested compile regions, outermost first
         self._lifted_order = []  # enclosing nodes lifted into the innermost region, in order

@@ -15,8 +15,8 @@ class SideEffects:
         self.cell_stores = {}  # id(cell_vt) -> (cell_vt, value_vt)
         self.mutated = {}  # id(container_vt) -> container_vt (sourced lists/dicts mutated)
         self.order = []  # keys in first-mutation order
+        self.statements = {}  # key -> fn(cg) -> lines: residual statements (add_statement)
         self.cells = {}  # id(real cell) -> CellVariable
-        self.hook_registrations = []  # filled by the hooks module
 
     def _note(self, key):
         if key not in self.order:
@@ -72,12 +72,8 @@ class SideEffects:
     def add_statement(self, fn):
         """A residual statement (fn(cg) -> lines), replayed in program order."""
         key = ("stmt", len(self.order), id(fn))
-        self.statements = getattr(self, "statements", {})
         self.statements[key] = fn
         self.order.append(key)
-
-    def is_empty(self):
-        return not self.order and not self.hook_registrations
 
     def replay(self, cg):
         """Statements performing the recorded effects, in program order."""

@@ -42,6 +42,7 @@ from tensorlite._primitive import bind
 from tensorlite._tensor import Tensor
 
 from .. import settings
+from .trace_wrapped import TRACE_WRAPPED
 from .joint import collect_metadata, trace_inference, trace_joint, tree_flatten
 
 __all__ = ["AOTConfig", "AOTDispatcher", "CompiledFunctionBackward"]
@@ -192,6 +193,11 @@ class _Training:
                                       if isinstance(s.meta.get("val"), Tensor))
         outs = set(fw_out[:self.n_out])
         self.saved_is_output = tuple(k for k, s in enumerate(saved_nodes) if s in outs)
+        # made on first use by the backward (most forwards never need them)
+        self._pruned = {}  # present-tangent pattern -> compiled pruned backward
+        self._tangent_reach = None  # backward node -> tangent positions it depends on
+        self._saved_needed = {}  # present-tangent pattern -> saved positions it reads
+        self._tangent_deps = None  # gradient output -> tangent positions it depends on
 
     def compile_bw(self):
         self.bw = self.disp.config.bw_compiler(self.bw_gm, _example_inputs(self.bw_gm))
@@ -199,13 +205,12 @@ class _Training:
 
     def has_backward_hooks(self):
         """Whether the backward graph runs hooks (trace_wrapped calls)."""
-        return any(getattr(n.target, "name", None) == "trace_wrapped"
-                   for n in self.bw_gm.graph.nodes if n.op == "call_function")
+        return any(n.target is TRACE_WRAPPED for n in self.bw_gm.graph.nodes if n.op == "call_function")
 
     def pruned_bw(self, live):
         """The backward graph for a pattern of present tangents: values that depend only on
         absent tangents (which eager never computes) are dropped."""
-        cache = self.__dict__.setdefault("_pruned", {})
+        cache = self._pruned
         fn = cache.get(live)
         if fn is None:
             gm = _prune_absent_tangents(self.bw_gm, live, self.tangent_reach())
@@ -214,7 +219,7 @@ class _Training:
 
     def tangent_reach(self):
         """node -> the positions of the tangents it depends on, in the backward graph."""
-        reach = self.__dict__.get("_tangent_reach")
+        reach = self._tangent_reach
         if reach is None:
             reach = self._tangent_reach = _tangent_reach(self.bw_gm.graph, len(self.tangent_meta))
         return reach
@@ -223,7 +228,7 @@ class _Training:
         """Whether saved value k meets a gradient path from an output that got a gradient (as in
         eager, a value changed in place only matters when the backward that saved it runs)."""
         live = frozenset(j for j, g in enumerate(grads) if g is not None)
-        cache = self.__dict__.setdefault("_saved_needed", {})
+        cache = self._saved_needed
         if live not in cache:
             reach = self.tangent_reach()
             nodes = list(self.bw_gm.graph.nodes)
@@ -245,7 +250,7 @@ class _Training:
 
     def tangent_deps(self, i):
         """The tangents (by position) the backward graph's gradient output i depends on."""
-        deps = getattr(self, "_tangent_deps", None)
+        deps = self._tangent_deps
         if deps is None:
             reach = self.tangent_reach()
             out = list(self.bw_gm.graph.nodes)[-1].args[0]
