@@ -4,7 +4,7 @@ import logging
 import time
 
 import tensorlite as tl
-from backends import backend_name, lookup_backend
+from backends import backend_name
 
 from . import config
 from .codegen import PyCodegen
@@ -275,6 +275,3 @@ def call_backend(backend, gm, example_inputs):
         raise BackendCompilerFailed(backend_name(backend), TypeError(
             f"backend returned {type(compiled).__name__}, expected a callable"))
     return compiled
-
-
-_ = lookup_backend

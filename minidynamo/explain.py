@@ -10,8 +10,6 @@ break
 >>> out.graph_count, out.graph_break_count
 (2, 1)
 """
-import traceback
-
 from . import convert_frame as cf
 from .testing import EagerAndRecordGraphs
 
@@ -103,6 +101,3 @@ def explain(fn, *extra_args, **extra_kwargs):
         return ExplainOutput(list(backend.graphs), breaks, guards, times)
 
     return inner
-
-
-_ = traceback

@@ -13,7 +13,7 @@ from tensorlite import _state as tl_state
 from . import bytecode_compat as bc
 from .exc import Unsupported
 from .resume_execution import live_locals, make_resume_function, resume_code
-from .variables.base import NULL, LazyVariable, is_null, unsupported
+from .variables.base import LazyVariable, is_null, unsupported
 from .variables.functions import BaseUserFunction, UserMethodVariable
 from .variables.iterators import IteratorVariable
 from .variables.objects import GradModeExit, NNModuleVariable
@@ -324,6 +324,3 @@ def _is_literal(expr):
 def graph_break_fn():
     from .eval_frame import graph_break
     return graph_break
-
-
-_ = NULL

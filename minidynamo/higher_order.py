@@ -19,7 +19,7 @@ from backends.higher_order import invoke_subgraph
 
 from .exc import UncapturedHigherOrderOpError, Unsupported
 from .source import show
-from .variables.base import ConstantVariable, VariableTracker, unsupported
+from .variables.base import VariableTracker, unsupported
 from .variables.lists import ListVariable, TupleVariable
 from .variables.tensor import TensorVariable
 
@@ -131,6 +131,3 @@ def call_region(tx, fn_vt, args, kwargs):
         outs.append(TensorVariable(g, it.example))
     call.meta["val"] = tuple(it.example for it in items)
     return outs[0] if single else TupleVariable(outs)
-
-
-_ = ConstantVariable

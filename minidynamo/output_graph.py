@@ -15,7 +15,7 @@ from .guards import Guard
 from .hooks import HookTracker
 from .side_effects import SideEffects
 from .utils import counters
-from .variables.base import ConstantVariable, UserError, VariableTracker, unsupported
+from .variables.base import ConstantVariable, UserError, unsupported
 from .variables.dicts import DictVariable
 from .variables.lists import ListVariable, NamedTupleVariable, TupleVariable
 from .variables.tensor import TensorVariable
@@ -405,6 +405,3 @@ class OutputGraph:
 
     def count_calls(self):
         return sum(1 for n in self.graph.nodes if n.op in ("call_function", "call_method", "call_module"))
-
-
-_ = VariableTracker

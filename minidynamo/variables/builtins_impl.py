@@ -9,12 +9,10 @@ identify their arguments (operator.setitem, operator.iadd, id, operator.is_) act
 trackers instead. Builtins that consume iterators (zip, map, filter, enumerate, any, all, ...)
 pull from them one item at a time, as CPython does.
 """
-import builtins
 import operator
 
-import tensorlite as tl
 
-from .base import ConstantVariable, UserError, VariableTracker, unsupported
+from .base import ConstantVariable, UserError, unsupported
 from .containers import ContainerVariable, has_container, is_plain_constant
 from .dicts import DictVariable, DictViewVariable
 from .functions import PURE_BUILTINS, PURE_MODULES, _all_const, _consts, _has_tensor
@@ -575,4 +573,3 @@ _HANDLERS = {
 }
 _HANDLERS.update({f: _operator_binary(f) for f in _BINARY})
 _HANDLERS.update({f: _operator_inplace(f) for f in _INPLACE})
-_ = (builtins, tl, VariableTracker)

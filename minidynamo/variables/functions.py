@@ -1,6 +1,5 @@
 """Callables: user functions (inlined), nested functions and closures, methods, partials,
 cells, tensorlite functions (graph nodes) and Python builtins (folded or traced)."""
-import builtins
 import functools
 import math
 import operator
@@ -13,9 +12,7 @@ from ..bytecode_compat import code_signature_names
 from ..exc import Unsupported
 from .base import ConstantVariable, UserError, VariableTracker, unsupported
 from .dicts import DictVariable
-from .iterators import IteratorVariable
 from .lists import ListVariable, TupleVariable
-from .sets import SetVariable
 
 
 def bind_args(code, name, args, kwargs, defaults, kwdefaults):
@@ -371,4 +368,3 @@ PURE_BUILTINS = {
     zip, enumerate, reversed, type, getattr, hasattr, iter, next, slice, map, filter, bytes, complex,
 }  # not id(): a value made while tracing is another object at run time
 PURE_MODULES = {math, operator}
-_ = (IteratorVariable, SetVariable, builtins)
