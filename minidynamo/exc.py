@@ -51,9 +51,3 @@ class UncapturedHigherOrderOpError(MinidynamoError):
     pass
 
 
-class ResetRequired(MinidynamoError):
-    pass
-
-
-def unimplemented(msg):
-    raise Unsupported(msg)

@@ -260,9 +260,6 @@ class OutputGraph:
         node.meta["val"] = fake
         return TensorVariable(node, fake, None, type(value))
 
-    def foreign_global_tensor(self, tx, f_globals, name):
-        return self.constant_tensor(tx, f_globals[name])
-
     def real_value_of(self, vt):
         return self.real_values[vt.node]
 

@@ -140,11 +140,6 @@ class Source:
     def __repr__(self):
         return self.name()
 
-    @property
-    def base_local(self):
-        return None
-
-
 _NOT_ALNUM = re.compile(r"[^a-zA-Z0-9]+")
 _LOCAL = re.compile(r"L\['([^']+)'\]")
 
@@ -276,14 +271,6 @@ class ConstSource(Source):
 
     def expr(self):
         return self.label
-
-
-class GradModeSource(Source):
-    def name(self):
-        return "___grad_mode"
-
-    def expr(self):
-        return "___st.grad_enabled"
 
 
 class DictValueSource(Source):

@@ -2,7 +2,3 @@
 import collections
 
 counters = collections.defaultdict(collections.Counter)
-
-
-def reset_counters():
-    counters.clear()

@@ -211,12 +211,6 @@ _MODULE_ITER_METHODS = ("parameters", "named_parameters", "buffers", "children",
                         "named_modules", "named_buffers")
 
 
-def _global_hooks_present():
-    from tensorlite.nn.modules import module as M
-    return any(getattr(M, n, None) for n in ("_global_forward_pre_hooks", "_global_forward_hooks",
-                                               "_global_backward_hooks", "_global_backward_pre_hooks"))
-
-
 class UserDefinedClassVariable(VariableTracker):
     def __init__(self, value, source=None):
         super().__init__(source)
