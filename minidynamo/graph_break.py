@@ -5,6 +5,7 @@ Only breaks at a call or at a conditional jump of the root frame, outside loops,
 this way; anything else runs the whole frame eagerly (never silently wrong).
 """
 import ast
+import dataclasses
 import re
 
 import tensorlite as tl
@@ -214,75 +215,106 @@ def _compiles_when_called(obj):
 def break_code(tx, inst, cg, fn, backend):
     """Lines that run the unsupported instruction and return the resume call(s)."""
     code = tx.code
-    stack = list(tx.stack)
-    lines = []
     # cell variables are locals too: a live one cannot be passed on (the frame runs eagerly)
     varnames = list(code.co_varnames) + [c for c in code.co_cellvars if c not in code.co_varnames]
     if inst.opname in ("CALL", "CALL_KW", "CALL_FUNCTION_EX"):
-        if inst.opname == "CALL_FUNCTION_EX":
-            has_kw = bool(inst.arg & 1)
-            n = 3 + has_kw
-            below, top = stack[-n], stack[-n + 1]
-            args_vt = stack[-n + 2]
-            kw_vt = stack[-1] if has_kw else None
-        else:
-            extra = 1 if inst.opname == "CALL_KW" else 0
-            n = inst.arg + 2 + extra
-            below, top = stack[-n], stack[-n + 1]
-            arg_vts = stack[len(stack) - n + 2: len(stack) - extra]
-            kw_names = inst.kw_names or (stack[-1].as_python_constant() if extra else ())
-        fn_vt, self_vt = bc.split_callable(below, top)
-        if any(getattr(fn_vt, "fn", getattr(fn_vt, "value", None)) is b for b in _FRAME_BUILTINS):
-            unsupported(f"cannot run {fn_vt} outside its frame (it reads the caller's frame)")
-        rest = stack[:-n]
-        layout, stack_vals = _stack_exprs(cg, rest)
-        live = _bound(tx, live_locals(tx.insts, inst.index + 1, varnames, tx.code))
-        local_vals = _local_exprs(cg, tx, live)
-        call, bound = _callable_expr(cg, fn_vt)
-        first = ([bound] if bound is not None else []) + ([cg(self_vt)] if self_vt is not None else [])
-        if inst.opname == "CALL_FUNCTION_EX":
-            pos_parts = first + [f"*{cg(args_vt)}"]
-            kw_parts = [(None, cg(kw_vt))] if kw_vt is not None else []  # (name or None for **, expr)
-        else:
-            pos = arg_vts[:len(arg_vts) - len(kw_names)] if kw_names else arg_vts
-            kws = arg_vts[len(arg_vts) - len(kw_names):] if kw_names else []
-            pos_parts = first + [cg(a) for a in pos]
-            kw_parts = [(k, cg(v)) for k, v in zip(kw_names, kws)]
-        # the values are read before the recorded side effects are replayed (a value read
-        # from a list that the frame then mutated is the value it read), the call runs after;
-        # names and graph outputs cannot change in between and are used where they are needed
-        from .variables.builder import UnsupportedCallVariable
-        cap = _Capture(cg)
-        stack_vals = [cap(e) for e in stack_vals]
-        local_vals = [cap(e) for e in local_vals]
-        if isinstance(fn_vt, UnsupportedCallVariable) and fn_vt.value is graph_break_fn():
-            call_src = "None"  # md.graph_break() does nothing when it runs eagerly
-        else:
-            pos_src = [f"*{cap(e[1:])}" if e.startswith("*") else cap(e) for e in pos_parts]
-            kw_src = [f"{k}={cap(e)}" if k is not None else f"**{cap(e)}" for k, e in kw_parts]
-            call_src = f"{cap(call)}({', '.join(pos_src + kw_src)})"
-        grad_lines = _grad_mode_lines(cg, tx)
-        if grad_lines:  # an exception leaves the block: grad mode is restored as `with` would
-            lines += grad_lines + ["try:", f"    ___result = {call_src}", "except BaseException:",
-                                   f"    {cg.global_obj(_set_grad_mode)}({bool(tx.output.initial_grad_mode)!r})",
-                                   "    raise"]
-        else:
-            lines.append(f"___result = {call_src}")
-        rcode = resume_code(code, _next_offset(code, inst.offset), layout + [True], live)
-        name = cg.global_obj(resume_wrapper(fn, rcode, backend))
-        lines.append(f"return {name}({', '.join(stack_vals + ['___result'] + local_vals)})")
-        return lines
-    # a conditional jump on a tensor's value
+        return _break_at_call(tx, inst, cg, fn, backend, varnames)
+    return _break_at_jump(tx, inst, cg, fn, backend, varnames)
+
+
+@dataclasses.dataclass
+class _CallOperands:
+    """The stack items a call instruction consumes."""
+
+    n: int  # how many
+    fn_vt: object  # the callable
+    self_vt: object  # the bound self pushed beside it, or None
+    args: list  # positional then keyword argument trackers (CALL, CALL_KW)
+    kw_names: tuple  # the names of the keyword arguments, last in args
+    star_args: object = None  # CALL_FUNCTION_EX: the *args tracker
+    star_kwargs: object = None  # CALL_FUNCTION_EX: the **kwargs tracker, or None
+
+
+def _call_operands(inst, stack):
+    if inst.opname == "CALL_FUNCTION_EX":
+        has_kw = bool(inst.arg & 1)
+        n = 3 + has_kw
+        fn_vt, self_vt = bc.split_callable(stack[-n], stack[-n + 1])
+        return _CallOperands(n, fn_vt, self_vt, [], (), stack[-n + 2], stack[-1] if has_kw else None)
+    extra = 1 if inst.opname == "CALL_KW" else 0
+    n = inst.arg + 2 + extra
+    fn_vt, self_vt = bc.split_callable(stack[-n], stack[-n + 1])
+    kw_names = inst.kw_names or (stack[-1].as_python_constant() if extra else ())
+    return _CallOperands(n, fn_vt, self_vt, stack[len(stack) - n + 2: len(stack) - extra], kw_names)
+
+
+def _call_source(cg, ops):
+    """The callable expression, positional parts (`*e` unpacks) and (name or None for **, expr)."""
+    call, bound = _callable_expr(cg, ops.fn_vt)
+    first = ([bound] if bound is not None else []) + ([cg(ops.self_vt)] if ops.self_vt is not None else [])
+    if ops.star_args is not None:
+        pos_parts = first + [f"*{cg(ops.star_args)}"]
+        kw_parts = [(None, cg(ops.star_kwargs))] if ops.star_kwargs is not None else []  # None: **
+    else:
+        k = len(ops.args) - len(ops.kw_names)
+        pos_parts = first + [cg(a) for a in ops.args[:k]]
+        kw_parts = [(name, cg(v)) for name, v in zip(ops.kw_names, ops.args[k:])]
+    return call, pos_parts, kw_parts
+
+
+def _break_at_call(tx, inst, cg, fn, backend, varnames):
+    from .variables.builder import UnsupportedCallVariable
+    code = tx.code
+    ops = _call_operands(inst, list(tx.stack))
+    if any(getattr(ops.fn_vt, "fn", getattr(ops.fn_vt, "value", None)) is b for b in _FRAME_BUILTINS):
+        unsupported(f"cannot run {ops.fn_vt} outside its frame (it reads the caller's frame)")
+    layout, stack_vals = _stack_exprs(cg, list(tx.stack)[:-ops.n])
+    live = _bound(tx, live_locals(tx.insts, inst.index + 1, varnames, tx.code))
+    local_vals = _local_exprs(cg, tx, live)
+    call, pos_parts, kw_parts = _call_source(cg, ops)
+    # the values are read before the recorded side effects are replayed (a value read
+    # from a list that the frame then mutated is the value it read), the call runs after;
+    # names and graph outputs cannot change in between and are used where they are needed
+    cap = _Capture(cg)
+    stack_vals = [cap(e) for e in stack_vals]
+    local_vals = [cap(e) for e in local_vals]
+    if isinstance(ops.fn_vt, UnsupportedCallVariable) and ops.fn_vt.value is graph_break_fn():
+        call_src = "None"  # md.graph_break() does nothing when it runs eagerly
+    else:
+        pos_src = [f"*{cap(e[1:])}" if e.startswith("*") else cap(e) for e in pos_parts]
+        kw_src = [f"{k}={cap(e)}" if k is not None else f"**{cap(e)}" for k, e in kw_parts]
+        call_src = f"{cap(call)}({', '.join(pos_src + kw_src)})"
+    lines = _with_grad_mode_restored(cg, tx, f"___result = {call_src}")
+    rcode = resume_code(code, _next_offset(code, inst.offset), layout + [True], live)
+    name = cg.global_obj(resume_wrapper(fn, rcode, backend))
+    lines.append(f"return {name}({', '.join(stack_vals + ['___result'] + local_vals)})")
+    return lines
+
+
+def _with_grad_mode_restored(cg, tx, statement):
+    """`statement` after the lines that leave the frame's grad-mode blocks; an exception out of
+    it restores the initial mode, as leaving the `with` blocks would."""
+    grad_lines = _grad_mode_lines(cg, tx)
+    if not grad_lines:
+        return [statement]
+    return grad_lines + ["try:", f"    {statement}", "except BaseException:",
+                         f"    {cg.global_obj(_set_grad_mode)}({bool(tx.output.initial_grad_mode)!r})",
+                         "    raise"]
+
+
+def _break_at_jump(tx, inst, cg, fn, backend, varnames):
+    """A conditional jump on a tensor's value: both branches become resume functions."""
+    code = tx.code
+    stack = list(tx.stack)
     cond = stack[-1]
-    rest = stack[:-1]
-    layout, stack_vals = _stack_exprs(cg, rest)
+    layout, stack_vals = _stack_exprs(cg, stack[:-1])
     jump_if = inst.opname == "POP_JUMP_IF_TRUE"
     target_inst = tx.insts[inst.target]
     taken_live = _bound(tx, live_locals(tx.insts, inst.target, varnames, tx.code))
     fall_live = _bound(tx, live_locals(tx.insts, inst.index + 1, varnames, tx.code))
     cap = _Capture(cg)
     stack_vals = [cap(e) for e in stack_vals]
-    lines += _grad_mode_lines(cg, tx)
+    lines = _grad_mode_lines(cg, tx)
     taken = resume_wrapper(fn, resume_code(code, target_inst.offset, layout, taken_live), backend)
     fall = resume_wrapper(fn, resume_code(code, _next_offset(code, inst.offset), layout, fall_live), backend)
     t_name, f_name = cg.global_obj(taken), cg.global_obj(fall)
