@@ -108,7 +108,7 @@ class Node:
             old.users.pop(self, None)
         self._input_nodes = inputs = {}
         args = tuple(args)
-        for a in args:  # the common flat case (nodes and scalars) needs no rebuilding
+        for a in args:  # flat args (nodes and scalars) are their own inputs: no map_arg needed
             t = type(a)
             if t is Node:
                 inputs.setdefault(a, None)

@@ -112,8 +112,9 @@ _RESUME_CLASS = []
 
 
 def _resume_class():
-    """OptimizedFunction with a faster call: a resume function is only called, positionally,
-    from generated code, so its FrameCache is bound once (md.reset drops the wrapper too)."""
+    """OptimizedFunction for resume functions. Generated code is their only caller and passes
+    arguments positionally, so the call needs no keyword path, and the FrameCache can be
+    bound once (md.reset drops the wrapper with it)."""
     if not _RESUME_CLASS:
         from .eval_frame import OptimizedFunction
 

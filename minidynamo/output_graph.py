@@ -308,7 +308,7 @@ class OutputGraph:
         fake_args = []
         for a in args:
             t = type(a)
-            if t is TensorVariable and a.node.graph is graph:  # the common cases first
+            if t is TensorVariable and a.node.graph is graph:  # by exact type: nothing to convert
                 node_args.append(a.node)
                 fake_args.append(a.example)
             elif t is ConstantVariable:

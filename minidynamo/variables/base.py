@@ -99,7 +99,7 @@ class ConstantVariable(VariableTracker):
     """A Python value folded at trace time (numbers, strings, None, dtypes, slices, ...)."""
 
     def __init__(self, value, source=None):
-        self.source = source  # VariableTracker.__init__, inlined: made for every constant loaded
+        self.source = source  # all VariableTracker.__init__ does (set here: one per constant loaded)
         self.value = value
 
     def python_type(self):

@@ -17,7 +17,7 @@ _NO_DIMS = frozenset()
 
 class TensorVariable(VariableTracker):
     def __init__(self, node, example, source=None, cls=tl.Tensor):
-        self.source = source  # VariableTracker.__init__, inlined: made for every traced op
+        self.source = source  # all VariableTracker.__init__ does (set here: one per traced op)
         self.node = node
         self.example = example
         self.cls = cls
