@@ -12,7 +12,7 @@ import sys
 from fxlite.codegen import literal
 
 from .bytecode_compat import code_signature_names
-from .guards import _signature_src
+from .namespaces import base_namespace, signature_src
 from .variables.base import ConstantVariable, unsupported
 from .variables.dicts import DictVariable
 from .variables.lists import BaseListVariable, ListVariable
@@ -168,7 +168,7 @@ def _same_object_at_run_time(v):
 def transformed_source(fn, code, graph_call, prelude, effects, return_expr, tail=None, pre_graph=(),
                        early=()):
     """The source of the transformed function, with the original signature."""
-    lines = [f"def ___transformed({_signature_src(code, fn)}):"]
+    lines = [f"def ___transformed({signature_src(code, fn)}):"]
     defined_late = {ln.split(" = ", 1)[0] for ln in prelude}
     for ln in pre_graph:
         if "___graph_out" in ln or any(name in ln for name in defined_late):
@@ -188,7 +188,7 @@ def transformed_source(fn, code, graph_call, prelude, effects, return_expr, tail
 
 _ = (ConstantVariable, code_signature_names)
 
-# names the transformed function's namespace and body already use (guards.base_namespace,
+# names the transformed function's namespace and body already use (namespaces.base_namespace,
 # convert_frame, transformed_source, graph breaks, hooks): global_obj never picks them, or a
 # class named G or K would hide ___G (the globals) or ___K (the keys)
 _RESERVED = {"___Gs", "___K", "___graph_out", "___result", "___return_value", "___transformed",
@@ -199,6 +199,5 @@ _RESERVED_NAMES = set()
 
 def _free_name(name):
     if not _RESERVED_NAMES:
-        from .guards import base_namespace
         _RESERVED_NAMES.update(base_namespace(None), _RESERVED)
     return name not in _RESERVED_NAMES and not name.startswith(_RESERVED_PREFIXES)

@@ -18,7 +18,7 @@ from . import config
 from .convert_frame import convert_frame
 from .exc import RecompileError
 from .graph_break import reads_frames
-from .guards import _signature_src, base_namespace, rename_code
+from .namespaces import base_namespace, eval_namespace, rename_code, signature_src
 from .symbolic_convert import simple_positional_call
 from .utils import counters
 
@@ -52,7 +52,7 @@ class FrameCache:
             # checked against the code's own parameters (not a __wrapped__ function's or a
             # __signature__'s), with exactly Python's messages
             code = self.fn.__code__
-            src = f"def ___arity({_signature_src(code, self.fn)}):\n    pass\n"
+            src = f"def ___arity({signature_src(code, self.fn)}):\n    pass\n"
             ns = base_namespace(self.fn)
             exec(builtins.compile(src, "<arity>", "exec"), ns)  # noqa: S102
             f = ns["___arity"]
@@ -199,10 +199,9 @@ class OptimizedFunction:
     def _note_dynamic(self, cache, args, kwargs):
         if not config.automatic_dynamic_shapes or self._dynamic is False:
             return
-        from .guards import _eval_namespace
         fn = self._orig_fn
         e = cache.entries[0]
-        ns = _eval_namespace(fn.__code__, fn, args, kwargs)
+        ns = eval_namespace(fn.__code__, fn, args, kwargs)
         ns.update(e.guard_set.extra_ns)
         for g in e.guards:
             if g.kind != "TENSOR_MATCH":
@@ -211,9 +210,10 @@ class OptimizedFunction:
                 v = eval(g.source.expr(), ns)  # noqa: S307
             except Exception:
                 continue
-            dtype, shape, rg, typ = g.expected
-            if isinstance(v, tl.Tensor) and v._data.dtype == dtype and v.requires_grad == rg and v.dim() == len(shape):
-                dims = {i for i, (a, b) in enumerate(zip(shape, v.shape)) if a is not None and a != b}
+            m = g.expected
+            if (isinstance(v, tl.Tensor) and v._data.dtype == m.dtype and v.requires_grad == m.requires_grad
+                    and v.dim() == len(m.shape)):
+                dims = {i for i, (a, b) in enumerate(zip(m.shape, v.shape)) if a is not None and a != b}
                 if dims:
                     cache.dynamic_dims.setdefault(g.source.name(), set()).update(dims)
 

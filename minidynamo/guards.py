@@ -1,109 +1,78 @@
 """Guards: data first (kind, source, expected), code second.
 
-All guards of a cache entry compile into ONE generated Python function taking the same
-parameters as the user's function; the same guard data explains a failure in words
+Each kind of guard is one row of KINDS: how it reads as Python code, in words, and why it
+failed. All guards of a cache entry compile into ONE generated Python function taking the
+same parameters as the user's function; the same guard data explains a failure in words
 (`tensor 'x' size mismatch at index 0. expected 3, actual 4`, `n == 2`).
 """
-import builtins
-import struct
-import types
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 import tensorlite as tl
 from fxlite._source_files import compile_cached
-from fxlite.codegen import literal, same  # same: shared with backends (fxlite is below both)
-from tensorlite.nn.modules import module as _nn_module
+from fxlite.codegen import literal
 from tensorlite import _state as tl_state
 
-from .bytecode_compat import code_signature_names
+from .namespaces import base_namespace, complex_bits, eval_namespace, float_bits, rename_code, signature_src
 from .source import KEYS, show, strip_local
 
 
+class TensorMeta(NamedTuple):
+    """What a TENSOR_MATCH guard expects of a tensor; None in shape is a dynamic size."""
+
+    dtype: np.dtype
+    shape: tuple
+    requires_grad: bool
+    type: type
+
+
+class GuardKind(NamedTuple):
+    """One kind of guard: the rules that turn a guard's data into code and words."""
+
+    name: str
+    code: Callable  # (guard, consts, expr) -> a Python expression true when the guard holds
+    words: Callable  # (guard, name) -> the check as str(guard) and explain print it
+    failure: Callable = None  # (guard, local name, value) -> why it failed; None: its words
+    record: type = None  # the NamedTuple the expected data is, rebuilt from plain tuples
+
+
 class Guard:
-    """One fact the compiled code relies on."""
+    """One fact the compiled code relies on: a kind (a name in KINDS), the source it reads
+    and the value it expects there."""
 
-    __slots__ = ("kind", "source", "expected", "extra", "user_line")
+    __slots__ = ("kind", "source", "_expected", "extra")
 
-    def __init__(self, kind, source, expected=None, extra=None, user_line=None):
+    def __init__(self, kind, source, expected=None, extra=None):
+        if kind not in KINDS:
+            raise ValueError(f"unknown guard kind {kind}")
         self.kind = kind
         self.source = source
         self.expected = expected
         self.extra = extra
-        self.user_line = user_line
+
+    @property
+    def expected(self):
+        """The value the guard expects (a TensorMeta for TENSOR_MATCH)."""
+        return self._expected
+
+    @expected.setter
+    def expected(self, value):
+        record = KINDS[self.kind].record
+        # a kind's record may come as a plain tuple in its field order (output_graph writes one)
+        self._expected = value if record is None else record._make(value)
 
     def key(self):
+        """What makes two guards the same check: kind, source name and expected value."""
         return (self.kind, self.source.name() if self.source is not None else None, _hashable(self.expected))
 
-    # ---- code ----------------------------------------------------------------------
     def code(self, consts):
         """A Python expression that is true when the guard holds; consts collects objects."""
-        k = self.kind
-        e = self.source.expr() if self.source is not None else None
-        if k == "TENSOR_MATCH":
-            dtype, shape, rg, typ = self.expected
-            t = _const(consts, typ)
-            d = _const(consts, dtype)
-            parts = [f"type({e}) is {t}", f"{e}._data.dtype is {d}", f"{e}._rg is {rg}"]
-            if None not in shape:
-                parts.append(f"{e}._data.shape == {_literal(consts, tuple(shape))}")
-            else:
-                parts.append(f"len({e}._data.shape) == {len(shape)}")
-                parts += [f"{e}._data.shape[{i}] == {s}" for i, s in enumerate(shape) if s is not None]
-            return " and ".join(parts)
-        if k == "TYPE_MATCH":
-            return f"type({e}) is {_const(consts, self.expected)}"
-        if k == "ID_MATCH":
-            return f"{e} is {_const(consts, self.expected)}"
-        if k == "EQUALS_MATCH":
-            return _equals_code(consts, e, self.expected)
-        if k == "LENGTH_CHECK":
-            return f"len({e}) == {self.expected}"
-        if k == "DICT_KEYS":
-            return _dict_keys_code(consts, e, list(self.expected))
-        if k == "HASATTR":
-            return f"hasattr({e}, {self.expected!r})"
-        if k == "NOT_HASATTR":
-            return f"not hasattr({e}, {self.expected!r})"
-        if k == "GRAD_MODE":
-            return f"___st.grad_enabled is {self.expected}"
-        if k == "EMPTY_DICT":
-            return f"not {e}"
-        if k == "DUPLICATE_INPUT":
-            return f"{e} is {self.expected.expr()}"
-        if k == "NO_DUPLICATE":
-            return f"{e} is not {self.expected.expr()}"
-        raise ValueError(f"unknown guard kind {k}")
+        return KINDS[self.kind].code(self, consts, self.source.expr() if self.source is not None else None)
 
-    # ---- words -----------------------------------------------------------------------
     def readable(self):
-        k = self.kind
-        n = self.source.name() if self.source is not None else ""
-        if k == "TENSOR_MATCH":
-            dtype, shape, rg, typ = self.expected
-            size = "[" + ", ".join("None" if s is None else str(s) for s in shape) + "]"
-            return f"check_tensor({n}, {typ.__name__}, tl.{tl._dtype.from_np(dtype).name}, requires_grad={rg}, size={size})"
-        if k == "TYPE_MATCH":
-            return f"type({n}) is {self.expected.__qualname__}"
-        if k == "ID_MATCH":
-            return f"{n} is {_short_repr(self.expected)}"
-        if k == "EQUALS_MATCH":
-            return f"{n} == {show(self.expected)}"
-        if k == "LENGTH_CHECK":
-            return f"len({n}) == {self.expected}"
-        if k == "DICT_KEYS":
-            return f"list({n}.keys()) == [{', '.join(map(show, self.expected))}]"
-        if k == "HASATTR":
-            return f"hasattr({n}, {self.expected!r})"
-        if k == "NOT_HASATTR":
-            return f"not hasattr({n}, {self.expected!r})"
-        if k == "GRAD_MODE":
-            return f"tl.is_grad_enabled() == {self.expected}"
-        if k == "EMPTY_DICT":
-            return f"len({n}) == 0"
-        if k in ("DUPLICATE_INPUT", "NO_DUPLICATE"):
-            return f"{n} {'is' if k == 'DUPLICATE_INPUT' else 'is not'} {self.expected.name()}"
-        return f"{k} {n}"
+        """The check in words, over source names (`len(L['xs']) == 2`)."""
+        return KINDS[self.kind].words(self, self.source.name() if self.source is not None else "")
 
     def __str__(self):
         return f"{self.kind}: {self.readable()}"
@@ -112,31 +81,71 @@ class Guard:
 
     def failure_reason(self, value):
         """Words for a failed guard, given the value now at its source."""
+        failure = KINDS[self.kind].failure
         name = self.source.local_name() if self.source is not None else ""
-        if self.kind == "TENSOR_MATCH":
-            return tensor_mismatch(name, value, self.expected)
-        if self.kind == "GRAD_MODE":
-            return f"grad_mode mismatch: expected {self.expected}, actual {tl_state.grad_enabled}"
-        return strip_local(self.readable())
+        reason = failure(self, name, value) if failure is not None else None
+        return reason if reason is not None else strip_local(self.readable())
 
 
-def tensor_mismatch(name, value, expected):
-    dtype, shape, rg, typ = expected
+# ---- TENSOR_MATCH ---------------------------------------------------------------------
+def _tensor_code(guard, consts, e):
+    m = guard.expected
+    parts = [f"type({e}) is {_const(consts, m.type)}", f"{e}._data.dtype is {_const(consts, m.dtype)}",
+             f"{e}._rg is {m.requires_grad}"]
+    if None not in m.shape:
+        parts.append(f"{e}._data.shape == {_literal(consts, tuple(m.shape))}")
+    else:
+        parts.append(f"len({e}._data.shape) == {len(m.shape)}")
+        parts += [f"{e}._data.shape[{i}] == {s}" for i, s in enumerate(m.shape) if s is not None]
+    return " and ".join(parts)
+
+
+def _tensor_words(guard, n):
+    m = guard.expected
+    return (f"check_tensor({n}, {m.type.__name__}, tl.{tl._dtype.from_np(m.dtype).name}, "
+            f"requires_grad={m.requires_grad}, size=[{', '.join(map(str, m.shape))}])")
+
+
+def _tensor_failure(guard, name, value):
+    m = guard.expected
     if not isinstance(value, tl.Tensor):
         return f"expected type of '{name}' to be a tensor type, but found {type(value)}"
-    if type(value) is not typ:
-        return f"tensor '{name}' type mismatch. expected {typ.__name__}, actual {type(value).__name__}"
-    if value._data.dtype != dtype:
-        return (f"tensor '{name}' dtype mismatch. expected {tl.scalar_type_name(tl._dtype.from_np(dtype))}, "
+    if type(value) is not m.type:
+        return f"tensor '{name}' type mismatch. expected {m.type.__name__}, actual {type(value).__name__}"
+    if value._data.dtype != m.dtype:
+        return (f"tensor '{name}' dtype mismatch. expected {tl.scalar_type_name(tl._dtype.from_np(m.dtype))}, "
                 f"actual {tl.scalar_type_name(value.dtype)}")
-    if value.requires_grad != rg:
-        return f"tensor '{name}' requires_grad mismatch. expected requires_grad={int(rg)}"
-    if value.dim() != len(shape):
-        return f"tensor '{name}' rank mismatch. expected {len(shape)}, actual {value.dim()}"
-    for i, (e, a) in enumerate(zip(shape, value.shape)):
+    if value.requires_grad != m.requires_grad:
+        return f"tensor '{name}' requires_grad mismatch. expected requires_grad={int(m.requires_grad)}"
+    if value.dim() != len(m.shape):
+        return f"tensor '{name}' rank mismatch. expected {len(m.shape)}, actual {value.dim()}"
+    for i, (e, a) in enumerate(zip(m.shape, value.shape)):
         if e is not None and e != a:
             return f"tensor '{name}' size mismatch at index {i}. expected {e}, actual {a}"
     return None
+
+
+KINDS = {k.name: k for k in (
+    GuardKind("TENSOR_MATCH", _tensor_code, _tensor_words, _tensor_failure, record=TensorMeta),
+    GuardKind("TYPE_MATCH", lambda g, consts, e: f"type({e}) is {_const(consts, g.expected)}",
+              lambda g, n: f"type({n}) is {g.expected.__qualname__}"),
+    GuardKind("ID_MATCH", lambda g, consts, e: f"{e} is {_const(consts, g.expected)}",
+              lambda g, n: f"{n} is {_short_repr(g.expected)}"),
+    GuardKind("EQUALS_MATCH", lambda g, consts, e: _equals_code(consts, e, g.expected),
+              lambda g, n: f"{n} == {show(g.expected)}"),
+    GuardKind("LENGTH_CHECK", lambda g, consts, e: f"len({e}) == {g.expected}",
+              lambda g, n: f"len({n}) == {g.expected}"),
+    GuardKind("DICT_KEYS", lambda g, consts, e: _dict_keys_code(consts, e, list(g.expected)),
+              lambda g, n: f"list({n}.keys()) == [{', '.join(map(show, g.expected))}]"),
+    GuardKind("GRAD_MODE", lambda g, consts, e: f"___st.grad_enabled is {g.expected}",
+              lambda g, n: f"tl.is_grad_enabled() == {g.expected}",
+              lambda g, name, value: f"grad_mode mismatch: expected {g.expected}, actual {tl_state.grad_enabled}"),
+    # expected is the other source: two parameters are (or are not) the same object
+    GuardKind("DUPLICATE_INPUT", lambda g, consts, e: f"{e} is {g.expected.expr()}",
+              lambda g, n: f"{n} is {g.expected.name()}"),
+    GuardKind("NO_DUPLICATE", lambda g, consts, e: f"{e} is not {g.expected.expr()}",
+              lambda g, n: f"{n} is not {g.expected.name()}"),
+)}
 
 
 def _short_repr(v):
@@ -170,8 +179,6 @@ def _literal(consts, v):
     return text if text is not None else _const(consts, v)
 
 
-_pack_d = struct.Struct("<d").pack
-_pack_dd = struct.Struct("<dd").pack
 _PLAIN = (int, str, bytes)  # exact types whose == is identity of behaviour
 
 
@@ -188,9 +195,9 @@ def _equals_code(consts, e, v):
     if t is float:
         if v != 0.0 and v == v:  # nonzero and not nan: equal floats are the same float
             return f"type({e}) is float and {e} == {_literal(consts, v)}"
-        return f"type({e}) is float and ___float_bits({e}) == {_pack_d(v)!r}"
+        return f"type({e}) is float and ___float_bits({e}) == {float_bits(v)!r}"
     if t is complex:
-        return f"type({e}) is complex and ___complex_bits({e}) == {_pack_dd(v.real, v.imag)!r}"
+        return f"type({e}) is complex and ___complex_bits({e}) == {complex_bits(v)!r}"
     if t is range:
         return (f"type({e}) is range and ({e}.start, {e}.stop, {e}.step) == "
                 f"{_literal(consts, (v.start, v.stop, v.step))}")
@@ -229,7 +236,7 @@ class GuardSet:
 
     def failures(self, args, kwargs, code, fn, first_only=True):
         """Reasons why the guards fail for these arguments (the first, or all)."""
-        ns = _eval_namespace(code, fn, args, kwargs)
+        ns = eval_namespace(code, fn, args, kwargs)
         ns.update(self.extra_ns)
         out = []
         for g in self.guards:
@@ -242,53 +249,10 @@ class GuardSet:
                     value = eval(g.source.expr(), ns) if g.source is not None else None  # noqa: S307
                 except Exception:
                     value = None
-                out.append(g.failure_reason(value) or strip_local(g.readable()))
+                out.append(g.failure_reason(value))
                 if first_only:
                     break
         return out
-
-
-def _signature_src(code, fn, prefix="___"):
-    """Parameter list text with defaults bound to names in the namespace."""
-    pos, varargs, kwonly, varkw = code_signature_names(code)
-    defaults = fn.__defaults__ or () if fn is not None else ()
-    kwdefaults = (fn.__kwdefaults__ or {}) if fn is not None else {}
-    parts = []
-    nd = len(defaults)
-    for i, name in enumerate(pos):
-        j = i - (len(pos) - nd)
-        parts.append(f"{name}={prefix}defaults[{j}]" if j >= 0 else name)
-        if i + 1 == code.co_posonlyargcount:
-            parts.append("/")
-    if varargs:
-        parts.append(f"*{varargs}")
-    elif kwonly:
-        parts.append("*")
-    for name in kwonly:
-        parts.append(f"{name}={prefix}kwdefaults[{name!r}]" if name in kwdefaults else name)
-    if varkw:
-        parts.append(f"**{varkw}")
-    return ", ".join(parts)
-
-
-def base_namespace(fn):
-    g = fn.__globals__ if fn is not None else {}
-    b = g.get("__builtins__", builtins)
-    if not isinstance(b, dict):
-        b = b.__dict__
-    cells = {}
-    if fn is not None and fn.__closure__:
-        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__))
-    return {"___G": g, "___B": b, "___cells": cells, "___st": tl_state,
-            "___defaults": (fn.__defaults__ or ()) if fn is not None else (),
-            "___kwdefaults": (fn.__kwdefaults__ or {}) if fn is not None else {},
-            "Tensor": tl.Tensor, "___nn_module_globals": _nn_module, "___fn": fn,
-            "___make_cell": types.CellType, "___K": KEYS, "___same": same,
-            "___float_bits": _pack_d, "___complex_bits": _complex_bits}
-
-
-def _complex_bits(c):
-    return _pack_dd(c.real, c.imag)
 
 
 class FunctionAttrSource:
@@ -312,7 +276,7 @@ def _compile_check(guards, code, fn, extra_ns=None):
     consts = {}
     parts = [f"({g.code(consts)})" for g in guards]
     body = " and ".join(parts) if parts else "True"
-    src = (f"def ___guard({_signature_src(code, fn)}):\n"
+    src = (f"def ___guard({signature_src(code, fn)}):\n"
            f"    try:\n        return {body}\n    except Exception:\n        return False\n")
     ns = base_namespace(fn)
     ns.update(extra_ns or {})
@@ -323,29 +287,3 @@ def _compile_check(guards, code, fn, extra_ns=None):
     rename_code(check, code)
     check.source = src
     return check
-
-
-_RENAMED = {}  # (id of a generated code object, name, qualname) -> (that code: kept alive, so the
-#               id stays its own, renamed code). Generated code is shared per text, so is this
-
-
-def rename_code(f, code):
-    """Give a generated function the name of the user's function (so that argument errors
-    read exactly as Python's own: `f() takes 1 positional argument but 2 were given`)."""
-    key = (id(f.__code__), code.co_name, code.co_qualname)
-    hit = _RENAMED.get(key)
-    if hit is None:
-        if len(_RENAMED) >= 1024:
-            _RENAMED.clear()
-        hit = _RENAMED[key] = (f.__code__, f.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname))
-    f.__code__ = hit[1]
-    f.__name__ = code.co_name
-    f.__qualname__ = code.co_qualname
-
-
-def _eval_namespace(code, fn, args, kwargs):
-    ns = base_namespace(fn)
-    src = f"def ___bind({_signature_src(code, fn)}):\n    return dict(locals())\n"
-    exec(compile(src, "<bind>", "exec"), ns)  # noqa: S102
-    ns.update(ns["___bind"](*args, **kwargs))
-    return ns

@@ -827,8 +827,8 @@ def _bound_arguments(fn, args, kwargs):
     function's parameters). The caller has checked the arity."""
     if simple_positional_call(fn, args, kwargs):
         return dict(zip(fn.__code__.co_varnames, args))
-    from .guards import _eval_namespace
-    ns = _eval_namespace(fn.__code__, fn, args, kwargs)
+    from .namespaces import eval_namespace
+    ns = eval_namespace(fn.__code__, fn, args, kwargs)
     pos, varargs, kwonly, varkw = bc.code_signature_names(fn.__code__)
     return {name: ns[name] for name in [*pos, varargs, *kwonly, varkw] if name}
 

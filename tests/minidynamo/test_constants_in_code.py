@@ -17,8 +17,7 @@ import pytest
 import fxlite
 import minidynamo as md
 import tensorlite as tl
-from fxlite.codegen import literal
-from minidynamo.guards import same
+from fxlite.codegen import literal, same
 from minidynamo.source import AttrSource, GetItemSource, LocalSource
 
 BACKENDS = ("eager", "aot_eager", "codegen")
@@ -277,7 +276,7 @@ def test_sources_name_keys_without_literals():
     for key in (Color.RED, math.inf, 10 ** 5000, complex(-0.0, 0.0)):
         d = {key: 7}
         src = GetItemSource(LocalSource("d"), key)
-        ns = md.guards.base_namespace(None)
+        ns = md.namespaces.base_namespace(None)
         ns["d"] = d
         assert eval(src.expr(), ns) == 7  # noqa: S307
         hash(src), src.name()
