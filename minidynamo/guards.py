@@ -34,33 +34,21 @@ class GuardKind(NamedTuple):
     code: Callable  # (guard, consts, expr) -> a Python expression true when the guard holds
     words: Callable  # (guard, name) -> the check as str(guard) and explain print it
     failure: Callable = None  # (guard, local name, value) -> why it failed; None: its words
-    record: type = None  # the NamedTuple the expected data is, rebuilt from plain tuples
 
 
 class Guard:
     """One fact the compiled code relies on: a kind (a name in KINDS), the source it reads
     and the value it expects there."""
 
-    __slots__ = ("kind", "source", "_expected", "extra")
+    __slots__ = ("kind", "source", "expected", "extra")
 
     def __init__(self, kind, source, expected=None, extra=None):
         if kind not in KINDS:
             raise ValueError(f"unknown guard kind {kind}")
-        self.kind = kind
-        self.source = source
-        self.expected = expected
+        self.kind = kind  # a name in KINDS ("TENSOR_MATCH", "EQUALS_MATCH", ...)
+        self.source = source  # where the checked value is read (None: global state)
+        self.expected = expected  # what it must be (a TensorMeta for TENSOR_MATCH)
         self.extra = extra
-
-    @property
-    def expected(self):
-        """The value the guard expects (a TensorMeta for TENSOR_MATCH)."""
-        return self._expected
-
-    @expected.setter
-    def expected(self, value):
-        record = KINDS[self.kind].record
-        # a kind's record may come as a plain tuple in its field order (output_graph writes one)
-        self._expected = value if record is None else record._make(value)
 
     def key(self):
         """What makes two guards the same check: kind, source name and expected value."""
@@ -126,7 +114,7 @@ def _tensor_failure(guard, name, value):
 
 
 KINDS = {k.name: k for k in (
-    GuardKind("TENSOR_MATCH", _tensor_code, _tensor_words, _tensor_failure, record=TensorMeta),
+    GuardKind("TENSOR_MATCH", _tensor_code, _tensor_words, _tensor_failure),
     GuardKind("TYPE_MATCH", lambda g, consts, e: f"type({e}) is {_const(consts, g.expected)}",
               lambda g, n: f"type({n}) is {g.expected.__qualname__}"),
     GuardKind("ID_MATCH", lambda g, consts, e: f"{e} is {_const(consts, g.expected)}",

@@ -11,7 +11,7 @@ from tensorlite._modes import DataDependentError, FakeTensorMode
 
 from . import config
 from .exc import Unsupported
-from .guards import Guard
+from .guards import Guard, TensorMeta
 from .hooks import HookTracker
 from .side_effects import SideEffects
 from .utils import counters
@@ -128,7 +128,7 @@ class OutputGraph:
         dyn |= getattr(value, "_md_dynamic", set())
         dyn -= getattr(value, "_md_static", set())
         shape = tuple(None if i in dyn else s for i, s in enumerate(value.shape)) if dyn else tuple(value.shape)
-        self.add_guard("TENSOR_MATCH", source, (value._data.dtype, shape, value.requires_grad, type(value)))
+        self.add_guard("TENSOR_MATCH", source, TensorMeta(value._data.dtype, shape, value.requires_grad, type(value)))
         target = source.graph_name()
         if self._regions:  # inputs belong to the outermost graph
             outer = self._regions[0]
@@ -245,10 +245,9 @@ class OutputGraph:
         name = vt.source.name()
         for k, g in list(self.guards.items()):
             if k[0] == "TENSOR_MATCH" and k[1] == name:
-                dtype, shape, rg, typ = g.expected
                 # by source: after an in-place op vt.node is no longer the placeholder
                 real = next(ga.value for ga in self.graphargs if ga.source.name() == name)
-                g.expected = (dtype, tuple(real.shape), rg, typ)
+                g.expected = g.expected._replace(shape=tuple(real.shape))
         vt.dynamic_dims = set()
 
     def constant_tensor(self, tx, value):
