@@ -3,7 +3,6 @@
 The stack and locals hold VariableTrackers. Tensor operations become graph nodes,
 everything else is folded at trace time, and every fact relied upon becomes a guard.
 """
-import dis
 import operator
 import traceback
 import types
@@ -12,7 +11,7 @@ from fxlite.codegen import StackTrace
 
 from . import bytecode_compat as bc
 from .exc import Unsupported
-from .source import BuiltinSource, ClosureSource, GlobalSource, LocalSource
+from .source import ClosureSource, GlobalSource, LocalSource
 from .variables.base import (NULL, ConstantVariable, UserError, VariableTracker, is_null, lazy_arithmetic,
                              unsupported)
 from .variables.builder import VariableBuilder
@@ -59,6 +58,41 @@ def format_frame(filename, lineno, name, line):
     if line:
         return f'  File "{filename}", line {lineno}, in {name}\n    {line}\n'
     return f'  File "{filename}", line {lineno}, in {name}\n'
+
+
+def _pop_jump_if(truth):
+    """POP_JUMP_IF_TRUE/FALSE: jump when the popped value's truth is `truth` (a tensor's
+    truth is its data: a graph break)."""
+    def handler(self, inst):
+        value = self.pop()
+        if isinstance(value, TensorVariable):
+            unsupported("data-dependent branch: `if` on a tensor's value")
+        if bool(value.truthy(self)) == truth:
+            self.jump(inst)
+    return handler
+
+
+def _pop_jump_if_none(is_none):
+    """POP_JUMP_IF_NONE/NOT_NONE: jump when the popped value is (not) None."""
+    def handler(self, inst):
+        v = self.pop()
+        if (v.is_python_constant() and v.as_python_constant() is None) == is_none:
+            self.jump(inst)
+    return handler
+
+
+def _jump_if_or_pop(truth):
+    """JUMP_IF_TRUE/FALSE_OR_POP (3.11): jump keeping the value when its truth is `truth`,
+    else pop it."""
+    def handler(self, inst):
+        v = self.stack[-1]
+        if isinstance(v, TensorVariable):
+            unsupported("data-dependent branch on a tensor's value")
+        if bool(v.truthy(self)) == truth:
+            self.jump(inst)
+        else:
+            self.pop()
+    return handler
 
 
 class InstructionTranslatorBase:
@@ -177,7 +211,7 @@ class InstructionTranslatorBase:
             except Unsupported as e:
                 if not e.user_stack:
                     e.user_stack = self.user_stack()
-                if root and getattr(e, "root_index", None) is None:
+                if root and e.root_index is None:
                     e.root_index = inst.index
                     e.root_count = self.exec_counts[inst.index]
                 raise
@@ -606,45 +640,12 @@ class InstructionTranslatorBase:
     def JUMP(self, inst):
         self.jump(inst)
 
-    def _branch(self, inst, value, jump_if):
-        if isinstance(value, TensorVariable):
-            unsupported("data-dependent branch: `if` on a tensor's value")
-        if value.truthy(self) == jump_if:
-            self.jump(inst)
-
-    def POP_JUMP_IF_TRUE(self, inst):
-        self._branch(inst, self.pop(), True)
-
-    def POP_JUMP_IF_FALSE(self, inst):
-        self._branch(inst, self.pop(), False)
-
-    def POP_JUMP_IF_NONE(self, inst):
-        v = self.pop()
-        if v.is_python_constant() and v.as_python_constant() is None:
-            self.jump(inst)
-
-    def POP_JUMP_IF_NOT_NONE(self, inst):
-        v = self.pop()
-        if not (v.is_python_constant() and v.as_python_constant() is None):
-            self.jump(inst)
-
-    def JUMP_IF_TRUE_OR_POP(self, inst):
-        v = self.stack[-1]
-        if isinstance(v, TensorVariable):
-            unsupported("data-dependent branch on a tensor's value")
-        if v.truthy(self):
-            self.jump(inst)
-        else:
-            self.pop()
-
-    def JUMP_IF_FALSE_OR_POP(self, inst):
-        v = self.stack[-1]
-        if isinstance(v, TensorVariable):
-            unsupported("data-dependent branch on a tensor's value")
-        if not v.truthy(self):
-            self.jump(inst)
-        else:
-            self.pop()
+    POP_JUMP_IF_TRUE = _pop_jump_if(True)
+    POP_JUMP_IF_FALSE = _pop_jump_if(False)
+    POP_JUMP_IF_NONE = _pop_jump_if_none(True)
+    POP_JUMP_IF_NOT_NONE = _pop_jump_if_none(False)
+    JUMP_IF_TRUE_OR_POP = _jump_if_or_pop(True)
+    JUMP_IF_FALSE_OR_POP = _jump_if_or_pop(False)
 
     def GET_ITER(self, inst):
         self.push(get_iter(self, self.pop()))  # a live iterator over a list, dict or set
@@ -904,11 +905,3 @@ def _pinned(v):
         return True
     value = _real(v)
     return isinstance(value, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType))
-
-
-def _is_tensor(v):
-    import tensorlite as tl
-    return isinstance(v, tl.Tensor)
-
-
-_ = (dis, types, BuiltinSource)
