@@ -1,6 +1,6 @@
 """Fusion of large elementwise chains into one kernel, chosen by measured speed.
 
-Small arrays run as numpy ufunc calls with `out=` buffers (compile_fx + memory.py): there the
+Small arrays run as numpy ufunc calls with `out=` buffers (emit.py + memory.py): there the
 per-call overhead dominates and nothing beats one ufunc call per op. For a group of
 elementwise nodes on a large array (at least MIN_ELEMENTS elements; every member has the
 group's float shape and dtype, and every member but the last, the root, is used only inside
@@ -31,7 +31,7 @@ must beat plain numpy by 5%); the decision is cached in this process (by express
 and dtype) and is part of the generated source, hence of the disk cache. Without numexpr or
 numba the pure-numpy forms always work.
 
->>> find_groups([], {}, [], set(), {}, {})
+>>> find_groups([], {}, [], {}, {})
 {}
 """
 import contextvars
@@ -85,7 +85,7 @@ def numexpr_available():
 
 def numba_available():
     import importlib.util
-    return importlib.util.find_spec("numba") is not None  # without importing it (slow)
+    return importlib.util.find_spec("numba") is not None  # installed is all this asks: no import
 
 
 # ----------------------------------------------------------------------------- runtime
@@ -582,8 +582,11 @@ def _best_time(fn, args, rounds):
     return best
 
 
-def find_groups(ops, lowered, values, is_out, options, consts=None):
-    """node -> Group for every node of a fused group (groups of one node are not formed)."""
+def find_groups(ops, lowered, values, options, consts=None):
+    """node -> Group for every node of a fused group (groups of one node are not formed):
+    chains of elementwise nodes (ops: the computed nodes in order, lowered: node -> Steps or
+    expression, values: their memory.Values), each with the reduction of its root if one
+    follows, fused where a fused form measures faster (Group.choose)."""
     if not ops or not options.get("fusion", True):
         return {}
     by_name = {v.name: v for v in values}
@@ -591,21 +594,51 @@ def find_groups(ops, lowered, values, is_out, options, consts=None):
     for v in values:
         for o in v.operands:
             consumers.setdefault(o, set()).add(v.name)
+    members, group_of = _chains(ops, lowered, by_name, consumers)
+    reductions = _reductions(ops, lowered, by_name, consumers, members, group_of)
     node_of = {n.name: n for n in ops}
+    result = {}
+    for gid, names in members.items():
+        if len(names) < 2 and gid not in reductions:
+            continue
+        g = _group(len(result), names[::-1], node_of, lowered, by_name, consts if consts is not None else {})
+        if gid in reductions:
+            rnode, g.reduce = reductions[gid]
+            g.nodes.append(rnode)
+            g.root = rnode
+        try:
+            g._chunk_plan()
+            if g.choose(options) == "plain":
+                continue
+        except NotImplementedError:
+            continue
+        for nd in g.nodes:
+            result[nd] = g
+    # renumber so generated names are dense
+    for k, g in enumerate(dict.fromkeys(result.values())):
+        g.gid = k
+    return result
 
-    def fusable(n):
-        low = lowered.get(n)
-        v = by_name.get(n.name)
-        if not isinstance(low, Steps) or v is None or v.kind != "steps" or n.target.name not in ELEMENTWISE:
-            return False
-        if np.dtype(v.dtype).kind != "f" or not v.shape or int(np.prod(v.shape)) < MIN_ELEMENTS:
-            return False
-        return all(fn in _ELEMENTWISE_FNS and not kw for fn, _, kw in low.calls)
 
-    group_of = {}  # name -> group id
-    members = {}  # group id -> [names] (reverse order)
+def _fusable(n, lowered, by_name):
+    """An elementwise node on a large float array whose Steps all have a fused form."""
+    low = lowered.get(n)
+    v = by_name.get(n.name)
+    if not isinstance(low, Steps) or v is None or v.kind != "steps" or n.target.name not in ELEMENTWISE:
+        return False
+    if np.dtype(v.dtype).kind != "f" or not v.shape or int(np.prod(v.shape)) < MIN_ELEMENTS:
+        return False
+    return all(fn in _ELEMENTWISE_FNS and not kw for fn, _, kw in low.calls)
+
+
+def _chains(ops, lowered, by_name, consumers):
+    """Fusable nodes in chains, walking back from the last: a node joins the chain of its
+    users when they are all in one chain, it escapes nowhere and has the chain's shape and
+    dtype. Returns (group id -> [names], root first), name -> group id."""
+    group_of = {}
+    members = {}
     for n in reversed(ops):
-        if not fusable(n):
+        if not _fusable(n, lowered, by_name):
             continue
         v = by_name[n.name]
         users = consumers.get(n.name, set())
@@ -620,7 +653,13 @@ def find_groups(ops, lowered, values, is_out, options, consts=None):
         gid = len(members)
         group_of[n.name] = gid
         members[gid] = [n.name]
-    # elementwise-into-reduction: a reduction whose operand is a group's root used only by it
+    return members, group_of
+
+
+def _reductions(ops, lowered, by_name, consumers, members, group_of):
+    """Elementwise-into-reduction: group id -> (reduction node, Group.reduce) for each
+    reduction (over all axes, or over axes excluding axis 0) whose operand is a chain's root
+    used by it alone."""
     reductions = {}
     for n in ops:
         low = lowered.get(n)
@@ -647,34 +686,18 @@ def find_groups(ops, lowered, values, is_out, options, consts=None):
         if not full:
             extra += ", keepdims=False"
         reductions[gid] = (n, (n.name, fn, axes, extra, full, tuple(v.shape), v.dtype))
-    result = {}
-    for gid, names in members.items():
-        if len(names) < 2 and gid not in reductions:
-            continue
-        names = names[::-1]
-        mset = set(names)
-        ext = []
-        for nm in names:
-            for o in by_name[nm].operands:
-                if o not in mset and o not in ext:
-                    ext.append(o)
-        # inputs produced between members and the root are fine: the group runs at the root
-        rv = by_name[names[-1]]
-        g = Group(len(result), [node_of[nm] for nm in names], [(nm, lowered[node_of[nm]]) for nm in names],
-                  rv.shape, rv.dtype, ext, by_name, consts if consts is not None else {})
-        if gid in reductions:
-            rnode, g.reduce = reductions[gid]
-            g.nodes.append(rnode)
-            g.root = rnode
-        try:
-            g._chunk_plan()
-            if g.choose(options) == "plain":
-                continue
-        except NotImplementedError:
-            continue
-        for nd in g.nodes:
-            result[nd] = g
-    # renumber so generated names are dense
-    for k, g in enumerate(dict.fromkeys(result.values())):
-        g.gid = k
-    return result
+    return reductions
+
+
+def _group(gid, names, node_of, lowered, by_name, consts):
+    """The Group of the chain names (in program order, root last)."""
+    mset = set(names)
+    ext = []
+    for nm in names:
+        for o in by_name[nm].operands:
+            if o not in mset and o not in ext:
+                ext.append(o)
+    # inputs produced between members and the root are fine: the group runs at the root
+    rv = by_name[names[-1]]
+    return Group(gid, [node_of[nm] for nm in names], [(nm, lowered[node_of[nm]]) for nm in names],
+                 rv.shape, rv.dtype, ext, by_name, consts)

@@ -40,7 +40,7 @@ def _f64bits(n, _pack_q=struct.Struct("<Q").pack, _unpack_d=struct.Struct("<d").
 
 _NUMPY_TYPES = set(np.sctypeDict.values()) | {np.ndarray}
 
-__all__ = ["literal", "Steps", "lower_node", "VIEW_PRIMS", "ELEMENTWISE", "probe_dtype"]
+__all__ = ["literal", "Steps", "lower_node", "VIEW_PRIMS", "ELEMENTWISE", "probe_dtype", "typed_scalars", "impl_call"]
 
 BINARY_UFUNCS = {
     "add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.true_divide",
@@ -219,7 +219,9 @@ class Steps:
             extra = "".join(f", {k}={v}" for k, v in kw.items())
             target = out if i == 0 else (None if scalar and out is None else name)
             if target is not None:
-                # out positional where numpy allows it (a little cheaper to parse per call)
+                # a ufunc reads a positional argument after its inputs as `out`, exactly as
+                # out=; np.maximum/np.minimum deprecate that (not in POSITIONAL_OUT), and a call
+                # with keywords keeps out= (after a keyword, a positional one is a SyntaxError)
                 extra += f", {target}" if fn in POSITIONAL_OUT and not kw else f", out={target}"
             lines.append(f"{name} = {fn}({', '.join(args)}{extra})")
         return lines
@@ -238,6 +240,95 @@ def probe_dtype(steps, probes):
     return dts
 
 
+SMALL_CONST = 1024  # up to this many elements, a typed scalar operand is a full-shape array
+_TYPED_UFUNCS = {"np.add", "np.subtract", "np.multiply", "np.true_divide", "np.maximum", "np.minimum"}
+
+
+def typed_scalars(steps, m, consts, probes, ns):
+    """Steps with each Python-number operand of a binary ufunc step replaced by a constant of
+    the other operand's dtype (bound in consts); m: the TensorMeta of the result, probes: the
+    operands' dummy values by source (as for probe_dtype), ns: the kernel's namespace.
+
+    numpy converts a Python number to the other operand's dtype anyway, so the typed
+    constant gives identical results; a number is left alone where that is not so: when it
+    is not exactly representable in the dtype, or takes part in promotion (int * 2.0). On
+    small arrays the constant is a full-shape array, which broadcasting makes the same
+    operand; else a 0-d array, which the kernel's namespace holds as a numpy scalar.
+
+    >>> consts = {}
+    >>> x = np.zeros((1,), np.float32)
+    >>> typed_scalars(Steps([("np.multiply", ["x", "2.0"], {})]), x, consts, {"x": x}, {}).calls
+    [('np.multiply', ['x', '_k0'], {})]
+    >>> consts
+    {'_k0': array([2.], dtype=float32)}
+    """
+    if m is None or not m.shape:
+        return steps
+    shape = tuple(m.shape)
+    small = int(np.prod(shape)) <= SMALL_CONST
+    calls = []
+    prev_dt = None
+    for fn, ops, kw in steps.calls:
+        new_ops = list(ops)
+        if fn in _TYPED_UFUNCS and not kw and len(ops) == 2:
+            dts = [prev_dt if o is PREV else _probed_dtype(o, probes) for o in ops]
+            for i, o in enumerate(ops):
+                typed = _typed_number(fn, i, o, dts, ns)
+                if typed is not None:
+                    new_ops[i] = f"_k{len(consts)}"
+                    consts[new_ops[i]] = np.full(shape, typed) if small else typed
+        calls.append((fn, new_ops, kw))
+        prev_dt = _step_dtype(fn, ops, kw, prev_dt, probes)
+    return Steps(calls)
+
+
+def _probed_dtype(o, probes):
+    try:
+        v = probes[o]
+    except Exception:
+        return None
+    return v.dtype if isinstance(v, np.ndarray) else None
+
+
+def _typed_number(fn, i, o, dts, ns):
+    """Operand i of the ufunc fn as a 0-d array of the other operand's dtype, if it is a
+    Python number numpy would convert to exactly that (else None)."""
+    other = dts[1 - i]
+    if o is PREV or dts[i] is not None or other is None or other.kind not in "fiu":
+        return None
+    try:
+        val = eval(o, ns)
+    except Exception:
+        return None
+    if isinstance(val, bool) or not isinstance(val, (int, float)):
+        return None
+    with np.errstate(all="ignore"):
+        typed = np.array(val, other)
+    if not (typed == val or val != val):
+        return None  # not exactly representable: leave numpy's rules alone
+    try:
+        with np.errstate(all="ignore"):
+            ufunc = _np_eval(fn)
+            z = np.zeros(1, other)
+            pair = (val, z) if i == 0 else (z, val)
+            tpair = (typed, z) if i == 0 else (z, typed)
+            if ufunc(*pair).dtype != ufunc(*tpair).dtype:
+                return None  # the Python number took part in promotion (int * 2.0)
+    except Exception:
+        return None
+    return typed
+
+
+def _step_dtype(fn, ops, kw, prev_dt, probes):
+    """The dtype of a step's result on the probes (None if unknown)."""
+    try:
+        with np.errstate(all="ignore"):
+            vals = [prev_dt and np.zeros((), prev_dt) if o is PREV else probes[o] for o in ops]
+            return np.asarray(_np_eval(fn)(*vals)).dtype if not kw else None
+    except Exception:
+        return None
+
+
 def _float_in(m):
     return m is not None and np.dtype(m.dtype.np).kind == "f"
 
@@ -247,11 +338,18 @@ def lower_node(node, src, meta, consts):
 
     src(arg) gives an argument's source; meta(arg) its TensorMeta (None for a scalar).
     """
-    prim = node.target
-    name = prim.name
-    a = node.args
-    p = node.kwargs
-    s = [src(x) for x in a]
+    name = node.target.name
+    s = [src(x) for x in node.args]
+    low = _ufunc_steps(name, node.args, node.kwargs, s, meta, consts)
+    if low is None:
+        low = _reduction(name, node.args, node.kwargs, s, meta, consts)
+    if low is None:
+        low = _expression(node, name, node.kwargs, s, consts)
+    return low if low is not None else impl_call(name, s, node.kwargs, consts, src)
+
+
+def _ufunc_steps(name, a, p, s, meta, consts):
+    """Steps of elementwise ufuncs (None: not an elementwise primitive numpy computes alike)."""
     if name in BINARY_UFUNCS and len(a) == 2:
         return Steps([(BINARY_UFUNCS[name], s, {})])
     if name in UNARY_UFUNCS:
@@ -275,7 +373,12 @@ def lower_node(node, src, meta, consts):
     if name == "sigmoid" and _float_in(meta(a[0])):
         # eager: where(a >= 0, 1 / (1 + e), e / (1 + e)) with e = exp(-|a|); same arithmetic
         return Steps([("np.absolute", s, {}), ("np.negative", [PREV], {}), ("np.exp", [PREV], {}),
-                       ("_sigmoid_tail", [s[0], PREV], {})])
+                      ("_sigmoid_tail", [s[0], PREV], {})])
+    return None
+
+
+def _reduction(name, a, p, s, meta, consts):
+    """Steps of sums, max/min reductions and matmul (an expression for a vector matmul)."""
     if name == "sum":
         dt = p.get("dtype")
         m = meta(a[0])
@@ -287,13 +390,18 @@ def lower_node(node, src, meta, consts):
     if name in ("amax", "amin"):
         m = meta(a[0])
         if any(m.shape[d] == 0 for d in p["dims"]):
-            return _impl_call(name, s, p, consts)
+            return impl_call(name, s, p, consts)
         kw = {"axis": literal(tuple(p["dims"]), consts), "keepdims": literal(bool(p["keepdim"]), consts)}
         return Steps([("np.maximum.reduce" if name == "amax" else "np.minimum.reduce", s, kw)])
     if name == "matmul":
         if len(meta(a[0]).shape) >= 2 and len(meta(a[1]).shape) >= 2:
             return Steps([("np.matmul", s, {})])
         return f"np.matmul({s[0]}, {s[1]})"
+    return None
+
+
+def _expression(node, name, p, s, consts):
+    """An expression for views, `where`, casts, copies, `full`, indexing and `cat` (or None)."""
     if name == "where":
         return f"np.where({s[0]}, {s[1]}, {s[2]})"
     if name == "cast":
@@ -317,7 +425,7 @@ def lower_node(node, src, meta, consts):
         dt = node.meta["val"].dtype
         return f"np.concatenate(({', '.join(s)}{',' if len(s) == 1 else ''}), axis={literal(p['dim'], consts)}, " \
                f"dtype={literal(dt.np, consts)})"
-    return _impl_call(name, s, p, consts, src)
+    return None
 
 
 def _index_expr(base, tensors, spec, consts):
@@ -344,7 +452,8 @@ def _index_expr(base, tensors, spec, consts):
     return f"{base}[{', '.join(parts)}{',' if len(parts) == 1 else ''}]"
 
 
-def _impl_call(name, s, params, consts, src=None):
+def impl_call(name, s, params, consts, src=None):
+    """A call of primitive `name`'s eager implementation on the sources s, params as keywords."""
     kw = "".join(f", {k}={literal(v, consts, src)}" for k, v in params.items())
     args = ", ".join(s)
     if not args:

@@ -52,39 +52,17 @@ class Plan:
     def __init__(self):
         self.out = {}  # value name -> None | "_bN" | name of the dying operand written in place
         self.buffers = []  # [(shape, dtype)] of the persistent buffers _b0, _b1, ...
-        self.last_use = {}  # value name -> index of its last use (None: an output)
 
 
 def plan(values):
     """Assign storage to every "steps" value (see the module docstring)."""
-    pos = {v.name: i for i, v in enumerate(values)}
     by_name = {v.name: v for v in values}
-    root = {}
+    root = {}  # value name -> the value whose storage it is (a view: what it views)
     for v in values:
         root[v.name] = root.get(v.operands[0], v.operands[0]) if v.kind == "view" and v.operands else v.name
-    last = {}
-    escapes = set()
-    for i, v in enumerate(values):
-        for o in v.operands:
-            if o in root:
-                last[root[o]] = max(last.get(root[o], -1), i)
-        if v.escapes:
-            escapes.add(root[v.name])
-    for r in escapes:
-        last[r] = INF
-    # an elementwise chain ending in an output runs in the output's fresh array from its
-    # first op (`y = np.sin(x); np.add(y, 1, out=y)`), as hand-written numpy does
-    want_fresh = set()
-    for v in reversed(values):
-        if v.kind == "steps" and v.elementwise and v.shape and (root[v.name] in escapes or v.name in want_fresh):
-            for o in v.operands:
-                ov = by_name.get(o)
-                if ov is not None and ov.kind == "steps" and root[o] == o and o not in escapes and \
-                        (ov.shape, ov.dtype) == (v.shape, v.dtype) and last.get(o) == pos[v.name]:
-                    want_fresh.add(o)
-                    break
+    last, escapes = _last_uses(values, root)
+    want_fresh = _fresh_chains(values, root, last, escapes, by_name)
     result = Plan()
-    result.last_use = {n: last.get(root[n], -1) for n in root}
     storage = {}  # root -> ("p", k) | ("f", owner) | ("x",)
     owner = {}  # storage -> root currently holding it
     free = {}  # (shape, dtype) -> [k]
@@ -105,18 +83,51 @@ def plan(values):
         # release what died at this node
         for o in set(v.operands):
             ro = root.get(o)
-            if ro is None or last.get(ro, -1) != i:
-                continue
-            st = storage.get(ro)
-            if st is not None and st[0] == "p" and owner.get(st) == ro:
-                del owner[st]
-                free.setdefault(result.buffers[st[1]], []).append(st[1])
+            if ro is not None and last.get(ro, -1) == i:
+                _release(ro, storage, owner, free, result)
         if last.get(r, -1) < i and r not in escapes and r == v.name:  # computed but never used
-            st = storage.get(r)
-            if st is not None and st[0] == "p" and owner.get(st) == r:
-                del owner[st]
-                free.setdefault(result.buffers[st[1]], []).append(st[1])
+            _release(r, storage, owner, free, result)
     return result
+
+
+def _release(r, storage, owner, free, result):
+    """The persistent buffer r holds, if any, is free for the next value of its shape/dtype."""
+    st = storage.get(r)
+    if st is not None and st[0] == "p" and owner.get(st) == r:
+        del owner[st]
+        free.setdefault(result.buffers[st[1]], []).append(st[1])
+
+
+def _last_uses(values, root):
+    """root -> index of the value that reads it last (INF: it escapes), and the escaping roots."""
+    last = {}
+    escapes = set()
+    for i, v in enumerate(values):
+        for o in v.operands:
+            if o in root:
+                last[root[o]] = max(last.get(root[o], -1), i)
+        if v.escapes:
+            escapes.add(root[v.name])
+    for r in escapes:
+        last[r] = INF
+    return last, escapes
+
+
+def _fresh_chains(values, root, last, escapes, by_name):
+    """Values that run in a fresh array: an elementwise chain ending in an output runs in the
+    output's fresh array from its first op (`y = np.sin(x); np.add(y, 1, out=y)`), as
+    hand-written numpy does."""
+    pos = {v.name: i for i, v in enumerate(values)}
+    want_fresh = set()
+    for v in reversed(values):
+        if v.kind == "steps" and v.elementwise and v.shape and (root[v.name] in escapes or v.name in want_fresh):
+            for o in v.operands:
+                ov = by_name.get(o)
+                if ov is not None and ov.kind == "steps" and root[o] == o and o not in escapes and \
+                        (ov.shape, ov.dtype) == (v.shape, v.dtype) and last.get(o) == pos[v.name]:
+                    want_fresh.add(o)
+                    break
+    return want_fresh
 
 
 def _choose(v, i, r, storage, owner, free, last, escapes, by_name, root, result):
