@@ -80,8 +80,9 @@ def plan(values):
             st = _choose(v, i, r, storage, owner, free, last, escapes | want_fresh, by_name, root, result)
             storage[r] = st
             owner[st] = r
-        # release what died at this node
-        for o in set(v.operands):
+        # release what died at this node, in operand order: which free buffer the next value
+        # takes is then the same in every process (a set's order changes with the hash seed)
+        for o in dict.fromkeys(v.operands):
             ro = root.get(o)
             if ro is not None and last.get(ro, -1) == i:
                 _release(ro, storage, owner, free, result)
