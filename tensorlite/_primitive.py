@@ -10,6 +10,8 @@ Eager execution, fake tensors, make_fx and AOT autograd are interpreters of this
 >>> PRIMITIVES["sin"].node_name
 'SinBackward0'
 """
+import linecache
+
 import numpy as np
 
 from . import _state
@@ -24,7 +26,7 @@ def _camel(name):
 
 class Primitive:
     __slots__ = ("name", "impl", "meta", "backward", "n_outputs", "view", "save_inputs",
-                 "save_outputs", "save_if", "node_name", "differentiable_outputs", "__weakref__")
+                 "save_outputs", "save_if", "save", "node_name", "__weakref__")
 
     def __init__(self, name, impl, meta, backward=None, *, n_outputs=1, view=False,
                  save_inputs=(), save_outputs=(), save_if=None, node_name=None):
@@ -39,6 +41,8 @@ class Primitive:
         # save_if[k]: the saved input k is needed only if one of these inputs needs a gradient
         # (mul saves a only for b's gradient); unneeded ones are saved as None, as PyTorch does.
         self.save_if = save_if
+        # save(node, args, outs) stores what backward reads as ctx.saved; None: nothing saved
+        self.save = _saver(name, save_inputs, save_if, save_outputs)
         self.node_name = node_name or _camel(name) + "Backward0"
         PRIMITIVES[name] = self
 
@@ -71,8 +75,7 @@ def eager(prim, args, params):
     arrays = [a._data if a.__class__ is Tensor or isinstance(a, Tensor) else a for a in args]
     out = prim.impl(*arrays, **params)
     if prim.n_outputs == 1:
-        t = _new(Tensor)
-        t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+        t = tensor_of(out)
         if prim.view:
             _mark_view(args[0], t, prim, args[1:], params)
         if _state.grad_enabled:
@@ -81,13 +84,21 @@ def eager(prim, args, params):
                     record(prim, args, params, (t,))
                     break
         return t
-    wrap = Tensor._wrap
-    outs = tuple(wrap(o if o.__class__ is np.ndarray else np.asarray(o)) for o in out)
+    outs = tuple(tensor_of(o) for o in out)
     if prim.view:
         _mark_view(args[0], outs[0], prim, args[1:], params)
     if _state.grad_enabled:
         record(prim, args, params, outs)
     return outs
+
+
+def tensor_of(out):
+    """A new Tensor holding the result of a primitive's impl. numpy returns a scalar rather than
+    a 0-d array from a ufunc on 0-d operands and from a full reduction; a Tensor always holds an
+    ndarray."""
+    t = _new(Tensor)
+    t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+    return t
 
 
 _new = object.__new__
@@ -125,8 +136,7 @@ def record(prim, args, params, outs):
             in_meta.append((d.shape, d.dtype))
             if a._rg:
                 any_rg = True
-                fn = a.grad_fn
-                edges.append((fn, a._out_nr) if fn is not None and a._base is None else a._edge())
+                edges.append(a._edge())
                 continue
         else:
             in_meta.append(None)
@@ -134,9 +144,7 @@ def record(prim, args, params, outs):
     if not any_rg:
         return None
     if prim.backward is None:
-        if prim.name != "detach" and any(o._data.dtype.kind == "f" for o in outs):
-            raise RuntimeError(f"the derivative for '{prim.name}' is not implemented")
-        return None
+        return _no_backward(prim, outs)
     n = len(outs)
     if n == 1:
         node = PrimNode(prim, tuple(edges), tuple(in_meta), params)
@@ -148,98 +156,99 @@ def record(prim, args, params, outs):
             o.grad_fn = node
             o._out_nr = i
             o._rg = True
-    _save(node, prim, args, outs)
+    if prim.save is not None:
+        prim.save(node, args, outs)
     return node
-
-
-def _save(node, prim, args, outs):
-    sel = prim.save_inputs
-    if not sel and not prim.save_outputs:
-        return
-    chosen = args[sel] if sel.__class__ is slice else [args[i] for i in sel]
-    cond = prim.save_if
-    saved = []
-    for k, a in enumerate(chosen):
-        if cond is not None and not any(node._next[j] is not None for j in cond[k]):
-            saved.append(None)
-        else:
-            saved.append(SavedTensor(a) if isinstance(a, Tensor) else a)
-    for i in prim.save_outputs:
-        saved.append(SavedTensor(outs[i], i))
-    node._saved = tuple(saved)
 
 
 def record_unary(prim, a, t):
     """record() for one tensor input that requires grad and one output (the hot path)."""
     if prim.backward is None:
-        return _no_backward(prim, t)
-    fn = a.grad_fn
+        return _no_backward(prim, (t,))
     d = a._data
-    node = PrimNode(prim, ((fn, a._out_nr) if fn is not None and a._base is None else a._edge(),),
-                    ((d.shape, d.dtype),), _EMPTY)
+    node = PrimNode(prim, (a._edge(),), ((d.shape, d.dtype),), _EMPTY)
     if t._data.dtype.kind == "f":
         t.grad_fn = node
         t._rg = True
-    sel = prim.save_inputs
-    if sel == (0,) and not prim.save_outputs:
-        node._saved = (SavedTensor(a),)
-    elif not sel and prim.save_outputs == (0,):
-        node._saved = (SavedTensor(t, 0),)
-    elif sel or prim.save_outputs:
-        _save(node, prim, (a,), (t,))
+    if prim.save is not None:
+        prim.save(node, (a,), (t,))
     return node
 
 
 def record_binary(prim, a, b, t):
     """record() for (tensor, tensor-or-scalar) inputs, one output (the hot path)."""
     if prim.backward is None:
-        return _no_backward(prim, t)
+        return _no_backward(prim, (t,))
     da = a._data
-    if a._rg:
-        fn = a.grad_fn
-        ea = (fn, a._out_nr) if fn is not None and a._base is None else a._edge()
-    else:
-        ea = None
+    ea = a._edge() if a._rg else None
     if b.__class__ is Tensor or isinstance(b, Tensor):
         db = b._data
-        mb = (db.shape, db.dtype)
-        if b._rg:
-            fn = b.grad_fn
-            eb = (fn, b._out_nr) if fn is not None and b._base is None else b._edge()
-        else:
-            eb = None
+        node = PrimNode(prim, (ea, b._edge() if b._rg else None),
+                        ((da.shape, da.dtype), (db.shape, db.dtype)), _EMPTY)
     else:
-        mb = eb = None
-    node = PrimNode(prim, (ea, eb), ((da.shape, da.dtype), mb), _EMPTY)
+        node = PrimNode(prim, (ea, None), ((da.shape, da.dtype), None), _EMPTY)
     if t._data.dtype.kind == "f":
         t.grad_fn = node
         t._rg = True
-    sel = prim.save_inputs
-    cond = prim.save_if
-    if cond is not None:
-        if cond == _CROSS and not prim.save_outputs:  # mul, matmul: a for b's grad, b for a's
-            node._saved = (SavedTensor(a) if eb is not None else None,
-                           (SavedTensor(b) if mb is not None else b) if ea is not None else None)
-        else:
-            _save(node, prim, (a, b), (t,))
-    elif sel == (0, 1):
-        sb = SavedTensor(b) if mb is not None else b
-        if prim.save_outputs:
-            node._saved = (SavedTensor(a), sb, SavedTensor(t, 0))
-        else:
-            node._saved = (SavedTensor(a), sb)
-    elif sel or prim.save_outputs:
-        _save(node, prim, (a, b), (t,))
+    if prim.save is not None:
+        prim.save(node, (a, b), (t,))
     return node
 
 
-def _no_backward(prim, t):
-    if t._data.dtype.kind == "f":
+def _saver(name, inputs, needed_by, outputs):
+    """The function save(node, args, outs) that sets node._saved, or None if nothing is saved.
+
+    node._saved is args[i] for i in inputs, then outs[i] for i in outputs, each tensor as a
+    SavedTensor. needed_by[k] lists the inputs whose gradients use saved input k; when none of
+    them needs a gradient the input is saved as None, as PyTorch does: x * w with a frozen w
+    needs w for x's gradient and must not keep x alive.
+    """
+    if inputs.__class__ is slice:  # index ops: the positions depend on the number of inputs
+        by_arity = {}
+
+        def save(node, args, outs):
+            f = by_arity.get(len(args))
+            if f is None:
+                f = by_arity[len(args)] = _compile_save(
+                    name, range(len(args))[inputs], needed_by, outputs)
+            f(node, args, outs)
+        return save
+    if not inputs and not outputs:
+        return None
+    return _compile_save(name, inputs, needed_by, outputs)
+
+
+def _compile_save(name, inputs, needed_by, outputs):
+    """_saver's function, compiled once per primitive (and arity) because it runs for every
+    recorded op: the loop over inputs and outputs unrolled into one line per saved value, each
+    line spelling out the rule above for its fixed positions."""
+    lines = ["def save(node, args, outs):"]
+    saved = []
+    for k, i in enumerate(inputs):
+        lines.append(f"    a{k} = args[{i}]")
+        value = f"SavedTensor(a{k}) if a{k}.__class__ is Tensor or isinstance(a{k}, Tensor) else a{k}"
+        if needed_by is not None:
+            needed = " or ".join(f"node._next[{j}] is not None" for j in needed_by[k])
+            value = f"({value}) if {needed} else None"
+        lines.append(f"    s{k} = {value}")
+        saved.append(f"s{k}")
+    saved += [f"SavedTensor(outs[{i}], {i})" for i in outputs]
+    lines.append(f"    node._saved = ({', '.join(saved)}{',' if len(saved) == 1 else ''})")
+    src = "\n".join(lines) + "\n"
+    filename = f"<tensorlite save {name} {len(inputs)}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)  # tracebacks
+    namespace = {}
+    exec(compile(src, filename, "exec"), globals(), namespace)  # noqa: S102 - generated code
+    return namespace["save"]
+
+
+def _no_backward(prim, outs):
+    """An op without a derivative is an error only if it would have to carry a gradient."""
+    if prim.name != "detach" and any(o._data.dtype.kind == "f" for o in outs):
         raise RuntimeError(f"the derivative for '{prim.name}' is not implemented")
     return None
 
 
 _EMPTY = {}
 _TensorSlot = None  # set by _prims (the marker class of tensor positions in an index spec)
-_CROSS = ((1,), (0,))
-Tensor = None  # set by _tensor.py once the class exists (avoids an import per call)
+Tensor = None  # set by _tensor.py, which imports this module, once the class exists

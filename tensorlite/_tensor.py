@@ -14,7 +14,7 @@ from ._dtype import as_dtype, from_np, scalar_type_name
 from ._inplace import InplaceMixin
 from ._node import AccumulateGrad
 from . import _primitive
-from ._primitive import bind, record, record_binary, record_unary
+from ._primitive import bind, record, record_binary, record_unary, tensor_of
 from ._size import Size
 from .utils.hooks import RemovableHandle
 
@@ -39,8 +39,7 @@ def _binary(prim, a, b):
         rg = a._rg
     else:
         return NotImplemented
-    t = _new(Tensor)
-    t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+    t = tensor_of(out)
     if rg and _state.grad_enabled:
         record_binary(prim, a, b, t)
     return t
@@ -52,9 +51,8 @@ def _rbinary(prim, a, b):
         return NotImplemented
     if _state.mode is not None:
         return bind(prim, (b, a), {})
-    t = _new(Tensor)
     out = prim.impl(b, a._data)
-    t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+    t = tensor_of(out)
     if a._rg and _state.grad_enabled:
         record(prim, (b, a), {}, (t,))
     return t
@@ -64,8 +62,7 @@ def _unary(prim, a):
     if _state.mode is not None:
         return bind(prim, (a,), {})
     out = prim.impl(a._data)
-    t = _new(Tensor)
-    t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+    t = tensor_of(out)
     if a._rg and _state.grad_enabled:
         record_unary(prim, a, t)
     return t
@@ -114,7 +111,8 @@ def _to_index(key):
 class Tensor(InplaceMixin):
     """An n-dimensional array with reverse-mode autograd. Create with `tl.tensor(...)`."""
 
-    # Class-level defaults keep construction to one attribute write on the hot path.
+    # Every attribute but _data has a class-level default, so a tensor made by object.__new__
+    # and given its _data (tensor_of, _wrap) is complete.
     grad_fn = None
     _rg = False
     _grad = None
@@ -596,8 +594,7 @@ class Tensor(InplaceMixin):
         if _state.mode is not None:
             return bind(P.sum_, (self,), params)
         out = P.sum_.impl(d, **params)
-        t = _new(Tensor)
-        t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+        t = tensor_of(out)
         if self._rg and _state.grad_enabled:
             record(P.sum_, (self,), params, (t,))
         return t
@@ -684,8 +681,7 @@ class Tensor(InplaceMixin):
     def matmul(self, other):
         if _state.mode is None and self._data.ndim and getattr(other, "_data", None) is not None and other._data.ndim:
             out = P.matmul.impl(self._data, other._data)
-            t = _new(Tensor)
-            t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+            t = tensor_of(out)
             if (self._rg or other._rg) and _state.grad_enabled:
                 record_binary(P.matmul, self, other, t)
             return t
@@ -711,8 +707,6 @@ class Tensor(InplaceMixin):
     # shapes
     def reshape(self, *shape):
         shape = P.infer_shape(_shape_arg(shape), self._data.size, self._data.shape)
-        if shape == self._data.shape:
-            return bind(P.reshape, (self,), {"shape": shape})
         return bind(P.reshape, (self,), {"shape": shape})
 
     def view(self, *shape):
