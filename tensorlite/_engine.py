@@ -164,25 +164,109 @@ def _needed_nodes(root_nodes, targets):
 
 def run(roots, retain_graph, create_graph, capture_edges=None, accumulate_edges=None, input_tensors=None):
     """Execute the backward graph. Returns the captured gradients when capture_edges is given."""
-    from ._tensor import Tensor
+    # the task sums the gradients given for the same root under the caller's grad mode
+    task = _GraphTask(roots, capture_edges, accumulate_edges, input_tensors)
+    prev_grad = _state.grad_enabled
+    _state.grad_enabled = bool(create_graph)
+    _running.append(set(task.deps) | set(task.root_nodes))
+    try:
+        task.execute(retain_graph)
+    finally:
+        _state.grad_enabled = prev_grad
+        _running.pop()
+        for fn in list(_end_callbacks.values()):
+            fn()
+    return task.captured
 
-    root_nodes = [e[0] for e, _ in roots]
-    targets = None
-    if capture_edges is not None:
-        targets = {e[0] for e in capture_edges}
-    elif accumulate_edges is not None:
-        targets = {e[0] for e in accumulate_edges}
-    needed = _needed_nodes(root_nodes, targets) if targets is not None else None
 
-    # dependency counts over the part of the graph we will run
+class _GraphTask:
+    """One backward run (PyTorch's GraphTask): how many incoming gradients each node still
+    waits for, the gradients summed so far per node output, and the ready nodes."""
+
+    def __init__(self, roots, capture_edges, accumulate_edges, input_tensors):
+        self.root_nodes = root_nodes = [e[0] for e, _ in roots]
+        # autograd.grad and backward(inputs=...) run only what leads to the requested inputs
+        targets = capture_edges if capture_edges is not None else accumulate_edges
+        needed = None if targets is None else _needed_nodes(root_nodes, {e[0] for e in targets})
+        self.deps = _dependencies(root_nodes, needed)
+        self.capture_at = _by_node(capture_edges, itertools.count())
+        self.captured = None if capture_edges is None else [None] * len(capture_edges)
+        self.accumulate_at = _by_node(accumulate_edges, input_tensors)
+        self.buffers = {}
+        for (node, nr), g in roots:
+            self._add(node, nr, g)
+        self.counter = itertools.count()  # ties in sequence number pop in push order
+        self.ready = []
+        for node in dict.fromkeys(root_nodes):
+            if self.deps.get(node, 0) == 0 and (needed is None or node in needed):
+                self._push(node)
+
+    def _add(self, node, nr, g):
+        buf = self.buffers.get(node)
+        if buf is None:
+            buf = self.buffers[node] = [None] * _n_outputs(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    def _push(self, node):
+        heapq.heappush(self.ready, (-node._seq, next(self.counter), node))
+
+    def execute(self, retain_graph):
+        from ._tensor import Tensor
+
+        while self.ready:
+            node = heapq.heappop(self.ready)[2]
+            grads = self.buffers.pop(node, None) or [None] * _n_outputs(node)
+            grads = _call_tensor_hooks(node, grads)
+            if self._deliver(node, grads):
+                continue
+            if all(g is None for g in grads):
+                out = [None] * len(node._next)
+            else:
+                out = _call_node(node, grads, Tensor)
+            if not retain_graph:
+                node._release()
+            self._send(node, out)
+
+    def _deliver(self, node, grads):
+        """Hand grads to the requested inputs whose gradients end at node; True when node is a
+        leaf's AccumulateGrad whose gradient autograd.grad returns instead of accumulating."""
+        at = self.capture_at.get(node)
+        if at is not None:
+            for nr, slot in at:
+                self.captured[slot] = grads[nr]
+            if isinstance(node, AccumulateGrad):
+                return True
+        at = self.accumulate_at.get(node)
+        if at is not None and not isinstance(node, AccumulateGrad):
+            for nr, t in at:
+                _accumulate_nonleaf(t, grads[nr])
+        return False
+
+    def _send(self, node, out):
+        """Pass node's input gradients along its edges; a node that has received all of its
+        gradients is ready."""
+        deps = self.deps
+        for e, g in zip(node._next, out):
+            if e is None:
+                continue
+            nx, nr = e
+            if nx not in deps:
+                continue
+            if g is not None:
+                self._add(nx, nr, g)
+            deps[nx] -= 1
+            if deps[nx] == 0:
+                self._push(nx)
+
+
+def _dependencies(root_nodes, needed):
+    """Per node reachable from the roots (within needed, when given): its number of incoming
+    edges, i.e. how many gradients it receives before it can run."""
     deps = {}
     stack = [n for n in root_nodes if needed is None or n in needed]
     seen = set(stack)
     while stack:
-        n = stack.pop()
-        if capture_edges is not None and isinstance(n, AccumulateGrad):
-            continue
-        for e in n._next:
+        for e in stack.pop()._next:
             if e is None:
                 continue
             nx = e[0]
@@ -192,73 +276,16 @@ def run(roots, retain_graph, create_graph, capture_edges=None, accumulate_edges=
             if nx not in seen:
                 seen.add(nx)
                 stack.append(nx)
+    return deps
 
-    capture_at = {}
-    if capture_edges is not None:
-        for slot, (node, nr) in enumerate(capture_edges):
-            capture_at.setdefault(node, []).append((nr, slot))
-    captured = [None] * len(capture_edges) if capture_edges is not None else None
-    accumulate_at = None
-    if accumulate_edges is not None:
-        accumulate_at = {}
-        for t, (node, nr) in zip(input_tensors, accumulate_edges):
-            accumulate_at.setdefault(node, []).append((nr, t))
 
-    buffers = {}
-    for (node, nr), g in roots:
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = [None] * _n_outputs(node)
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
-
-    counter = itertools.count()
-    heap = []
-    for node in dict.fromkeys(root_nodes):
-        if deps.get(node, 0) == 0 and (needed is None or node in needed):
-            heapq.heappush(heap, (-node._seq, next(counter), node))
-
-    prev_grad = _state.grad_enabled
-    _state.grad_enabled = bool(create_graph)
-    _running.append(set(deps) | set(root_nodes))
-    try:
-        while heap:
-            _, _, node = heapq.heappop(heap)
-            grads = buffers.pop(node, None) or [None] * _n_outputs(node)
-            grads = _call_tensor_hooks(node, grads)
-            if node in capture_at:
-                for nr, slot in capture_at[node]:
-                    captured[slot] = grads[nr]
-                if isinstance(node, AccumulateGrad):
-                    continue
-            if accumulate_at is not None and not isinstance(node, AccumulateGrad) and node in accumulate_at:
-                for nr, t in accumulate_at[node]:
-                    _accumulate_nonleaf(t, grads[nr])
-            if all(g is None for g in grads):
-                out = [None] * len(node._next)
-            else:
-                out = _call_node(node, grads, Tensor)
-            if not retain_graph:
-                node._release()
-            for e, g in zip(node._next, out):
-                if e is None:
-                    continue
-                nx, nr = e
-                if nx not in deps:
-                    continue
-                if g is not None:
-                    buf = buffers.get(nx)
-                    if buf is None:
-                        buf = buffers[nx] = [None] * _n_outputs(nx)
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                deps[nx] -= 1
-                if deps[nx] == 0:
-                    heapq.heappush(heap, (-nx._seq, next(counter), nx))
-    finally:
-        _state.grad_enabled = prev_grad
-        _running.pop()
-        for fn in list(_end_callbacks.values()):
-            fn()
-    return captured
+def _by_node(edges, values):
+    """{node: [(input_nr, value), ...]} for edges paired with values ({} for no edges)."""
+    at = {}
+    if edges is not None:
+        for value, (node, nr) in zip(values, edges):
+            at.setdefault(node, []).append((nr, value))
+    return at
 
 
 def _n_outputs(node):
