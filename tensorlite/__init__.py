@@ -28,8 +28,6 @@ from . import ops
 for _n in _F._METHOD_FUNCTIONS:
     globals()[_n] = getattr(_F, _n)
 
-_LAZY = {"nn", "optim", "compile"}
-
 
 def __getattr__(name):
     import importlib

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _prims as P
 from . import _state
-from ._dtype import as_dtype, default_float, default_int, float32
+from ._dtype import as_dtype, default_float, default_int
 from ._primitive import bind
 from ._tensor import Tensor, _as_array, _shape_arg
 
@@ -141,5 +141,3 @@ def rand_like(t, dtype=None, requires_grad=False):
 def randperm(n, *, dtype=None):
     return Tensor._wrap(_rng().permutation(n).astype(_dt(dtype, default_int).np))
 
-
-_ = float32

@@ -141,7 +141,9 @@ def fake_array(shape, dtype):
         a = np.ndarray(shape, dtype, buffer=_sentinel(dtype), strides=(0,) * len(shape))
         if type(key[0]) is tuple and len(_FAKE_ARRAYS) < 4096:
             _FAKE_ARRAYS[key] = a
-    return a.view()  # a new array object each time (a view of the cached one: cheaper to make)
+    # a new array object per call, so a caller that reshapes it or sets its flags leaves the
+    # cached one alone; a view is as good as a fresh array, both point at the one sentinel
+    return a.view()
 
 
 def _is_fake_array(a):

@@ -23,10 +23,6 @@ _FREED_MSG = (
 )
 
 
-def describe_tensor(t):
-    return f"[tensorlite.{t.dtype.name} {list(t.shape)}]"
-
-
 class SavedTensor:
     """A tensor saved for backward, with the version it had, packed by saved_tensors_hooks.
 

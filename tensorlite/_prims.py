@@ -88,10 +88,11 @@ def _cmp_meta(a, b):
     return broadcast_shapes(sa, sb), np.dtype(np.bool_)
 
 
-# numpy warns on overflow, 0/0, log(0), ...; PyTorch silently gives inf/nan. np.errstate costs
-# more than a small op, so ufuncs run inside a context in which numpy's error state is
-# "ignore": Context.run is nearly free. A context can be entered by one thread at a time;
-# when it is busy (another thread), fall back to np.errstate.
+# numpy warns on overflow, 0/0, log(0), ...; PyTorch silently gives inf/nan. Rather than
+# np.errstate around every op, ufuncs run inside one contextvars Context whose numpy error
+# state is "ignore": numpy keeps its error state in a context variable, so the setting never
+# leaks out of the Context. A Context can be entered by one thread at a time; when another
+# thread is inside it, fall back to np.errstate.
 _QUIET = contextvars.copy_context()
 _QUIET.run(np.seterr, all="ignore")
 _quiet_run = _QUIET.run

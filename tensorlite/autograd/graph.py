@@ -9,9 +9,6 @@ import threading
 
 from .. import _state
 from .._node import Node  # noqa: F401  (the type of grad_fn, as torch.autograd.graph.Node)
-from ..utils.hooks import RemovableHandle
-
-_ = RemovableHandle
 
 
 class saved_tensors_hooks:

@@ -46,11 +46,3 @@ class RemovableHandle:
     def __repr__(self):
         return f"<RemovableHandle id={self.id}>"
 
-
-def add_hook(hooks_dict, fn, *, prepend=False, extra_dict=None):
-    """Register fn in an ordered hooks dict and return its handle."""
-    handle = RemovableHandle(hooks_dict, extra_dict=extra_dict)
-    hooks_dict[handle.id] = fn
-    if prepend:
-        hooks_dict.move_to_end(handle.id, last=False) if hasattr(hooks_dict, "move_to_end") else None
-    return handle

@@ -116,7 +116,9 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def _call_impl(self, *args, **kwargs):
-        d = self.__dict__  # one attribute lookup: every lookup pays for Module.__getattr__ existing
+        # __init__ puts the hook dicts in the instance dict; reading them there skips
+        # Module.__getattr__, and a missing one (no super().__init__()) is reported below
+        d = self.__dict__
         try:
             hooked = (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
                       or d["_backward_pre_hooks"])
