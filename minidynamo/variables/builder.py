@@ -1,10 +1,7 @@
 """VariableBuilder: wrap a real value that came from a source, installing the guards that
 make the trace valid for it."""
-import builtins
 import collections
 import functools
-import math
-import operator
 import types
 
 import numpy as np
@@ -54,14 +51,37 @@ def _immutable(v):
     return v is None or type(v) in (int, float, bool, str, bytes, complex)
 
 
+def _identity_guarded(tracker_cls):
+    """A VariableBuilder.wrap_* method for a value the trace holds as that very object (a
+    dtype, a module, a function that becomes a graph node): guarded by identity."""
+    def wrap(self, value):
+        self.guard("ID_MATCH", value)
+        return tracker_cls(value, self.source)
+    return wrap
+
+
 class VariableBuilder:
-    def __init__(self, tx, source):
+    """Wraps a real value found at `source` (None: a value made while tracing) in the tracker
+    for its kind, installing the guards that keep the trace valid for it.
+
+    As in Dynamo's builder, `_wrap` finds the kind by the value's exact type, then by the
+    object itself, then by tests in an order that matters (a value of several kinds, such as a
+    subclass, is the kind of the first test it passes); each kind has its own wrap_* method."""
+
+    def __init__(self, tx, source, eager=False):
         self.tx = tx
         self.source = source
+        # False: a sourced function, method or builtin is wrapped as a LazyVariable, guarded only
+        # if the trace uses it; the builder that LazyVariable realizes it with is eager
+        self.eager = eager
 
     def guard(self, kind, expected=None, extra=None):
         if self.source is not None:
             self.tx.output.add_guard(kind, self.source, expected, extra)
+
+    def _part(self, make_source, key):
+        """A builder for a part of the value (an item, an attribute), sourced below ours."""
+        return VariableBuilder(self.tx, make_source(self.source, key) if self.source is not None else None)
 
     def wrap(self, value):
         out = self.tx.output
@@ -79,121 +99,221 @@ class VariableBuilder:
             out.value_cache[id(value)] = (value, vt)
         return vt
 
+    @classmethod
+    @functools.cache
+    def _type_dispatch(cls):
+        """id(exact type) -> wrap method, for types no earlier test in `_wrap` could claim (so
+        the lookup answers as the ordered tests would). Keyed by id: hashing a type would run
+        its metaclass's __hash__, user code."""
+        entries = [
+            (tl.Tensor, cls.wrap_tensor),
+            (tl.dtype, cls.wrap_dtype),
+            ((int, float, bool, str, bytes, complex, type(Ellipsis), np.bool_), cls.wrap_literal),
+            (type(None), cls.wrap_none),
+            ((range, slice), cls.wrap_range_slice),
+            ((tuple, list), cls.wrap_listlike),
+            # only these exact types: a dict subclass (its methods may be overridden) is an object
+            ((dict, collections.OrderedDict), cls.wrap_dict),
+            (functools.partial, cls.wrap_partial),
+        ]
+        return _by_id(entries)
+
+    @classmethod
+    @functools.cache
+    def _id_dispatch(cls):
+        """id(object) -> wrap method, for specific objects (module globals: alive for good, so
+        no other object takes their id)."""
+        from .. import eval_frame  # cycle: eval_frame imports the interpreter, which imports this module
+        from backends.aot.trace_wrapped import trace_wrapped
+        entries = [
+            ((tl.no_grad, tl.enable_grad, tl.set_grad_enabled), cls.wrap_grad_mode_class),
+            (eval_frame.graph_break, cls.wrap_graph_break),
+            (trace_wrapped, cls.wrap_trace_wrapped),
+        ]
+        return _by_id(entries)
+
     def _wrap(self, value):
-        tx = self.tx
-        src = self.source
+        handler = self._type_dispatch().get(id(type(value))) or self._id_dispatch().get(id(value))
+        if handler is not None:
+            return handler(self, value)
+        # NB: order matters
         if isinstance(value, tl.Tensor):
-            if src is None:
-                return tx.output.constant_tensor(tx, value)
-            return tx.output.graph_input_tensor(tx, value, src)
+            return self.wrap_tensor(value)
+        if isinstance(value, (tl.dtype, np.dtype)):
+            return self.wrap_dtype(value)
         if isinstance(value, CONSTANT_TYPES):
-            if isinstance(value, (tl.dtype, np.dtype)) or value is None or isinstance(value, (range, slice)):
-                if isinstance(value, slice) and not all(_immutable(p) for p in (value.start, value.stop, value.step)):
-                    unsupported("a slice with mutable bounds")
-                if isinstance(value, (range, slice)):
-                    self.guard("EQUALS_MATCH", value)  # its bounds: the trace folds them
-                else:
-                    self.guard("ID_MATCH", value) if value is not None else self.guard("EQUALS_MATCH", None)
-            elif src is not None:
-                return LazyConstantVariable(value, src, lambda: self.guard("EQUALS_MATCH", value))
-            return ConstantVariable(value, src)
+            # an int, str, ... subclass (an IntEnum member); None, range and slice cannot be
+            # subclassed, so the table above has taken them all
+            return self.wrap_literal(value)
         if isinstance(value, tl.nn.Module):
-            # modules are guarded by type, not identity: instances of one class share entries;
-            # everything the trace reads from them is guarded through its own source
-            self.guard("TYPE_MATCH", type(value))
-            tx.output.guard_training(src, value)
-            return NNModuleVariable(value, src)
+            return self.wrap_module(value)
         if isinstance(value, types.ModuleType):
-            self.guard("ID_MATCH", value)
-            return PythonModuleVariable(value, src)
-        if value in (tl.no_grad, tl.enable_grad, tl.set_grad_enabled) if isinstance(value, type) else False:
-            self.guard("ID_MATCH", value)
-            return GradModeClassVariable(value, src)
+            return self.wrap_python_module(value)
         if isinstance(value, tuple) and hasattr(value, "_fields"):
-            self.guard("TYPE_MATCH", type(value))
-            return NamedTupleVariable([VariableBuilder(tx, GetItemSource(src, i) if src else None).wrap(v)
-                                       for i, v in enumerate(value)], type(value), src)
+            return self.wrap_namedtuple(value)
         if isinstance(value, (tuple, list)):
-            self.guard("TYPE_MATCH", type(value))
-            self.guard("LENGTH_CHECK", len(value))
-            items = [VariableBuilder(tx, GetItemSource(src, i) if src else None).wrap(v) for i, v in enumerate(value)]
-            if type(value) is tuple:
-                return TupleVariable(items, src)
-            if type(value) is list:
-                return ListVariable(items, src)
-            unsupported(f"subclass of {type(value).__bases__[0].__name__}: {type(value).__name__}")
-        if type(value) is dict or type(value) is collections.OrderedDict:
-            self.guard("TYPE_MATCH", type(value))
-            if not all(isinstance(k, (str, int, bool, type(None), float)) for k in value):
-                unsupported("dict with non-constant keys")
-            self.guard("DICT_KEYS", list(value.keys()))
-            return DictVariable({k: VariableBuilder(tx, GetItemSource(src, k) if src else None).wrap(v)
-                                 for k, v in value.items()}, src, dict_cls=type(value))
+            return self.wrap_listlike(value)
         if isinstance(value, functools.partial):
-            self.guard("TYPE_MATCH", type(value))
-            func = VariableBuilder(tx, AttrSource(src, "func") if src else None).wrap(value.func)
-            args = [VariableBuilder(tx, GetItemSource(AttrSource(src, "args"), i) if src else None).wrap(a)
-                    for i, a in enumerate(value.args)]
-            self.guard_len(AttrSource(src, "args") if src else None, len(value.args))
-            kw = {k: VariableBuilder(tx, GetItemSource(AttrSource(src, "keywords"), k) if src else None).wrap(v)
-                  for k, v in value.keywords.items()}
-            if src is not None:
-                tx.output.add_guard("DICT_KEYS", AttrSource(src, "keywords"), list(value.keywords))
-            return PartialVariable(func, args, kw, src)
-        special = _special_callable(value, src, self)
+            return self.wrap_partial(value)
+        return self.wrap_callable_or_object(value)
+
+    def wrap_callable_or_object(self, value):
+        """What the tests in `_wrap` leave: functions, methods, builtins, classes and other
+        objects (NB: order matters here too)."""
+        special = self._wrap_marked(value)
         if special is not None:
             return special
-        if src is not None and isinstance(value, (types.FunctionType, functools.partial, types.MethodType,
-                                                  types.BuiltinFunctionType)) \
-                and not is_tl_object(value) and not getattr(self, "_eager", False):
-            return LazyVariable(value, src, lambda: self._eager_wrap(value))
+        if self.source is not None and not self.eager and \
+                isinstance(value, (types.FunctionType, types.MethodType, types.BuiltinFunctionType)) and \
+                not is_tl_object(value):
+            return LazyVariable(value, self.source,
+                                lambda: VariableBuilder(self.tx, self.source, eager=True)._wrap(value))
         if isinstance(value, types.FunctionType):
-            if is_tl_object(value):
-                self.guard("ID_MATCH", value)
-                return TLFunctionVariable(value, src)
-            if src is not None:
-                tx.output.add_guard("ID_MATCH", AttrSource(src, "__code__"), value.__code__)
-                if value.__globals__ is not tx.output.root_globals:
-                    # one code object can run with other globals (generated code compiled once
-                    # per text): the globals this trace read belong to this function
-                    tx.output.add_guard("ID_MATCH", AttrSource(src, "__globals__"), value.__globals__)
-            return UserFunctionVariable(value, src)
+            return self.wrap_function(value)
         if isinstance(value, types.MethodType):
-            fn = VariableBuilder(tx, AttrSource(src, "__func__") if src else None).wrap(value.__func__)
-            obj = VariableBuilder(tx, AttrSource(src, "__self__") if src else None).wrap(value.__self__)
-            return UserMethodVariable(fn, obj, src)
-        if isinstance(value, (types.BuiltinFunctionType, types.BuiltinMethodType)) or value in PURE_BUILTINS \
-                if _hashable(value) else False:
-            if isinstance(value, types.BuiltinMethodType) and getattr(value, "__self__", None) is not None \
-                    and not isinstance(value.__self__, types.ModuleType):
-                unsupported(f"bound builtin method {value.__qualname__}")
-            self.guard("ID_MATCH", value)
-            return BuiltinVariable(value, src)
+            return self.wrap_method(value)
+        # a hash that raises (a builtin method bound to a list) or would run user code: an object
+        if _hashable(value) and (isinstance(value, types.BuiltinFunctionType) or value in PURE_BUILTINS):
+            return self.wrap_builtin(value)
         if type(value).__module__ == "tensorlite._primitive":
-            self.guard("ID_MATCH", value)
-            return TLFunctionVariable(value, src)
+            return self.wrap_tl_function(value)
         if isinstance(value, type):
-            self.guard("ID_MATCH", value)
-            if value in PURE_BUILTINS:
-                return BuiltinVariable(value, src)
-            return UserDefinedClassVariable(value, src)
-        if any(value is v for v in _OPERATOR_FUNCTIONS):
-            return BuiltinVariable(value, src)
+            return self.wrap_class(value)
         if isinstance(value, (set, frozenset)):
             unsupported("set inputs")
-        if callable(value) and is_tl_object(value) and not isinstance(value, type):
-            self.guard("ID_MATCH", value)
-            return TLFunctionVariable(value, src)
+        if callable(value) and is_tl_object(value):
+            return self.wrap_tl_function(value)
+        return self.wrap_user_object(value)
+
+    def _wrap_marked(self, value):
+        """The tracker for a callable minidynamo marked (a region, md.disable, md.compile,
+        md.allow_in_graph), or None."""
+        region = _marker(value, "_md_nested_region")
+        if region is not None and not isinstance(value, tl.nn.Module) and callable(region):
+            from ..higher_order import RegionVariable  # cycle: higher_order imports this package
+            inner = self._part(AttrSource, "__wrapped__")
+            inner.eager = True
+            return RegionVariable(inner._wrap(region), self.source)
+        if _marker(value, "_minidynamo_disable") is True:
+            return UnsupportedCallVariable(value, f"call to {getattr(value, '__qualname__', value)}, "
+                                                  "which is wrapped in md.disable", self.source)
+        from .. import eval_frame  # cycle: eval_frame imports the interpreter, which imports this module
+        if isinstance(value, eval_frame.OptimizedFunction):
+            if value._bound_self is not None:
+                return None
+            return UserFunctionVariable(value._orig_fn, AttrSource(self.source, "_orig_fn") if self.source else None)
+        if _hashable(value) and value in eval_frame._ALLOW_IN_GRAPH:
+            return self.wrap_tl_function(value)
+        return None
+
+    # ---------------------------------------------------------------- one method per kind
+    def wrap_tensor(self, value):
+        if self.source is None:
+            return self.tx.output.constant_tensor(self.tx, value)
+        return self.tx.output.graph_input_tensor(self.tx, value, self.source)
+
+    wrap_dtype = _identity_guarded(ConstantVariable)
+
+    def wrap_none(self, value):
+        self.guard("EQUALS_MATCH", None)
+        return ConstantVariable(value, self.source)
+
+    def wrap_range_slice(self, value):
+        if isinstance(value, slice) and not all(_immutable(p) for p in (value.start, value.stop, value.step)):
+            unsupported("a slice with mutable bounds")
+        self.guard("EQUALS_MATCH", value)  # its bounds: the trace folds them
+        return ConstantVariable(value, self.source)
+
+    def wrap_literal(self, value):
+        if self.source is not None:
+            return LazyConstantVariable(value, self.source, lambda: self.guard("EQUALS_MATCH", value))
+        return ConstantVariable(value, self.source)
+
+    def wrap_module(self, value):
+        # modules are guarded by type, not identity: instances of one class share entries;
+        # everything the trace reads from them is guarded through its own source
         self.guard("TYPE_MATCH", type(value))
-        return UserDefinedObjectVariable(value, src)
+        self.tx.output.guard_training(self.source, value)
+        return NNModuleVariable(value, self.source)
 
-    def _eager_wrap(self, value):
-        self._eager = True
-        return self._wrap(value)
+    wrap_python_module = _identity_guarded(PythonModuleVariable)
+    wrap_grad_mode_class = _identity_guarded(GradModeClassVariable)
 
-    def guard_len(self, source, n):
-        if source is not None:
-            self.tx.output.add_guard("LENGTH_CHECK", source, n)
+    def wrap_graph_break(self, value):
+        return UnsupportedCallVariable(value, "graph_break() called", self.source)
+
+    def wrap_trace_wrapped(self, value):
+        return TraceWrappedVariable(value, self.source)
+
+    def wrap_namedtuple(self, value):
+        self.guard("TYPE_MATCH", type(value))
+        return NamedTupleVariable([self._part(GetItemSource, i).wrap(v) for i, v in enumerate(value)],
+                                  type(value), self.source)
+
+    def wrap_listlike(self, value):
+        self.guard("TYPE_MATCH", type(value))
+        self.guard("LENGTH_CHECK", len(value))
+        items = [self._part(GetItemSource, i).wrap(v) for i, v in enumerate(value)]
+        if type(value) is tuple:
+            return TupleVariable(items, self.source)
+        if type(value) is list:
+            return ListVariable(items, self.source)
+        unsupported(f"subclass of {type(value).__bases__[0].__name__}: {type(value).__name__}")
+
+    def wrap_dict(self, value):
+        self.guard("TYPE_MATCH", type(value))
+        if not all(isinstance(k, (str, int, bool, type(None), float)) for k in value):
+            unsupported("dict with non-constant keys")
+        self.guard("DICT_KEYS", list(value.keys()))
+        return DictVariable({k: self._part(GetItemSource, k).wrap(v) for k, v in value.items()},
+                            self.source, dict_cls=type(value))
+
+    def wrap_partial(self, value):
+        self.guard("TYPE_MATCH", type(value))
+        func = self._part(AttrSource, "func").wrap(value.func)
+        args_builder = self._part(AttrSource, "args")
+        args = [args_builder._part(GetItemSource, i).wrap(a) for i, a in enumerate(value.args)]
+        args_builder.guard("LENGTH_CHECK", len(value.args))
+        kw_builder = self._part(AttrSource, "keywords")
+        kw = {k: kw_builder._part(GetItemSource, k).wrap(v) for k, v in value.keywords.items()}
+        kw_builder.guard("DICT_KEYS", list(value.keywords))
+        return PartialVariable(func, args, kw, self.source)
+
+    def wrap_function(self, value):
+        if is_tl_object(value):
+            return self.wrap_tl_function(value)
+        src = self.source
+        if src is not None:
+            self.tx.output.add_guard("ID_MATCH", AttrSource(src, "__code__"), value.__code__)
+            if value.__globals__ is not self.tx.output.root_globals:
+                # one code object can run with other globals (generated code compiled once
+                # per text): the globals this trace read belong to this function
+                self.tx.output.add_guard("ID_MATCH", AttrSource(src, "__globals__"), value.__globals__)
+        return UserFunctionVariable(value, src)
+
+    def wrap_method(self, value):
+        fn = self._part(AttrSource, "__func__").wrap(value.__func__)
+        obj = self._part(AttrSource, "__self__").wrap(value.__self__)
+        return UserMethodVariable(fn, obj, self.source)
+
+    def wrap_builtin(self, value):
+        if isinstance(value, types.BuiltinMethodType) and getattr(value, "__self__", None) is not None \
+                and not isinstance(value.__self__, types.ModuleType):
+            unsupported(f"bound builtin method {value.__qualname__}")
+        self.guard("ID_MATCH", value)
+        return BuiltinVariable(value, self.source)
+
+    wrap_tl_function = _identity_guarded(TLFunctionVariable)
+
+    def wrap_class(self, value):
+        self.guard("ID_MATCH", value)
+        if value in PURE_BUILTINS:
+            return BuiltinVariable(value, self.source)
+        return UserDefinedClassVariable(value, self.source)
+
+    def wrap_user_object(self, value):
+        self.guard("TYPE_MATCH", type(value))
+        return UserDefinedObjectVariable(value, self.source)
 
     def wrap_module_member(self, module_vt, value):
         """Wrap a parameter/submodule found by iterating a module (named by its path)."""
@@ -206,7 +326,8 @@ class VariableBuilder:
                 return VariableBuilder(self.tx, _path_source(module_vt.source, name)).wrap(value)
         for name, sub in m.named_modules():
             if sub is value:
-                return VariableBuilder(self.tx, _path_source(module_vt.source, name) if name else module_vt.source).wrap(value)
+                source = _path_source(module_vt.source, name) if name else module_vt.source
+                return VariableBuilder(self.tx, source).wrap(value)
         if isinstance(value, tuple):
             return TupleVariable([self.wrap_module_member(module_vt, v) for v in value])
         return VariableBuilder(self.tx, None).wrap(value)
@@ -253,35 +374,6 @@ class TraceWrappedVariable(VariableTracker):
         return self.source.expr() if self.source is not None else cg.global_obj(self.value)
 
 
-def _special_callable(value, src, builder):
-    from .. import eval_frame
-    try:
-        from backends.aot.trace_wrapped import trace_wrapped
-    except ImportError:
-        trace_wrapped = None
-    if value is trace_wrapped and trace_wrapped is not None:
-        return TraceWrappedVariable(value, src)
-    region = _marker(value, "_md_nested_region")
-    if region is not None and not isinstance(value, tl.nn.Module) and callable(region):
-        from ..higher_order import RegionVariable
-        inner = VariableBuilder(builder.tx, AttrSource(src, "__wrapped__") if src else None)
-        inner._eager = True
-        return RegionVariable(inner._wrap(region), src)
-    if value is eval_frame.graph_break:
-        return UnsupportedCallVariable(value, "graph_break() called", src)
-    if _marker(value, "_minidynamo_disable") is True:
-        return UnsupportedCallVariable(value, f"call to {getattr(value, '__qualname__', value)}, "
-                                              "which is wrapped in md.disable", src)
-    if isinstance(value, eval_frame.OptimizedFunction):
-        if value._bound_self is not None:
-            return None
-        return UserFunctionVariable(value._orig_fn, AttrSource(src, "_orig_fn") if src else None)
-    if _hashable(value) and value in eval_frame._ALLOW_IN_GRAPH:
-        builder.guard("ID_MATCH", value)
-        return TLFunctionVariable(value, src)
-    return None
-
-
 def _marker(value, name):
     """An attribute minidynamo sets on the functions it wraps (md.disable, regions). Only
     functions carry them: other objects are not asked (their __getattr__ is user code, and
@@ -291,14 +383,21 @@ def _marker(value, name):
     return value.__dict__.get(name)
 
 
+def _by_id(entries):
+    """{id(key): handler} from (key or tuple of keys, handler) pairs."""
+    out = {}
+    for keys, handler in entries:
+        for k in keys if isinstance(keys, tuple) else (keys,):
+            assert id(k) not in out, k
+            out[id(k)] = handler
+    return out
+
+
 def _path_source(base, path):
     s = base
     for part in path.split("."):
         s = AttrSource(s, part)
     return s
-
-
-_OPERATOR_FUNCTIONS = tuple(v for v in operator.__dict__.values() if callable(v))
 
 
 def _hashable(v):
@@ -318,5 +417,3 @@ def _user_defined(t, name):
     """Whether t's name attribute is Python code (a function somewhere in its MRO)."""
     return isinstance(getattr(t, name, None), types.FunctionType)
 
-
-_ = (builtins, math, VariableTracker)
