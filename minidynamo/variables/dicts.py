@@ -62,107 +62,143 @@ class DictVariable(ContainerVariable):
             raise UserError(KeyError(key)) from None
 
     def call_method(self, tx, name, args, kwargs):
+        methods = self._DICT_METHODS if self.dict_cls is dict else self._ORDERED_DICT_METHODS
+        handler = methods.get(name)
+        if handler is None:
+            unsupported(f"{self.dict_cls.__name__}.{name}")
+        return handler(self, tx, name, args, kwargs)
+
+    # Method handlers: handler(self, tx, name, args, kwargs), as call_method is called.
+    def _call_getitem(self, tx, name, args, kwargs):
+        _check_args(name, args, kwargs, 1, 1)
+        return self._get(dict_key(args[0]))
+
+    def _call_len(self, tx, name, args, kwargs):
+        _check_args(name, args, kwargs, 0, 0)
+        return ConstantVariable(len(self.items))
+
+    def _call_get(self, tx, name, args, kwargs):
+        _check_args("get", args, kwargs, 1, 2)
+        return self.items.get(dict_key(args[0]), args[1] if len(args) > 1 else ConstantVariable(None))
+
+    def _call_view(self, tx, name, args, kwargs):
+        """keys(), values(), items()."""
+        _check_args(name, args, kwargs, 0, 0)
+        return DictViewVariable(self, name)
+
+    def _call_reversed(self, tx, name, args, kwargs):
+        _check_args(name, args, kwargs, 0, 0)
+        return DictIteratorVariable(self, "keys", reverse=True)
+
+    def _call_copy(self, tx, name, args, kwargs):
+        _check_args("copy", args, kwargs, 0, 0)
+        return DictVariable(self.items, dict_cls=self.dict_cls)
+
+    def _call_setitem(self, tx, name, args, kwargs):
+        _check_args(name, args, kwargs, 2, 2)
+        k = dict_key(args[0])
+        if k not in self.items:
+            self._changed(tx)
+        else:
+            tx.output.side_effects.mutate(tx, self)
+        self.items[k] = args[1]
+        return ConstantVariable(None)
+
+    def _call_delitem(self, tx, name, args, kwargs):
+        _check_args(name, args, kwargs, 1, 1)
+        k = dict_key(args[0])
+        self._get(k)
+        self._changed(tx)
+        del self.items[k]
+        return ConstantVariable(None)
+
+    def _call_update(self, tx, name, args, kwargs):
+        _check_args("update", args, kwargs, 0, 1, kw=tuple(kwargs))
+        pairs = self._pairs(tx, args[0]) if args else []
+        pairs += [(k, v) for k, v in kwargs.items()]
+        self._set_pairs(tx, pairs)
+        return ConstantVariable(None)
+
+    def _call_pop(self, tx, name, args, kwargs):
         od = self.dict_cls is not dict
-        cls_name = self.dict_cls.__name__
-        if name == "__getitem__":
-            _check_args(name, args, kwargs, 1, 1)
-            return self._get(dict_key(args[0]))
-        if name == "__len__":
-            _check_args(name, args, kwargs, 0, 0)
-            return ConstantVariable(len(self.items))
-        if name == "__contains__":
-            _check_args(name, args, kwargs, 1, 1)
-            return ConstantVariable(dict_key(args[0]) in self.items)
-        if name == "get":
-            _check_args("get", args, kwargs, 1, 2)
-            return self.items.get(dict_key(args[0]), args[1] if len(args) > 1 else ConstantVariable(None))
-        if name in ("keys", "values", "items"):
-            _check_args(name, args, kwargs, 0, 0)
-            return DictViewVariable(self, name)
-        if name == "__iter__":
-            _check_args(name, args, kwargs, 0, 0)
-            return self.iter_variable(tx)
-        if name == "__reversed__":
-            _check_args(name, args, kwargs, 0, 0)
-            return DictIteratorVariable(self, "keys", reverse=True)
-        if name == "copy":
-            _check_args("copy", args, kwargs, 0, 0)
-            return DictVariable(self.items, dict_cls=self.dict_cls)
-        if name == "__setitem__":
-            _check_args(name, args, kwargs, 2, 2)
-            k = dict_key(args[0])
-            if k not in self.items:
-                self._changed(tx)
-            else:
-                tx.output.side_effects.mutate(tx, self)
-            self.items[k] = args[1]
-            return ConstantVariable(None)
-        if name == "__delitem__":
-            _check_args(name, args, kwargs, 1, 1)
-            k = dict_key(args[0])
-            self._get(k)
+        _check_args(f"{self.dict_cls.__name__}.pop", args, kwargs, 1 if not (od and "key" in kwargs) else 0, 2,
+                    kw=("key", "default") if od else ())
+        a = _bind(args, kwargs, ("key", "default"))
+        k = dict_key(a["key"])
+        if k in self.items:
             self._changed(tx)
-            del self.items[k]
-            return ConstantVariable(None)
-        if name == "update":
-            _check_args("update", args, kwargs, 0, 1, kw=tuple(kwargs))
-            pairs = self._pairs(tx, args[0]) if args else []
-            pairs += [(k, v) for k, v in kwargs.items()]
-            self._set_pairs(tx, pairs)
-            return ConstantVariable(None)
-        if name == "pop":
-            _check_args(f"{cls_name}.pop", args, kwargs, 1 if not (od and "key" in kwargs) else 0, 2,
-                        kw=("key", "default") if od else ())
-            a = _bind(args, kwargs, ("key", "default"))
-            k = dict_key(a["key"])
-            if k in self.items:
-                self._changed(tx)
-                return self.items.pop(k)
-            if "default" in a:
-                return a["default"]
-            raise UserError(KeyError(k))
-        if name == "popitem":
-            _check_args(f"{cls_name}.popitem", args, kwargs, 0, 1 if od else 0, kw=("last",) if od else ())
-            last = _bind(args, kwargs, ("last",)).get("last", ConstantVariable(True))
-            if not last.is_python_constant():
-                unsupported("OrderedDict.popitem(last=) of a traced value")
-            if not self.items:
-                raise UserError(KeyError("dictionary is empty" if od else "popitem(): dictionary is empty"))
-            self._changed(tx)
-            k = next(iter(self.items)) if not last.as_python_constant() else next(reversed(self.items))
-            v = self.items.pop(k)
-            return TupleVariable([ConstantVariable(k), v])
-        if name == "setdefault":
-            _check_args(f"{cls_name}.setdefault", args, kwargs, 0 if od and "key" in kwargs else 1, 2,
-                        kw=("key", "default") if od else ())
-            a = _bind(args, kwargs, ("key", "default"))
-            k = dict_key(a["key"])
-            if k in self.items:
-                return self.items[k]
-            self._changed(tx)
-            self.items[k] = a.get("default", ConstantVariable(None))
+            return self.items.pop(k)
+        if "default" in a:
+            return a["default"]
+        raise UserError(KeyError(k))
+
+    def _call_popitem(self, tx, name, args, kwargs):
+        od = self.dict_cls is not dict
+        _check_args(f"{self.dict_cls.__name__}.popitem", args, kwargs, 0, 1 if od else 0, kw=("last",) if od else ())
+        last = _bind(args, kwargs, ("last",)).get("last", ConstantVariable(True))
+        if not last.is_python_constant():
+            unsupported("OrderedDict.popitem(last=) of a traced value")
+        if not self.items:
+            raise UserError(KeyError("dictionary is empty" if od else "popitem(): dictionary is empty"))
+        self._changed(tx)
+        k = next(iter(self.items)) if not last.as_python_constant() else next(reversed(self.items))
+        v = self.items.pop(k)
+        return TupleVariable([ConstantVariable(k), v])
+
+    def _call_setdefault(self, tx, name, args, kwargs):
+        od = self.dict_cls is not dict
+        _check_args(f"{self.dict_cls.__name__}.setdefault", args, kwargs, 0 if od and "key" in kwargs else 1, 2,
+                    kw=("key", "default") if od else ())
+        a = _bind(args, kwargs, ("key", "default"))
+        k = dict_key(a["key"])
+        if k in self.items:
             return self.items[k]
-        if name == "clear":
-            _check_args("clear", args, kwargs, 0, 0)
-            self._changed(tx)
-            self.items.clear()
-            return ConstantVariable(None)
-        if name == "move_to_end" and od:
-            _check_args("move_to_end", args, kwargs, 0 if "key" in kwargs else 1, 2, kw=("key", "last"))
-            a = _bind(args, kwargs, ("key", "last"))
-            k = dict_key(a["key"])
-            last = a.get("last", ConstantVariable(True))
-            if not last.is_python_constant():
-                unsupported("OrderedDict.move_to_end(last=) of a traced value")
-            v = self._get(k)
-            self._changed(tx)
-            del self.items[k]
-            if last.as_python_constant():
-                self.items[k] = v
-            else:
-                self.items = {k: v, **self.items}
-            return ConstantVariable(None)
-        unsupported(f"{cls_name}.{name}")
+        self._changed(tx)
+        self.items[k] = a.get("default", ConstantVariable(None))
+        return self.items[k]
+
+    def _call_clear(self, tx, name, args, kwargs):
+        _check_args("clear", args, kwargs, 0, 0)
+        self._changed(tx)
+        self.items.clear()
+        return ConstantVariable(None)
+
+    def _call_move_to_end(self, tx, name, args, kwargs):
+        _check_args("move_to_end", args, kwargs, 0 if "key" in kwargs else 1, 2, kw=("key", "last"))
+        a = _bind(args, kwargs, ("key", "last"))
+        k = dict_key(a["key"])
+        last = a.get("last", ConstantVariable(True))
+        if not last.is_python_constant():
+            unsupported("OrderedDict.move_to_end(last=) of a traced value")
+        v = self._get(k)
+        self._changed(tx)
+        del self.items[k]
+        if last.as_python_constant():
+            self.items[k] = v
+        else:
+            self.items = {k: v, **self.items}
+        return ConstantVariable(None)
+
+    _DICT_METHODS = {
+        "__getitem__": _call_getitem,
+        "__len__": _call_len,
+        "__contains__": ContainerVariable.protocol_method,
+        "__iter__": ContainerVariable.protocol_method,
+        "get": _call_get,
+        "keys": _call_view,
+        "values": _call_view,
+        "items": _call_view,
+        "__reversed__": _call_reversed,
+        "copy": _call_copy,
+        "__setitem__": _call_setitem,
+        "__delitem__": _call_delitem,
+        "update": _call_update,
+        "pop": _call_pop,
+        "popitem": _call_popitem,
+        "setdefault": _call_setdefault,
+        "clear": _call_clear,
+    }
+    _ORDERED_DICT_METHODS = {**_DICT_METHODS, "move_to_end": _call_move_to_end}
 
     def merge_keywords(self, tx, other):
         """DICT_MERGE (f(**a, **b)): other's items added, raising CPython's TypeError for a key

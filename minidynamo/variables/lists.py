@@ -76,21 +76,32 @@ class BaseListVariable(ContainerVariable):
                 return True
         return False
 
-    def _common_method(self, tx, name, args, kwargs):
-        """Methods lists and tuples share; NotImplemented when name is not one of them."""
-        if name == "__getitem__":
-            _check_args(name, args, kwargs, 1, 1)
-            if not args[0].is_python_constant():
-                unsupported(f"indexing a {self.kind.__name__} with a traced value")
-            return self.getitem(tx, args[0].as_python_constant())
-        if name == "__len__":
-            _check_args(name, args, kwargs, 0, 0)
-            return ConstantVariable(len(self.items))
-        if name in ("index", "count"):
-            return self._index_count(tx, name, args, kwargs)
-        if name in ("__contains__", "__iter__"):
-            return self.protocol_method(tx, name, args, kwargs)
-        return NotImplemented
+    def call_method(self, tx, name, args, kwargs):
+        handler = self._METHODS.get(name)
+        if handler is None:
+            unsupported(f"{self.kind.__name__}.{name}")
+        return handler(self, tx, name, args, kwargs)
+
+    # Method handlers: handler(self, tx, name, args, kwargs), as call_method is called.
+    def _call_getitem(self, tx, name, args, kwargs):
+        _check_args(name, args, kwargs, 1, 1)
+        if not args[0].is_python_constant():
+            unsupported(f"indexing a {self.kind.__name__} with a traced value")
+        return self.getitem(tx, args[0].as_python_constant())
+
+    def _call_len(self, tx, name, args, kwargs):
+        _check_args(name, args, kwargs, 0, 0)
+        return ConstantVariable(len(self.items))
+
+    # what lists and tuples share
+    _METHODS = {
+        "__getitem__": _call_getitem,
+        "__len__": _call_len,
+        "index": _index_count,
+        "count": _index_count,
+        "__contains__": ContainerVariable.protocol_method,
+        "__iter__": ContainerVariable.protocol_method,
+    }
 
     def __repr__(self):
         return f"{type(self).__name__}({self.items})"
@@ -116,11 +127,6 @@ class TupleVariable(BaseListVariable):
     def _build_const(self, walk):
         return tuple(_as_const(i, walk) for i in self.items)
 
-    def call_method(self, tx, name, args, kwargs):
-        r = self._common_method(tx, name, args, kwargs)
-        if r is not NotImplemented:
-            return r
-        unsupported(f"tuple.{name}")
 
 
 class NamedTupleVariable(TupleVariable):
@@ -161,6 +167,22 @@ class NamedTupleVariable(TupleVariable):
         return f"{cg.global_obj(self.tuple_cls)}({', '.join(cg(i) for i in self.items)})"
 
 
+def _changes_list(lo, hi, change, index=False):
+    """A list method handler that changes the list by change(items, *args) (a constant first
+    argument when index is set); what change raises is the program's error, raised eagerly."""
+    def method(self, tx, name, args, kwargs):
+        _check_args(f"list.{name}", args, kwargs, lo, hi)
+        if index and args and not args[0].is_python_constant():
+            unsupported(f"list.{name} with a traced index")
+        tx.output.side_effects.mutate(tx, self)
+        try:
+            r = change(self.items, *args)
+        except (IndexError, TypeError, ValueError) as e:
+            raise UserError(e)
+        return ConstantVariable(None) if r is None else r
+    return method
+
+
 class ListVariable(BaseListVariable):
     kind = list
 
@@ -175,77 +197,56 @@ class ListVariable(BaseListVariable):
         from .iterators import ListIteratorVariable
         return ListIteratorVariable(self)
 
-    def call_method(self, tx, name, args, kwargs):
-        r = self._common_method(tx, name, args, kwargs)
-        if r is not NotImplemented:
-            return r
-        if name == "copy":
-            _check_args("list.copy", args, kwargs, 0, 0)
-            return ListVariable(self.items)
-        if name == "__reversed__":
-            _check_args(name, args, kwargs, 0, 0)
-            from .iterators import ListReverseIteratorVariable
-            return ListReverseIteratorVariable(self)
-        mutating = {"append", "extend", "insert", "pop", "clear", "reverse", "__setitem__", "__delitem__",
-                    "remove", "sort", "__iadd__", "__imul__"}
-        if name not in mutating:
-            unsupported(f"list.{name}")
-        if name == "sort":
-            return self._sort(tx, args, kwargs)
-        arity = {"append": (1, 1), "extend": (1, 1), "insert": (2, 2), "pop": (0, 1), "clear": (0, 0),
-                 "reverse": (0, 0), "__setitem__": (2, 2), "__delitem__": (1, 1), "remove": (1, 1),
-                 "__iadd__": (1, 1), "__imul__": (1, 1)}[name]
-        _check_args(f"list.{name}", args, kwargs, *arity)
-        if name in ("extend", "__iadd__"):
-            new = _unpack_values(tx, args[0])  # before the list changes (l.extend(l) doubles it)
-            tx.output.side_effects.mutate(tx, self)
-            self.items.extend(new)
-            return self if name == "__iadd__" else ConstantVariable(None)
-        if name in ("__setitem__", "__delitem__", "insert", "pop") and args and not args[0].is_python_constant():
+    def _call_copy(self, tx, name, args, kwargs):
+        _check_args("list.copy", args, kwargs, 0, 0)
+        return ListVariable(self.items)
+
+    def _call_reversed(self, tx, name, args, kwargs):
+        _check_args(name, args, kwargs, 0, 0)
+        from .iterators import ListReverseIteratorVariable  # cycle: iterators.py imports this module
+        return ListReverseIteratorVariable(self)
+
+    def _call_extend(self, tx, name, args, kwargs):
+        """extend and +=."""
+        _check_args(f"list.{name}", args, kwargs, 1, 1)
+        new = _unpack_values(tx, args[0])  # before the list changes (l.extend(l) doubles it)
+        tx.output.side_effects.mutate(tx, self)
+        self.items.extend(new)
+        return self if name == "__iadd__" else ConstantVariable(None)
+
+    def _call_imul(self, tx, name, args, kwargs):
+        _check_args(f"list.{name}", args, kwargs, 1, 1)
+        n = args[0].as_python_constant() if args[0].is_python_constant() else None
+        if not isinstance(n, int):
+            unsupported("list *= of a value that is not an int constant")
+        tx.output.side_effects.mutate(tx, self)
+        self.items *= n
+        return self
+
+    def _call_remove(self, tx, name, args, kwargs):
+        _check_args(f"list.{name}", args, kwargs, 1, 1)
+        for i, it in enumerate(list(self.items)):
+            if values_equal(tx, it, args[0]):
+                tx.output.side_effects.mutate(tx, self)
+                del self.items[i]
+                return ConstantVariable(None)
+        raise UserError(ValueError("list.remove(x): x not in list"))
+
+    def _call_setitem(self, tx, name, args, kwargs):
+        """l[i] = v, and l[a:b] = iterable."""
+        _check_args(f"list.{name}", args, kwargs, 2, 2)
+        if not args[0].is_python_constant():
             unsupported(f"list.{name} with a traced index")
-        if name == "__setitem__" and isinstance(args[0].as_python_constant(), slice):
-            new = _unpack_values(tx, args[1])
-            tx.output.side_effects.mutate(tx, self)
-            try:
-                self.items[args[0].as_python_constant()] = new
-            except (TypeError, ValueError, IndexError) as e:
-                raise UserError(e)
-            return ConstantVariable(None)
-        if name == "remove":
-            for i, it in enumerate(list(self.items)):
-                if values_equal(tx, it, args[0]):
-                    tx.output.side_effects.mutate(tx, self)
-                    del self.items[i]
-                    return ConstantVariable(None)
-            raise UserError(ValueError("list.remove(x): x not in list"))
-        if name == "__imul__":
-            n = args[0].as_python_constant() if args[0].is_python_constant() else None
-            if not isinstance(n, int):
-                unsupported("list *= of a value that is not an int constant")
-            tx.output.side_effects.mutate(tx, self)
-            self.items *= n
-            return self
+        index = args[0].as_python_constant()
+        new = _unpack_values(tx, args[1]) if isinstance(index, slice) else args[1]
         tx.output.side_effects.mutate(tx, self)
         try:
-            if name == "append":
-                self.items.append(args[0])
-            elif name == "insert":
-                self.items.insert(args[0].as_python_constant(), args[1])
-            elif name == "pop":
-                return self.items.pop(args[0].as_python_constant() if args else -1)
-            elif name == "clear":
-                self.items.clear()
-            elif name == "reverse":
-                self.items.reverse()
-            elif name == "__setitem__":
-                self.items[args[0].as_python_constant()] = args[1]
-            elif name == "__delitem__":
-                del self.items[args[0].as_python_constant()]
+            self.items[index] = new
         except (IndexError, TypeError, ValueError) as e:
             raise UserError(e)
         return ConstantVariable(None)
 
-    def _sort(self, tx, args, kwargs):
+    def _call_sort(self, tx, name, args, kwargs):
         """list.sort as CPython does it: keys computed once per item in order while the list
         looks empty, then the same comparisons (a stable sort of positions by key)."""
         if args:
@@ -266,6 +267,25 @@ class ListVariable(BaseListVariable):
             raise UserError(ValueError("list modified during sort"))
         self.items = [saved[i] for i in sorted_order(keys, reverse.as_python_constant())]
         return ConstantVariable(None)
+
+    _METHODS = {
+        **BaseListVariable._METHODS,
+        "copy": _call_copy,
+        "__reversed__": _call_reversed,
+        "extend": _call_extend,
+        "__iadd__": _call_extend,
+        "__imul__": _call_imul,
+        "remove": _call_remove,
+        "__setitem__": _call_setitem,
+        "sort": _call_sort,
+        "append": _changes_list(1, 1, lambda items, v: items.append(v)),
+        "insert": _changes_list(2, 2, lambda items, i, v: items.insert(i.as_python_constant(), v), index=True),
+        "pop": _changes_list(0, 1, lambda items, i=None: items.pop(-1 if i is None else i.as_python_constant()),
+                             index=True),
+        "__delitem__": _changes_list(1, 1, lambda items, i: items.__delitem__(i.as_python_constant()), index=True),
+        "clear": _changes_list(0, 0, lambda items: items.clear()),
+        "reverse": _changes_list(0, 0, lambda items: items.reverse()),
+    }
 
 
 def sort_keys(tx, items, key):

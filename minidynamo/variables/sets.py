@@ -127,85 +127,113 @@ class SetVariable(ContainerVariable):
         return values, dict(zip(values, items))
 
     def _result(self, real, maps, ordered):
+        """A new set whose real set is real, its members' trackers from maps (see _members_of)."""
         r = SetVariable([])
         r.real = real
         r.ordered = ordered
-        for v in real:
-            for m in maps:
-                if v in m:
-                    r.members[v] = m[v]
-                    break
-            else:
-                r.members[v] = ConstantVariable(v)
+        r.members = r._members_of(maps)
         return r
 
     def call_method(self, tx, name, args, kwargs):
         if kwargs:
             raise UserError(TypeError(f"set.{name}() takes no keyword arguments"))
-        if name == "__len__":
-            _check_args(name, args, kwargs, 0, 0)
-            return ConstantVariable(len(self.real))
-        if name in ("__contains__", "__iter__"):
-            return self.protocol_method(tx, name, args, kwargs)
-        if name == "copy":
-            _check_args(name, args, kwargs, 0, 0)
-            return self._result(self.real.copy(), [self.members], self.ordered)
-        if name in ("union", "intersection", "difference", "symmetric_difference", "issubset", "issuperset",
-                    "isdisjoint"):
-            was = self.ordered
-            ops = [self._operand(tx, a) for a in args]
-            ordered, self.ordered = self.ordered, was
-            try:
-                r = getattr(self.real, name)(*[o[0] for o in ops])
-            except TypeError as e:
-                raise UserError(e)
-            if isinstance(r, bool):
-                return ConstantVariable(r)
-            return self._result(r, [self.members] + [o[1] for o in ops], ordered)
-        if name in ("add", "discard", "remove"):
-            _check_args(f"set.{name}", args, kwargs, 1, 1)
-            k = dict_key(args[0])
-            if name == "remove" and k not in self.real:
-                raise UserError(KeyError(k))
-            tx.output.side_effects.mutate(tx, self)
-            self.version += 1
-            if name == "add":
-                self._add(args[0])
+        handler = self._METHODS.get(name)
+        if handler is None:
+            unsupported(f"set.{name}")
+        return handler(self, tx, name, args, kwargs)
+
+    def _members_of(self, maps):
+        """{value: tracker} for the values of self.real: each from the first map that has it."""
+        members = {}
+        for v in self.real:
+            for m in maps:
+                if v in m:
+                    members[v] = m[v]
+                    break
             else:
-                self.real.discard(k)
-                self.members.pop(k, None)
-            return ConstantVariable(None)
-        if name in ("pop", "clear"):
-            _check_args(f"set.{name}", args, kwargs, 0, 0)
-            tx.output.side_effects.mutate(tx, self)
-            self.version += 1
-            if name == "clear":
-                self.real.clear()
-                self.members.clear()
-                return ConstantVariable(None)
-            self._need_order("set.pop()")
-            if not self.real:
-                raise UserError(KeyError("pop from an empty set"))
-            return self.members.pop(self.real.pop())
-        if name in ("update", "intersection_update", "difference_update", "symmetric_difference_update"):
-            ops = [self._operand(tx, a) for a in args]
-            tx.output.side_effects.mutate(tx, self)
-            self.version += 1
-            try:
-                getattr(self.real, name)(*[o[0] for o in ops])
-            except TypeError as e:
-                raise UserError(e)
-            before = self.members
-            self.members = {}
-            for v in self.real:
-                for m in [before] + [o[1] for o in ops]:
-                    if v in m:
-                        self.members[v] = m[v]
-                        break
-                else:
-                    self.members[v] = ConstantVariable(v)
-            return ConstantVariable(None)
-        unsupported(f"set.{name}")
+                members[v] = ConstantVariable(v)
+        return members
+
+    # Method handlers: handler(self, tx, name, args, kwargs), as call_method is called.
+    def _call_len(self, tx, name, args, kwargs):
+        _check_args(name, args, kwargs, 0, 0)
+        return ConstantVariable(len(self.real))
+
+    def _call_copy(self, tx, name, args, kwargs):
+        _check_args(name, args, kwargs, 0, 0)
+        return self._result(self.real.copy(), [self.members], self.ordered)
+
+    def _call_algebra(self, tx, name, args, kwargs):
+        """union, intersection, difference, symmetric_difference, issubset, issuperset,
+        isdisjoint: the real set's method on the operands' real values."""
+        was = self.ordered
+        ops = [self._operand(tx, a) for a in args]
+        # _operand marks self unordered for an unordered operand: that is the result's order, not self's
+        ordered, self.ordered = self.ordered, was
+        try:
+            r = getattr(self.real, name)(*[o[0] for o in ops])
+        except TypeError as e:
+            raise UserError(e)
+        if isinstance(r, bool):
+            return ConstantVariable(r)
+        return self._result(r, [self.members] + [o[1] for o in ops], ordered)
+
+    def _call_add_discard_remove(self, tx, name, args, kwargs):
+        _check_args(f"set.{name}", args, kwargs, 1, 1)
+        k = dict_key(args[0])
+        if name == "remove" and k not in self.real:
+            raise UserError(KeyError(k))
+        tx.output.side_effects.mutate(tx, self)
+        self.version += 1
+        if name == "add":
+            self._add(args[0])
+        else:
+            self.real.discard(k)
+            self.members.pop(k, None)
+        return ConstantVariable(None)
+
+    def _call_pop(self, tx, name, args, kwargs):
+        _check_args(f"set.{name}", args, kwargs, 0, 0)
+        tx.output.side_effects.mutate(tx, self)
+        self.version += 1
+        self._need_order("set.pop()")
+        if not self.real:
+            raise UserError(KeyError("pop from an empty set"))
+        return self.members.pop(self.real.pop())
+
+    def _call_clear(self, tx, name, args, kwargs):
+        _check_args(f"set.{name}", args, kwargs, 0, 0)
+        tx.output.side_effects.mutate(tx, self)
+        self.version += 1
+        self.real.clear()
+        self.members.clear()
+        return ConstantVariable(None)
+
+    def _call_update(self, tx, name, args, kwargs):
+        """update, intersection_update, difference_update, symmetric_difference_update."""
+        ops = [self._operand(tx, a) for a in args]
+        tx.output.side_effects.mutate(tx, self)
+        self.version += 1
+        try:
+            getattr(self.real, name)(*[o[0] for o in ops])
+        except TypeError as e:
+            raise UserError(e)
+        self.members = self._members_of([self.members] + [o[1] for o in ops])
+        return ConstantVariable(None)
+
+    _METHODS = {
+        "__len__": _call_len,
+        "__contains__": ContainerVariable.protocol_method,
+        "__iter__": ContainerVariable.protocol_method,
+        "copy": _call_copy,
+        **dict.fromkeys(("union", "intersection", "difference", "symmetric_difference", "issubset", "issuperset",
+                         "isdisjoint"), _call_algebra),
+        **dict.fromkeys(("add", "discard", "remove"), _call_add_discard_remove),
+        "pop": _call_pop,
+        "clear": _call_clear,
+        **dict.fromkeys(("update", "intersection_update", "difference_update", "symmetric_difference_update"),
+                        _call_update),
+    }
 
     def __repr__(self):
         return f"SetVariable({len(self.real)} items)"
