@@ -84,6 +84,9 @@ class VariableBuilder:
         return VariableBuilder(self.tx, make_source(self.source, key) if self.source is not None else None)
 
     def wrap(self, value):
+        """The tracker for value. A list, dict, object or tensor already wrapped from another
+        source is the same tracker (a change made through one name is seen through the
+        other), guarded to be the same object in later calls too."""
         out = self.tx.output
         if self.source is not None:
             cached = out.value_cache.get(id(value))

@@ -33,7 +33,7 @@ _ATOMS = frozenset({int, float, complex, bool, str, bytes, type(None), type(Elli
 _FOLD_DUNDERS = ("__eq__", "__ne__", "__hash__", "__lt__", "__le__", "__gt__", "__ge__", "__repr__", "__str__",
                  "__format__", "__bool__", "__len__", "__contains__", "__iter__", "__index__")
 _TRUSTED_FILES = {getattr(collections, "__file__", None), getattr(enum, "__file__", None)}
-_PLAIN_TYPES = {}  # id(type) -> (type, plain?) for types that cannot change (builtins)
+_PLAIN_TYPES = {}  # id(type) -> (type, plain?), for builtin types only (see plain_type)
 
 
 def _trusted_function(fn):
@@ -66,7 +66,9 @@ def plain_type(t):
                                                       types.FunctionType, types.MethodType)):
             ok = False  # a property, a user descriptor, ...
             break
-    if getattr(t, "__module__", None) == "builtins":  # builtin types cannot change: cached
+    if getattr(t, "__module__", None) == "builtins":
+        # the answer is kept only for builtins: their dunders cannot be reassigned, while a
+        # class can be given an __eq__ after it was first looked at
         _PLAIN_TYPES[id(t)] = (t, ok)
     return ok
 
@@ -97,8 +99,10 @@ class _Walk:
 
     def __init__(self):
         self.active = set()   # containers on the current path (a cycle is not a constant)
-        self.done = {}        # id(container) -> (constant?, nesting height) once checked
-        self.memo = {}        # id(container) -> its value, once built
+        # id(container) -> (constant?, nesting height): nothing changes during one walk, so
+        # the answer for a shared container holds wherever else it appears
+        self.done = {}
+        self.memo = {}        # id(container) -> its value: shared in the value as in the trackers
 
 
 class _TooDeep(Exception):
@@ -153,7 +157,9 @@ def _as_const(vt, walk):
     if isinstance(vt, ContainerVariable):
         hit = walk.memo.get(id(vt))
         if hit is None:
-            hit = vt.__dict__.get("_const_value")  # a tuple's, built once: one object, as in CPython
+            # a tuple's value, kept on it: its items never change, and folding it again must
+            # give the same object, as a tuple is one object in CPython
+            hit = vt.__dict__.get("_const_value")
         if hit is not None:
             return hit
         r = vt._build_const(walk)
