@@ -40,15 +40,14 @@ class Guard:
     """One fact the compiled code relies on: a kind (a name in KINDS), the source it reads
     and the value it expects there."""
 
-    __slots__ = ("kind", "source", "expected", "extra")
+    __slots__ = ("kind", "source", "expected")
 
-    def __init__(self, kind, source, expected=None, extra=None):
+    def __init__(self, kind, source, expected=None):
         if kind not in KINDS:
             raise ValueError(f"unknown guard kind {kind}")
         self.kind = kind  # a name in KINDS ("TENSOR_MATCH", "EQUALS_MATCH", ...)
         self.source = source  # where the checked value is read (None: global state)
         self.expected = expected  # what it must be (a TensorMeta for TENSOR_MATCH)
-        self.extra = extra
 
     def key(self):
         """What makes two guards the same check: kind, source name and expected value."""

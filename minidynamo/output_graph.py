@@ -82,8 +82,9 @@ class OutputGraph:
         self._subgraphs = {}  # (code, input metadata, bound constants) -> subgraph name
 
     # ---- bookkeeping ----------------------------------------------------------------
-    def add_guard(self, kind, source, expected=None, extra=None):
-        g = Guard(kind, source, expected, extra)
+    def add_guard(self, kind, source, expected=None):
+        """Record a guard (once per kind, source and expected value); returns it."""
+        g = Guard(kind, source, expected)
         key = g.key()
         if key not in self.guards:
             self.guards[key] = g

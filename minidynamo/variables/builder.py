@@ -75,9 +75,9 @@ class VariableBuilder:
         # if the trace uses it; the builder that LazyVariable realizes it with is eager
         self.eager = eager
 
-    def guard(self, kind, expected=None, extra=None):
+    def guard(self, kind, expected=None):
         if self.source is not None:
-            self.tx.output.add_guard(kind, self.source, expected, extra)
+            self.tx.output.add_guard(kind, self.source, expected)
 
     def _part(self, make_source, key):
         """A builder for a part of the value (an item, an attribute), sourced below ours."""
