@@ -17,11 +17,12 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
                         randn_like, randperm, seed, tensor, zeros, zeros_like)
 from ._functions import *  # noqa: F401,F403
 from ._functions import (add, allclose, cat, concat, div, equal, is_tensor, mul, pow, stack, sub,
-                         true_divide, where, is_floating_point, numel)
+                         true_divide, where, is_floating_point, numel, var_mean,
+                         std_mean)
 from . import _functions as _F
 from . import autograd
-from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
-                                 set_grad_enabled)
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import utils
 from . import ops
 

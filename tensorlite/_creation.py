@@ -7,7 +7,7 @@ tensorlite.Size([2, 3])
 import numpy as np
 
 from . import _prims as P
-from . import _state
+from . import _primitive, _state
 from ._dtype import as_dtype, default_float, default_int
 from ._primitive import bind
 from ._tensor import Tensor, _as_array, _shape_arg
@@ -31,10 +31,7 @@ def seed():
 
 def tensor(data, dtype=None, requires_grad=False):
     """A new leaf tensor holding a copy of data (a number, nested list, numpy array or Tensor)."""
-    t = Tensor._wrap(_as_array(data, dtype))
-    if requires_grad:
-        t.requires_grad = True
-    return t
+    return _finish(Tensor._wrap(_as_array(data, dtype)), requires_grad)
 
 
 def as_tensor(data, dtype=None):
@@ -55,6 +52,8 @@ def _dt(dtype, default=None):
 
 
 def _finish(t, requires_grad):
+    if _primitive.inference_depth and _state._local.inference:
+        t._inference = True  # made inside tl.inference_mode(): an inference tensor
     if requires_grad:
         t.requires_grad = True
     return t

@@ -167,12 +167,18 @@ def run(roots, retain_graph, create_graph, capture_edges=None, accumulate_edges=
     # the task sums the gradients given for the same root under the caller's grad mode
     task = _GraphTask(roots, capture_edges, accumulate_edges, input_tensors)
     prev_grad = _state.grad_enabled
+    # backward runs under a copy of the caller's saved-tensor hooks, as PyTorch's engine runs
+    # each node under the thread-local state captured with the graph task: a hook that enters
+    # or exits a saved_tensors_hooks context during backward changes nothing after it
+    hooks = _state.saved_tensors_hooks
+    prev_hooks = list(hooks)
     _state.grad_enabled = bool(create_graph)
     _running.append(set(task.deps) | set(task.root_nodes))
     try:
         task.execute(retain_graph)
     finally:
         _state.grad_enabled = prev_grad
+        hooks[:] = prev_hooks
         _running.pop()
         for fn in list(_end_callbacks.values()):
             fn()

@@ -62,7 +62,7 @@ _METHOD_FUNCTIONS = """abs exp log sin cos tanh sigmoid relu sqrt rsqrt sign flo
 neg clamp clip sum mean var std amax amin argmax argmin max min softmax log_softmax matmul mm bmm
 reshape flatten transpose permute t unsqueeze squeeze expand_as broadcast_to chunk split unbind
 masked_fill clone detach numel dot norm logical_not eq ne lt le gt ge maximum minimum square
-repeat""".split()
+repeat prod all any narrow""".split()
 
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _method(_name)
@@ -153,6 +153,24 @@ def stack(tensors, dim=0):
                 f"{list(t._data.shape)} at entry {i}")
     d = _dim(dim, len(shape) + 1)
     return bind(P.cat, tuple(t.unsqueeze(d) for t in tensors), {"dim": d})
+
+
+@overridable
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(input.var(...), input.mean(...)) with var's arguments, as torch.var_mean."""
+    if isinstance(dim, bool):  # var_mean(input, unbiased)
+        dim, unbiased = None, dim
+    return (input.var(dim, unbiased, keepdim, correction=correction),
+            input.mean(dim, keepdim))
+
+
+@overridable
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(input.std(...), input.mean(...)) with std's arguments, as torch.std_mean."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return (input.std(dim, unbiased, keepdim, correction=correction),
+            input.mean(dim, keepdim))
 
 
 @overridable

@@ -174,7 +174,7 @@ class FakeTensor(Tensor):
     def tolist(self):
         _data_dependent("tolist()")
 
-    def numpy(self):
+    def numpy(self, *, force=False):
         _data_dependent("numpy()")
 
     def __bool__(self):
@@ -192,10 +192,10 @@ class FakeTensor(Tensor):
     def __array__(self, dtype=None, copy=None):
         _data_dependent("conversion to a numpy array")
 
-    def all(self):
+    def all(self, dim=None, keepdim=False):
         _data_dependent("all()")
 
-    def any(self):
+    def any(self, dim=None, keepdim=False):
         _data_dependent("any()")
 
     def __repr__(self):

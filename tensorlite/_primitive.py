@@ -78,6 +78,8 @@ def eager(prim, args, params):
         t = tensor_of(out)
         if prim.view:
             _mark_view(args[0], t, prim, args[1:], params)
+            if inference_depth:  # a view of a normal tensor is a normal tensor, as in PyTorch
+                t._inference = args[0]._inference
         if _state.grad_enabled:
             for a in args:
                 if a.__class__ is Tensor and a._rg or isinstance(a, Tensor) and a._rg:
@@ -98,10 +100,15 @@ def tensor_of(out):
     ndarray."""
     t = _new(Tensor)
     t._data = out if out.__class__ is np.ndarray else np.asarray(out)
+    if inference_depth and _state._local.inference:
+        t._inference = True
     return t
 
 
 _new = object.__new__
+# How many tl.inference_mode() blocks are open, in all threads (grad_mode keeps it): while it
+# is 0, tensor_of pays one global read for inference tensors.
+inference_depth = 0
 
 
 def _is_view_of(out, src, prim, params):

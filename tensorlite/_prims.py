@@ -472,6 +472,43 @@ def _sum_bwd(ctx, g):
 sum_ = Primitive("sum", _sum_impl, _sum_meta, _sum_bwd)
 
 
+def _prod_impl(a, dims, keepdim, dtype=None):
+    if dtype is not None:
+        dt = dtype.np
+    elif a.dtype.kind in "biu":
+        dt = np.int64  # PyTorch: the product of an integral or bool tensor is int64
+    else:
+        dt = None
+    return _quiet_run(np.multiply.reduce, a, dims, dt, None, keepdim)
+
+
+def _prod_bwd(ctx, g):
+    """d out / d a_i = the product of the other entries of a_i's slice, also where a has zeros
+    (out / a_i would be 0/0 there). With p = the product of the non-zero entries and
+    z = the product of the zero ones:
+      a_i != 0: p * z / a_i         (0 as soon as the slice holds a zero)
+      a_i == 0: p                   if a_i is the slice's only zero,
+                p * (the other zero) if it holds two, 0 if more.
+    Each case is written so that its derivative is right too (double backward): z and
+    "the other zero" are 0 in value but carry the gradient of the zero entries."""
+    a, = ctx.saved
+    prm = ctx.params
+    dims, keepdim = prm["dims"], prm["keepdim"]
+    fdt = _dt(a._data.dtype)
+    zero = eq(a, 0)
+    safe = where(zero, 1.0, a)
+    n_zero = sum_(cast(zero, dtype=fdt), dims=dims, keepdim=True)
+    p = prod(safe, dims=dims, keepdim=True)
+    z = prod(where(zero, a, 1.0), dims=dims, keepdim=True)
+    other_zero = sub(sum_(where(zero, a, 0.0), dims=dims, keepdim=True), a)
+    at_zero = mul(p, where(eq(n_zero, 1), 1.0, where(eq(n_zero, 2), other_zero, 0.0)))
+    others = where(zero, at_zero, div(mul(p, z), safe))
+    return (mul(_expand_back(g, a._data.shape, dims, keepdim), others),)
+
+
+prod = Primitive("prod", _prod_impl, _sum_meta, _prod_bwd, save_inputs=(0,))
+
+
 def _amax_bwd(ctx, g):
     a, out = ctx.saved
     p = ctx.params

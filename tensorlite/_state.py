@@ -21,6 +21,7 @@ sequence_nr = 0
 
 class _Local(threading.local):
     grad_enabled = True
+    inference = False  # inside tl.inference_mode() (per thread, as PyTorch's InferenceMode)
 
 
 _local = _Local()

@@ -125,6 +125,7 @@ class Tensor(InplaceMixin):
     _hooks = None
     _post_acc_hooks = None
     _retains_grad = False
+    _inference = False  # made inside tl.inference_mode()
     # set on an output of a compiled graph that the graph also uses itself: hooks registered on
     # the tensor go to this slot inside the graph, so they see its total gradient
     _hook_box = None
@@ -182,6 +183,10 @@ class Tensor(InplaceMixin):
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
 
+    def is_inference(self):
+        """Whether this tensor was made inside `tl.inference_mode()` (an inference tensor)."""
+        return self._inference
+
     def is_contiguous(self):
         return self._data.flags.c_contiguous
 
@@ -228,6 +233,10 @@ class Tensor(InplaceMixin):
                 raise RuntimeError(
                     f"assigned grad has data of a different type: expected {self.dtype}, got {value.dtype}")
         self._grad = value
+
+    @grad.deleter
+    def grad(self):  # `del x.grad`, the same as `x.grad = None` (as PyTorch)
+        self._grad = None
 
     @property
     def data(self):
@@ -356,8 +365,10 @@ class Tensor(InplaceMixin):
     def tolist(self):
         return self._data.tolist()
 
-    def numpy(self):
-        if self._rg:
+    def numpy(self, *, force=False):
+        # PyTorch's rule (tensor_numpy.cpp): refuse only while grad mode is on, since a
+        # tensor that requires grad can take part in the graph only then
+        if self._rg and not force and _state.grad_enabled:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
@@ -671,11 +682,31 @@ class Tensor(InplaceMixin):
             return self.abs().sum(dim, keepdim)
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
-    def all(self):
-        return Tensor._wrap(np.asarray(self._data.all()))
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        """The product of the entries (of dim `dim`); differentiable, also at zeros."""
+        nd = self._data.ndim
+        dims = tuple(range(nd)) if dim is None else (_dim(dim, nd),) if nd else ()
+        params = {"dims": dims, "keepdim": keepdim and dim is not None,
+                  "dtype": None if dtype is None else as_dtype(dtype)}
+        return bind(P.prod, (self,), params)
 
-    def any(self):
-        return Tensor._wrap(np.asarray(self._data.any()))
+    def all(self, dim=None, keepdim=False):
+        """True where every entry (along dim) is non-zero: a bool tensor, as torch.all."""
+        return self._logical_reduce(np.all, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        """True where some entry (along dim) is non-zero: a bool tensor, as torch.any."""
+        return self._logical_reduce(np.any, dim, keepdim)
+
+    def _logical_reduce(self, fn, dim, keepdim):
+        d = self._data
+        dims = None if dim is None else P._norm_dims(dim, d.ndim)
+        if dims == () and dim is not None and d.ndim:
+            dims = None  # all(dim=()) reduces over every dim, as PyTorch
+        out = fn(d, axis=dims, keepdims=keepdim if dim is not None else False)
+        if d.dtype == np.uint8:  # PyTorch keeps uint8 for all/any of a uint8 tensor
+            out = np.asarray(out).astype(np.uint8)
+        return Tensor._wrap(np.asarray(out))
 
     # matmul
     def matmul(self, other):
@@ -841,6 +872,58 @@ class Tensor(InplaceMixin):
         n = self._data.shape[_dim(dim, self._data.ndim)]
         size = -(-n // chunks) if n else 0
         return self.split(size, dim) if size else (self,)
+
+    def narrow(self, dim, start, length):
+        """The view of `length` entries of dim `dim` from `start` (a slice, as torch.narrow)."""
+        nd = self._data.ndim
+        if nd == 0:
+            raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+        if length < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
+        d = _dim(dim, nd)
+        size = self._data.shape[d]
+        if isinstance(start, Tensor):
+            if start._data.ndim != 0 or start._data.dtype.kind not in "iu":
+                raise RuntimeError(
+                    "start must be an 0-dim integral Tensor.")
+            start = int(start.item())
+        if not -size <= start <= size:
+            raise IndexError(
+                f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+        if start < 0:
+            start += size
+        if start > size - length:
+            raise RuntimeError(
+                f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+        return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def new(self, *args, **kwargs):
+        """The legacy constructor: x.new() an empty tensor, x.new(2, 3) or x.new(Size) an
+        uninitialized one of that size, x.new(data) a tensor of the data; all of x's dtype."""
+        dtype = kwargs.pop("dtype", None) or self.dtype
+        if kwargs.pop("device", None) not in (None, "cpu") or kwargs:
+            raise TypeError(f"new() got an unexpected keyword argument '{next(iter(kwargs), 'device')}'")
+        if not args:
+            return Tensor._wrap(np.empty((0,), as_dtype(dtype).np))
+        if len(args) == 1:
+            a = args[0]
+            if isinstance(a, Tensor):
+                if a._data.dtype != self._data.dtype:
+                    raise TypeError(
+                        f"expected {self.type()} (got {a.type()})")
+                t = Tensor._wrap(a._data)  # shares a's memory, as new(Tensor) in PyTorch
+                if a._vc is None:
+                    a._vc = [0]
+                t._vc = a._vc
+                return t
+            if isinstance(a, Size) or isinstance(a, (int, np.integer)):
+                return Tensor._wrap(np.zeros(_shape_arg(args), as_dtype(dtype).np))
+            if isinstance(a, (list, tuple, np.ndarray, float, bool)):
+                return Tensor._wrap(_as_array(a, dtype))
+        if all(isinstance(a, (int, np.integer)) for a in args):
+            return Tensor._wrap(np.zeros(_shape_arg(args), as_dtype(dtype).np))
+        raise TypeError("new() received an invalid combination of arguments - got ("
+                        + ", ".join(type(a).__name__ for a in args) + ")")
 
     def unbind(self, dim=0):
         d = _dim(dim, self._data.ndim)

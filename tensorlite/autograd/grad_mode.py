@@ -8,11 +8,16 @@ False
 import functools
 import inspect
 
-from .. import _state
+from .. import _primitive, _state
 
 
 def is_grad_enabled():
     return _state.grad_enabled
+
+
+def is_inference_mode_enabled():
+    """Whether the calling thread is inside `inference_mode()` (torch.is_inference_mode_enabled)."""
+    return _state._local.inference
 
 
 class _GradModeBase:
@@ -73,7 +78,8 @@ class no_grad(_GradModeBase):
     """Disable gradient recording inside the block or the decorated function."""
 
     def __init__(self, orig_func=None):
-        self.prev = None
+        # as PyTorch: an __exit__ without an __enter__ restores grad mode off, not None
+        self.prev = False
 
     def __enter__(self):
         self.prev = _state.grad_enabled
@@ -130,12 +136,37 @@ class set_grad_enabled(_GradModeBase):
         _state.grad_enabled = self.prev
 
 
-class inference_mode(no_grad):
+class inference_mode(_GradModeBase):
+    """Grad mode off, and tensors created inside are inference tensors (`t.is_inference()`).
+
+    inference_mode(False) is a no-op block. Nesting restores the outer state on exit."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):  # bare decorator: @inference_mode
+            self = object.__new__(cls)
+            self.__init__()
+            return self(mode)
+        return object.__new__(cls)
+
     def __init__(self, mode=True):
-        self.prev = None
-        self.enabled = mode
+        self.mode = bool(mode)
+        self._prev = []
+
+    def clone(self):
+        return self.__class__(self.mode)
 
     def __enter__(self):
-        self.prev = _state.grad_enabled
-        if self.enabled:
-            _state.grad_enabled = False
+        local = _state._local
+        self._prev.append((local.grad_enabled, local.inference))
+        if self.mode:
+            local.grad_enabled = False
+            local.inference = True
+            _primitive.inference_depth += 1
+
+    def __exit__(self, *exc):
+        grad, inf = self._prev.pop()
+        local = _state._local
+        if self.mode:
+            _primitive.inference_depth -= 1
+        local.grad_enabled = grad
+        local.inference = inf

@@ -26,6 +26,14 @@ class saved_tensors_hooks:
         _state.saved_tensors_hooks.pop()
 
 
+def increment_version(tensor):
+    """Bump the version counter of a tensor (or of each tensor of an iterable), as an in-place
+    change made behind autograd's back would: a saved copy of it then fails in backward."""
+    from .._tensor import Tensor
+    for t in ((tensor,) if isinstance(tensor, Tensor) else tensor):
+        t._bump_version()
+
+
 class save_on_cpu(saved_tensors_hooks):
     def __init__(self, pin_memory=False):
         super().__init__(lambda t: t, lambda t: t)

@@ -68,6 +68,7 @@ PRIM_CASES = {
     "cast": lambda: (lambda a: ops.cast(a, dtype=tl.float32), (rand64(3),)),
     "clone": lambda: (ops.clone, (rand64(2, 3),)),
     "sum": lambda: (lambda a: ops.sum(a, dims=(0, 2), keepdim=False), (rand64(2, 3, 4),)),
+    "prod": lambda: (lambda a: ops.prod(a, dims=(1,), keepdim=False), (rand64(3, 4),)),
     "amax": lambda: (lambda a: ops.amax(a, dims=(1,), keepdim=True), (rand64(3, 4),)),
     "amin": lambda: (lambda a: ops.amin(a, dims=(0, 1), keepdim=False), (rand64(3, 4),)),
     "reshape": lambda: (lambda a: ops.reshape(a, shape=(3, 2)), (rand64(2, 3),)),
