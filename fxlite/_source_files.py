@@ -21,7 +21,6 @@ import atexit
 import hashlib
 import linecache
 import os
-import re
 import tempfile
 import threading
 import time
@@ -41,16 +40,14 @@ _BATCH_SECONDS = 0.05
 
 _CODE_MEMO = {}  # (source, filename) -> code object
 _CODE_MEMO_SIZE = 512
-_COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*$", re.M)
 
 
-def compile_cached(src, filename, *, strip_comments=False):
-    """compile(src, filename, "exec"), memoized. With strip_comments, comment lines compile as
-    blank lines (the same line numbers, less to tokenize)."""
+def compile_cached(src, filename):
+    """compile(src, filename, "exec"), memoized."""
     key = (src, filename)
     code = _CODE_MEMO.get(key)
     if code is None:
-        code = compile(_COMMENT_LINE.sub("", src) if strip_comments else src, filename, "exec")
+        code = compile(src, filename, "exec")
         if len(_CODE_MEMO) >= _CODE_MEMO_SIZE:
             _CODE_MEMO.pop(next(iter(_CODE_MEMO)))
         _CODE_MEMO[key] = code

@@ -18,7 +18,7 @@ import numpy as _np
 import tensorlite
 from tensorlite._primitive import PRIMITIVES, Primitive
 
-from .node import Node, map_arg
+from .node import Node
 
 _BINARY = {
     operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
@@ -34,8 +34,6 @@ _INPLACE = {
     operator.iand: "&=", operator.ior: "|=", operator.ixor: "^=",
 }
 _UNARY = {operator.neg: "-", operator.pos: "+", operator.invert: "~", operator.not_: "not "}
-_ARITHMETIC = {"+", "-", "*", "/", "//", "%", "**", "@", "&", "|", "^", "<<", ">>"}
-_ARITHMETIC_OPS = {t: sym for t, sym in _BINARY.items() if sym in _ARITHMETIC}
 _isfinite = math.isfinite
 _pack_d = struct.Struct("<d").pack
 
@@ -50,22 +48,12 @@ _ILLEGAL = re.compile(r"[^0-9a-zA-Z_]+")
 
 class PythonCode:
     """Generated source (`src`), the globals it names, and `lineno_map`, each node's line in
-    src (line -> node name). `statements` describes the plain
-    (non-verbose) code line by line for code builders that skip compile(): (line in src,
-    kind, node, names set to None after it), kind "rename" (a placeholder's local name),
-    "assign", "return", "binary" (`name = a + b` for operands that are nodes or finite
-    floats: node is then (a, b, symbol, name), a node operand given by its name) or "method"
-    (`name = x.sin()`: node is then (x's name, method, name)); None when some line has
-    another form. `params` are forward's
-    parameters and `names` the namer that chose each global's name."""
+    src (line -> node name)."""
 
-    def __init__(self, src, globals_, lineno_map=None, statements=None, params=None, names=None):
+    def __init__(self, src, globals_, lineno_map=None):
         self.src = src
         self.globals = globals_
         self.lineno_map = lineno_map or {}
-        self.statements = statements
-        self.params = params
-        self.names = names
 
 
 def type_annotation(val):
@@ -333,17 +321,6 @@ def _same_float(a, b):
     return _pack_d(a) == _pack_d(b)
 
 
-_NOT_PLAIN = object()
-
-
-def _operand(v, gl):
-    """(what builders are given for operand v: a node's name, a finite float, else
-    _NOT_PLAIN; v's text)."""
-    if type(v) is Node:
-        return v.name, v.name
-    return (v if type(v) is float and _isfinite(v) else _NOT_PLAIN), _repr_arg(v, gl)
-
-
 def _attr_path(root, target):
     out = root
     for part in target.split("."):
@@ -424,114 +401,99 @@ def parse_stack_trace(st):
 
 
 def python_code(graph, root_module="self", *, verbose=False):
+    """The source of `forward` for graph: one line per node, in torch.fx's layout."""
     gl = _Globals()
     nodes = list(graph.nodes)
-    last_uses = {}  # node -> names of the values last used by it
-    seen = set()
-    for node in reversed(nodes):
-        for inp in node._input_nodes:  # first occurrences, in argument order
-            if inp not in seen:
-                seen.add(inp)
-                last_uses.setdefault(node, []).append(inp.name)
-
-    free_vars = []
+    last_uses = _last_uses(nodes)
     params = [root_module]
     lines = []  # the body's lines, indented ("" for a blank line); lines[k] is line k + 2 of src
-    plain = not verbose  # statements stays None when a line has a form builders do not know
-    statements = []
+    lineno_map = {}
     prev_trace = None
     pending_blank = False  # a blank line separates placeholder renames from the body
-    lineno_map = {}
     has_output = False
     for node in nodes:
         op = node.op
         if op == "placeholder":
-            ann = type_annotation(node.meta.get("val")) if verbose else None
-            if ann is not None:
-                free_vars.append(f'{node.target}: "{ann}"')
-            elif verbose and node.type is not None:
-                free_vars.append(f"{node.target} : {getattr(node.type, '__name__', str(node.type))}")
-            else:
-                free_vars.append(node.target + (f"={_repr_arg(node.args[0], gl)}" if node.args else ""))
-            params.append(node.target)
-            if node.args or "*" in node.target:
-                plain = False
-            if node.name != node.target.replace("*", ""):
-                statements.append((len(lines) + 2, "rename", node, ()))
-                lines.append(f"    {node.name} = {node.target.replace('*', '')}")
+            params.append(_parameter(node, gl, verbose))
+            local = node.target.replace("*", "")
+            if node.name != local:
+                lines.append(f"    {node.name} = {local}")
                 pending_blank = True
             continue
         if op != "output":
             st = node.meta.get("stack_trace")
             if st != prev_trace:
                 prev_trace = st
-                parsed = parse_stack_trace(st)
-                if parsed:
-                    f, ln, fn, code = parsed
-                    if lines:
-                        lines.append("")
-                    lines.append(f"    # File: {f}:{ln} in {fn}, code: {code}")
-                    pending_blank = False
-                elif st is None and verbose and lines and any(not b.startswith("    #") for b in lines):
-                    lines += ("", "    # No stacktrace found for following nodes")
+                if _trace_comment(lines, st, verbose):
+                    pending_blank = False  # the comment's own blank line separates the renames
         if pending_blank:
             lines.append("")
             pending_blank = False
-        line = len(lines) + 2
-        lineno_map[line] = node.name
+        lineno_map[len(lines) + 2] = node.name
         if op == "output":
             has_output = True
-            statements.append((line, "return", node, ()))
             lines.append(f"    return {_repr_arg(node.args[0], gl)}")
-            continue
-        lhs = node.name
-        if verbose:
-            ann = type_annotation(node.meta.get("val"))
-            if ann is not None:
-                lhs = f'{lhs}: "{ann}"'
-        kind = "assign"
-        payload = node
-        if op == "call_function" and node.target in _INPLACE and len(node.args) == 2:
-            stmt = f"{_repr_arg(node.args[0], gl)} {_INPLACE[node.target]} {_repr_arg(node.args[1], gl)};  {lhs} = {_repr_arg(node.args[0], gl)}"
-            plain = False
-        elif op == "call_function" and node.target in _ARITHMETIC_OPS and len(node._args) == 2 \
-                and not node._kwargs:
-            # the most frequent line, `name = a + b`: its text and its operands for builders
-            a, sa = _operand(node._args[0], gl)
-            b, sb = _operand(node._args[1], gl)
-            sym = _ARITHMETIC_OPS[node.target]
-            stmt = f"{lhs} = {primary(sa) if sym == '**' else sa} {sym} {sb}"
-            if a is not _NOT_PLAIN and b is not _NOT_PLAIN:
-                kind = "binary"
-                payload = (a, b, sym, node.name)
-        elif op == "call_method" and len(node._args) == 1 and type(node._args[0]) is Node \
-                and not node._kwargs:  # `name = x.sin()`: its text, and its parts for builders
-            obj = node._args[0].name
-            stmt = f"{lhs} = {obj}.{node.target}()"
-            kind = "method"
-            payload = (obj, node.target, node.name)
         else:
-            stmt = f"{lhs} = {_expr(node, root_module, gl)}"
-        dead = last_uses.get(node, ())
-        if not node.users:
-            dead = [*dead, node.name]
-        if dead:
-            stmt = f"    {stmt};  {' = '.join(dead)} = None"
-        else:
-            stmt = "    " + stmt
-        statements.append((line, kind, payload, dead))
-        lines.append(stmt)
+            lines.append(_statement(node, root_module, gl, verbose, last_uses.get(node, ())))
     if not has_output:
-        statements.append((len(lines) + 2, "return", None, ()))
         lines.append("    return None")
-    src = f"def forward({', '.join([root_module] + free_vars)}):\n" + "\n".join(lines) + "\n"
-    if not plain:
-        statements = params = None
-    return PythonCode(src, gl.g, lineno_map, statements, params, gl)
+    src = f"def forward({', '.join(params)}):\n" + "\n".join(lines) + "\n"
+    return PythonCode(src, gl.g, lineno_map)
 
 
-def _ordered_inputs(node):
-    out = []
-    map_arg(node.args, out.append)
-    map_arg(node.kwargs, out.append)
-    return out
+def _last_uses(nodes):
+    """node -> the names of the values whose last use it is (set to None on its line)."""
+    last_uses = {}
+    seen = set()
+    for node in reversed(nodes):
+        for inp in node._input_nodes:  # first occurrences, in argument order
+            if inp not in seen:
+                seen.add(inp)
+                last_uses.setdefault(node, []).append(inp.name)
+    return last_uses
+
+
+def _parameter(node, gl, verbose):
+    """A placeholder's parameter in forward's signature."""
+    if verbose:
+        ann = type_annotation(node.meta.get("val"))
+        if ann is not None:
+            return f'{node.target}: "{ann}"'
+        if node.type is not None:
+            return f"{node.target} : {getattr(node.type, '__name__', str(node.type))}"
+    return node.target + (f"={_repr_arg(node.args[0], gl)}" if node.args else "")
+
+
+def _trace_comment(lines, st, verbose):
+    """Append the comment that starts a new group of nodes (those of user source line st);
+    True when it was a `# File:` comment, which comes with its own blank line."""
+    parsed = parse_stack_trace(st)
+    if parsed:
+        f, ln, fn, code = parsed
+        if lines:
+            lines.append("")
+        lines.append(f"    # File: {f}:{ln} in {fn}, code: {code}")
+        return True
+    if st is None and verbose and lines and any(not b.startswith("    #") for b in lines):
+        lines += ("", "    # No stacktrace found for following nodes")
+    return False
+
+
+def _statement(node, root, gl, verbose, dead):
+    """A node's line: `name = expression`, then `;  a = b = None` for the values that die there
+    (dead, and the node's own value when nothing uses it)."""
+    lhs = node.name
+    if verbose:
+        ann = type_annotation(node.meta.get("val"))
+        if ann is not None:
+            lhs = f'{lhs}: "{ann}"'
+    if node.op == "call_function" and node.target in _INPLACE and len(node.args) == 2:
+        target = _repr_arg(node.args[0], gl)
+        stmt = f"{target} {_INPLACE[node.target]} {_repr_arg(node.args[1], gl)};  {lhs} = {target}"
+    else:
+        stmt = f"{lhs} = {_expr(node, root, gl)}"
+    if not node.users:
+        dead = [*dead, node.name]
+    if dead:
+        return f"    {stmt};  {' = '.join(dead)} = None"
+    return "    " + stmt

@@ -19,23 +19,16 @@ from types import MethodType as _MethodType
 
 import tensorlite as tl
 
-from . import _assemble, _source_files
+from . import _source_files
 from .graph import Graph
 
 
-def compile_source(src, globals_, pc=None):
-    """Compile generated source into its `forward` function, with a real file name (written
-    straight to bytecode when pc's plain statements allow it: see _assemble)."""
+def compile_source(src, globals_):
+    """The `forward` function that src defines, compiled under a real file name (so that
+    tracebacks and inspect.getsource show its lines) in a copy of globals_."""
     path = _source_files.register(src)  # also (re)registers the lines in linecache
     ns = dict(globals_)
-    if pc is not None:
-        fn = _assemble.build_forward(pc, path, ns)
-        if fn is not None:
-            if _assemble.checking():
-                _assemble.check(fn.__code__, _source_files.compile_cached(src, path, strip_comments=True))
-            return fn
-    code = _source_files.compile_cached(src, path, strip_comments=True)
-    exec(code, ns)  # noqa: S102 - generated code
+    exec(_source_files.compile_cached(src, path), ns)  # noqa: S102 - generated code
     return ns["forward"]
 
 
@@ -139,7 +132,7 @@ class GraphModule(tl.nn.Module):
         pc = self._graph.python_code(root_module="self")
         self.__dict__["_code"] = pc.src
         self.__dict__["_lineno_map"] = pc.lineno_map
-        fn = compile_source(pc.src, pc.globals, pc)
+        fn = compile_source(pc.src, pc.globals)
         self.__dict__["forward"] = _MethodType(fn, self)
         return pc
 

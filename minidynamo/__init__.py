@@ -8,9 +8,7 @@ with guards, a compile cache, graph breaks and inspection (torch._dynamo rebuilt
 >>> f(tl.zeros(3), tl.ones(3))
 tensor([2., 2., 2.])
 """
-import fxlite._assemble
-
-from . import bytecode_compat, config, exc, utils
+from . import config, exc, utils
 from .eval_frame import (OptimizedFunction, OptimizedModule, allow_in_graph, compile, disable,
                          graph_break, mark_dynamic, mark_static, reset)
 from .logs import set_logs
@@ -21,9 +19,6 @@ from .higher_order import mark_compile_region, nested_compile_region
 from . import compiled_autograd
 from backends.aot.trace_wrapped import trace_wrapped
 from .report import report  # also writes the report at exit when MINIDYNAMO_REPORT is set
-
-# graphs' forward functions are written as bytecode when their code is plain (fxlite._assemble)
-fxlite._assemble.use_assembler(bytecode_compat.Assembler, bytecode_compat.same_code)
 
 __all__ = ["compile", "reset", "disable", "graph_break", "allow_in_graph", "config", "exc", "utils",
            "testing", "set_logs", "OptimizedFunction", "OptimizedModule"]
