@@ -139,7 +139,8 @@ class set_grad_enabled(_GradModeBase):
 class inference_mode(_GradModeBase):
     """Grad mode off, and tensors created inside are inference tensors (`t.is_inference()`).
 
-    inference_mode(False) is a no-op block. Nesting restores the outer state on exit."""
+    inference_mode(False) turns inference mode off and grad mode on (as PyTorch); nesting
+    restores the outer state on exit."""
 
     def __new__(cls, mode=True):
         if callable(mode) and not isinstance(mode, bool):  # bare decorator: @inference_mode
@@ -158,9 +159,11 @@ class inference_mode(_GradModeBase):
     def __enter__(self):
         local = _state._local
         self._prev.append((local.grad_enabled, local.inference))
+        # as c10::InferenceMode(enabled): grad mode is the opposite of inference mode, so
+        # inference_mode(False) inside inference_mode() turns it off and grad mode back on
+        local.grad_enabled = not self.mode
+        local.inference = self.mode
         if self.mode:
-            local.grad_enabled = False
-            local.inference = True
             _primitive.inference_depth += 1
 
     def __exit__(self, *exc):
