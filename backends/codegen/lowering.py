@@ -378,15 +378,16 @@ def _ufunc_steps(name, a, p, s, meta, consts):
 
 
 def _reduction(name, a, p, s, meta, consts):
-    """Steps of sums, max/min reductions and matmul (an expression for a vector matmul)."""
-    if name == "sum":
+    """Steps of sums, products, max/min reductions and matmul (an expression for a vector
+    matmul)."""
+    if name in ("sum", "prod"):
         dt = p.get("dtype")
         m = meta(a[0])
         if dt is None and np.dtype(m.dtype.np).kind in "biu":
             dt = tl.int64
         kw = {"axis": literal(tuple(p["dims"]), consts), "dtype": literal(dt, consts),
               "keepdims": literal(bool(p["keepdim"]), consts)}
-        return Steps([("np.add.reduce", s, kw)])
+        return Steps([("np.add.reduce" if name == "sum" else "np.multiply.reduce", s, kw)])
     if name in ("amax", "amin"):
         m = meta(a[0])
         if any(m.shape[d] == 0 for d in p["dims"]):

@@ -102,6 +102,7 @@ CASES = [
     ("sum", lambda a: (a.sum(), a.sum(0), a.sum(1, keepdim=True), a.mean(), a.var()), (x,)),
     ("sum_int", lambda a: (a.sum(), (a > 2).sum(1)), (ints,)),
     ("amax", lambda a: (a.amax(0), a.amin(1, keepdim=True), a.max()), (x,)),
+    ("prod", lambda a: (a.prod(), a.prod(1), a.prod(0, keepdim=True)), (x,)),
     ("argmax", lambda a: (a.argmax(1), a.argmin(0), a.argmax()), (x,)),
     ("views", lambda a: (a.reshape(4, 3) * 2, a.permute(1, 0) + 1, a.T, a[0].expand(2, 4) * 1), (x,)),
     ("index", lambda a, i: (a[1:, i], a[a > 0], a[1], a[:, None, 2], a[..., 1]), (x, idx)),
