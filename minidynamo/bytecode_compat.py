@@ -13,6 +13,10 @@ handlers understand:
 * FOR_ITER's exhaustion target points past the loop's clean-up (END_FOR / POP_TOP);
 * jump targets are instruction indices (`Inst.target`).
 
+These rules are written once (`_rule`) and read by two decoders that must agree exactly: the
+reference here, over `dis.get_instructions`, and the fast decoder that `normalize` uses
+(bytecode_decode.py, a direct walk over co_code; tests/minidynamo/test_bytecode_compat.py).
+
 Two facts about the call protocol remain, exposed as functions: where the NULL goes
 (`NULL_BEFORE_CALLABLE`) and how to split the two slots below a call's arguments
 (`split_callable`).
@@ -21,7 +25,6 @@ import dis
 import sys
 import weakref
 from collections import namedtuple
-from itertools import chain as _chain
 
 PY = sys.version_info[:2]
 NULL_BEFORE_CALLABLE = PY < (3, 13)
@@ -30,7 +33,38 @@ END_FOR_POPS = 2 if PY == (3, 12) else 1
 _DROP = {"CACHE", "PRECALL", "NOP", "EXTENDED_ARG", "RESUME", "COPY_FREE_VARS", "NOT_TAKEN"}
 _JUMPS = {"JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP_ABSOLUTE", "JUMP",
           "JUMP_NO_INTERRUPT"}
+_TARGETS = {"JUMP_IF_TRUE_OR_POP", "JUMP_IF_FALSE_OR_POP", "FOR_ITER"}  # jumps that keep their name
 _INTRINSICS = {"INTRINSIC_UNARY_POSITIVE": "UNARY_POSITIVE", "INTRINSIC_LIST_TO_TUPLE": "LIST_TO_TUPLE"}
+_FUSED_SPLIT = {"LOAD_FAST_LOAD_FAST": ("LOAD_FAST", "LOAD_FAST"),
+                "STORE_FAST_STORE_FAST": ("STORE_FAST", "STORE_FAST"),
+                "STORE_FAST_LOAD_FAST": ("STORE_FAST", "LOAD_FAST")}
+
+# what normalization does with an instruction (`_rule`): keep it as it is, drop it, fold it
+# into the next CALL, split it, rename it, make it a jump, or rewrite its argument
+(_N_GENERIC, _N_DROP, _N_KW, _N_FUSED, _N_LOAD_FAST, _N_RETURN_CONST, _N_JUMP, _N_LOAD_ATTR,
+ _N_LOAD_GLOBAL, _N_BINARY_OP, _N_COMPARE, _N_INTRINSIC, _N_CALL, _N_CALL_KW) = range(14)
+_BY_NAME = {"KW_NAMES": _N_KW, "RETURN_CONST": _N_RETURN_CONST, "LOAD_GLOBAL": _N_LOAD_GLOBAL,
+            "BINARY_OP": _N_BINARY_OP, "COMPARE_OP": _N_COMPARE, "CALL_INTRINSIC_1": _N_INTRINSIC,
+            "CALL": _N_CALL, "CALL_KW": _N_CALL_KW}
+
+
+def _rule(name):
+    """(kind, normalized name) of the instructions named name (the module docstring's rules)."""
+    if name in _DROP:
+        return _N_DROP, name
+    if name in _FUSED_SPLIT:
+        return _N_FUSED, name
+    if name == "LOAD_FAST_CHECK":
+        return _N_LOAD_FAST, "LOAD_FAST"
+    if name in _JUMPS:
+        return _N_JUMP, "JUMP"
+    if name.startswith("POP_JUMP_") and "_IF_" in name:
+        return _N_JUMP, "POP_JUMP_IF_" + name.split("_IF_")[1]
+    if name in _TARGETS:
+        return _N_JUMP, name
+    if name == "LOAD_ATTR" and PY >= (3, 12):  # its method form (arg & 1) is LOAD_METHOD
+        return _N_LOAD_ATTR, name
+    return _BY_NAME.get(name, _N_GENERIC), name
 
 
 _FIELDS = ("opname", "arg", "argval", "offset", "lineno", "target", "kw_names", "index")
@@ -53,20 +87,6 @@ class Inst(namedtuple("Inst", _FIELDS)):
 
 
 _new = tuple.__new__
-
-
-def _lineno(ins, last):
-    pos = getattr(ins, "positions", None)
-    if pos is not None and pos.lineno is not None:
-        return pos.lineno
-    ln = getattr(ins, "line_number", None)
-    if ln is not None:
-        return ln
-    sl = ins.starts_line
-    if isinstance(sl, int) and not isinstance(sl, bool):
-        return sl
-    return last
-
 
 _MEMO = {}  # id(code) -> (weakref to code, instructions); code objects are immutable
 
@@ -100,82 +120,67 @@ def _normalize_dis(code):
     out = []
     offset_to_first = {}
     pending_kw = None
-    last_line = code.co_firstlineno
-    raw = list(dis.get_instructions(code))
-    for ins in raw:
-        op = ins.opname
-        line = _lineno(ins, last_line)
-        last_line = line
-        first_index = len(out)
-        offset_to_first.setdefault(ins.offset, first_index)
-
-        def emit(name, arg=None, argval=None, target=None, kw_names=None):
-            i = Inst(name, arg, argval, ins.offset, line, target, kw_names, len(out))
-            out.append(i)
-            return i
-
-        if op in _DROP:
+    line = code.co_firstlineno
+    for ins in dis.get_instructions(code):
+        line = _lineno(ins, line)
+        offset_to_first.setdefault(ins.offset, len(out))
+        kind, name = _rule(ins.opname)
+        if kind == _N_DROP:
             continue
-        if op == "KW_NAMES":
+        if kind == _N_KW:
             pending_kw = code.co_consts[ins.arg] if PY == (3, 11) else ins.argval
             continue
-        if op in ("LOAD_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST", "STORE_FAST_LOAD_FAST"):
-            a, b = ins.argval
-            first, second = op.split("_FAST_")[0] + "_FAST", op.split("_FAST_")[1]
-            emit(first, argval=a)
-            emit(second if second.endswith("FAST") else second + "_FAST", argval=b)
-            continue
-        if op == "LOAD_FAST_CHECK":
-            emit("LOAD_FAST", argval=ins.argval)
-            continue
-        if op == "RETURN_CONST":
-            emit("LOAD_CONST", argval=ins.argval)
-            emit("RETURN_VALUE")
-            continue
-        if op in _JUMPS:
-            emit("JUMP", argval=ins.argval, target=ins.argval)
-            continue
-        if op.startswith("POP_JUMP_") and "_IF_" in op:
-            cond = op.split("_IF_")[1]
-            emit("POP_JUMP_IF_" + cond, argval=ins.argval, target=ins.argval)
-            continue
-        if op in ("JUMP_IF_TRUE_OR_POP", "JUMP_IF_FALSE_OR_POP"):
-            emit(op, argval=ins.argval, target=ins.argval)
-            continue
-        if op == "FOR_ITER":
-            emit("FOR_ITER", argval=ins.argval, target=ins.argval)
-            continue
-        if op == "LOAD_ATTR" and PY >= (3, 12) and ins.arg & 1:
-            emit("LOAD_METHOD", argval=ins.argval)
-            continue
-        if op == "LOAD_GLOBAL":
-            emit("LOAD_GLOBAL", arg=ins.arg & 1, argval=ins.argval)
-            continue
-        if op == "BINARY_OP":
-            emit("BINARY_OP", arg=ins.arg, argval=dis._nb_ops[ins.arg][1])
-            continue
-        if op == "COMPARE_OP":
-            v = ins.argval
-            if isinstance(v, str) and v.startswith("bool("):
-                v = v[5:-1]
-            emit("COMPARE_OP", argval=v)
-            continue
-        if op == "CALL_INTRINSIC_1":
-            name = ins.argrepr
-            emit(_INTRINSICS.get(name, "CALL_INTRINSIC_1"), argval=name)
-            continue
-        if op == "CALL":
-            emit("CALL", arg=ins.arg, argval=ins.arg, kw_names=pending_kw or ())
+        for opname, arg, argval, target in _dis_parts(ins, kind, name):
+            kw_names = (pending_kw or ()) if kind == _N_CALL else None
+            out.append(Inst(opname, arg, argval, ins.offset, line, target, kw_names, len(out)))
+        if kind == _N_CALL:
             pending_kw = None
-            continue
-        if op == "CALL_KW":
-            emit("CALL_KW", arg=ins.arg, argval=ins.arg)
-            continue
-        emit(op, arg=ins.arg, argval=ins.argval)
-
     if any(inst.target is not None for inst in out):
         _resolve_targets(out, offset_to_first)
     return out
+
+
+def _lineno(ins, last):
+    pos = getattr(ins, "positions", None)
+    if pos is not None and pos.lineno is not None:
+        return pos.lineno
+    ln = getattr(ins, "line_number", None)
+    if ln is not None:
+        return ln
+    sl = ins.starts_line
+    if isinstance(sl, int) and not isinstance(sl, bool):
+        return sl
+    return last
+
+
+def _dis_parts(ins, kind, name):
+    """The normalized instructions (opname, arg, argval, jump target) of dis's instruction ins,
+    whose rule is (kind, name)."""
+    arg, argval = ins.arg, ins.argval
+    if kind == _N_FUSED:
+        first, second = _FUSED_SPLIT[name]
+        return (first, None, argval[0], None), (second, None, argval[1], None)
+    if kind == _N_LOAD_FAST:
+        return ((name, None, argval, None),)
+    if kind == _N_RETURN_CONST:
+        return ("LOAD_CONST", None, argval, None), ("RETURN_VALUE", None, None, None)
+    if kind == _N_JUMP:
+        return ((name, None, argval, argval),)
+    if kind == _N_LOAD_ATTR and arg & 1:
+        return (("LOAD_METHOD", None, argval, None),)
+    if kind == _N_LOAD_GLOBAL:
+        return ((name, arg & 1, argval, None),)  # arg: whether a NULL is pushed too
+    if kind == _N_BINARY_OP:
+        return ((name, arg, dis._nb_ops[arg][1], None),)
+    if kind == _N_COMPARE:
+        if isinstance(argval, str) and argval.startswith("bool("):  # 3.13: COMPARE_OP with bool()
+            argval = argval[5:-1]
+        return ((name, None, argval, None),)
+    if kind == _N_INTRINSIC:
+        return ((_INTRINSICS.get(ins.argrepr, name), None, ins.argrepr, None),)
+    if kind == _N_CALL or kind == _N_CALL_KW:
+        return ((name, arg, arg, None),)
+    return ((name, arg, argval, None),)
 
 
 def _resolve_targets(out, offset_to_first=None):
@@ -200,283 +205,6 @@ def _resolve_targets(out, offset_to_first=None):
                     tgt += 1
         out[k] = inst._replace(target=tgt)
     return out
-
-
-# ---------------------------------------------------------------------- the fast decoder
-# A direct walk over `code.co_code` producing exactly what `_normalize_dis` produces (checked
-# over a large corpus by tests/minidynamo/test_bytecode_compat.py on every version), without
-# dis's Instruction objects, positions, labels and argrepr strings.
-
-import opcode as _opcode  # noqa: E402
-
-
-class _NotFast(Exception):
-    """The fast decoder met something it does not model: use the dis reference."""
-
-
-def _cache_counts():
-    ice = _opcode._inline_cache_entries
-    out = [0] * 256
-    for op in range(256):
-        name = _opcode.opname[op]
-        if isinstance(ice, dict):  # 3.13: keyed by name
-            out[op] = ice.get(name, 0)
-        elif op < len(ice):
-            out[op] = ice[op]
-    return out
-
-
-# argument kinds (how dis computes argval)
-(_A_NONE, _A_RAW, _A_CONST, _A_NAME, _A_NAME1, _A_NAME2, _A_JREL, _A_JBACK, _A_JABS, _A_LOCAL,
- _A_CMP, _A_FORMAT, _A_CONVERT, _A_FUSED) = range(14)
-# normalization kinds (what `_normalize_dis` does with the instruction)
-(_N_GENERIC, _N_DROP, _N_KW, _N_FUSED, _N_LOAD_FAST, _N_RETURN_CONST, _N_JUMP, _N_POP_JUMP,
- _N_TARGET, _N_LOAD_ATTR, _N_LOAD_GLOBAL, _N_BINARY_OP, _N_COMPARE, _N_INTRINSIC, _N_CALL,
- _N_CALL_KW, _N_BAD) = range(17)
-_FUSED = ("LOAD_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST", "STORE_FAST_LOAD_FAST")
-
-
-def _tables():
-    names = _opcode.opname
-    hasarg = set(getattr(_opcode, "hasarg", range(_opcode.HAVE_ARGUMENT, 256)))
-    ext = _opcode.opmap["EXTENDED_ARG"]
-    akind = [_A_NONE] * 256
-    nkind = [_N_GENERIC] * 256
-    newname = list(names)
-    for op in range(256):
-        name = names[op]
-        if name.startswith("<") or name.startswith("INSTRUMENTED_") or name == "ENTER_EXECUTOR":
-            nkind[op] = _N_BAD  # not in co_code (or unknown): let dis handle it
-            continue
-        if op in hasarg:
-            a = _A_RAW
-            if op in _opcode.hasconst:
-                a = _A_CONST
-            elif op in _opcode.hasname:
-                if name == "LOAD_GLOBAL" or (name == "LOAD_ATTR" and PY >= (3, 12)):
-                    a = _A_NAME1
-                elif name == "LOAD_SUPER_ATTR":
-                    a = _A_NAME2
-                else:
-                    a = _A_NAME
-            elif op in _opcode.hasjabs:
-                a = _A_JABS
-            elif op in _opcode.hasjrel:
-                back = ("JUMP_BACKWARD" in name if PY < (3, 13)
-                        else name in ("JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"))
-                a = _A_JBACK if back else _A_JREL
-            elif name in _FUSED:
-                a = _A_FUSED
-            elif op in _opcode.haslocal or op in _opcode.hasfree:
-                a = _A_LOCAL
-            elif op in _opcode.hascompare:
-                a = _A_CMP
-            elif name == "FORMAT_VALUE":
-                a = _A_FORMAT
-            elif name == "CONVERT_VALUE":
-                a = _A_CONVERT
-            akind[op] = a
-        if name in _DROP:
-            n = _N_DROP
-        elif name == "KW_NAMES":
-            n = _N_KW
-        elif name in _FUSED:
-            n = _N_FUSED
-        elif name == "LOAD_FAST_CHECK":
-            n, newname[op] = _N_LOAD_FAST, "LOAD_FAST"
-        elif name == "RETURN_CONST":
-            n = _N_RETURN_CONST
-        elif name in _JUMPS:
-            n, newname[op] = _N_JUMP, "JUMP"
-        elif name.startswith("POP_JUMP_") and "_IF_" in name:
-            n, newname[op] = _N_POP_JUMP, "POP_JUMP_IF_" + name.split("_IF_")[1]
-        elif name in ("JUMP_IF_TRUE_OR_POP", "JUMP_IF_FALSE_OR_POP", "FOR_ITER"):
-            n = _N_TARGET
-        elif name == "LOAD_ATTR" and PY >= (3, 12):
-            n = _N_LOAD_ATTR
-        elif name == "LOAD_GLOBAL":
-            n = _N_LOAD_GLOBAL
-        elif name == "BINARY_OP":
-            n = _N_BINARY_OP
-        elif name == "COMPARE_OP":
-            n = _N_COMPARE
-        elif name == "CALL_INTRINSIC_1":
-            n = _N_INTRINSIC
-        elif name == "CALL":
-            n = _N_CALL
-        elif name == "CALL_KW":
-            n = _N_CALL_KW
-        else:
-            n = _N_GENERIC
-        if n in (_N_JUMP, _N_POP_JUMP, _N_TARGET) and akind[op] not in (_A_JREL, _A_JBACK, _A_JABS):
-            n = _N_BAD
-        nkind[op] = n
-    return ext, akind, nkind, newname, hasarg
-
-
-_EXT, _AKIND, _NKIND, _NEWNAME, _HASARG = _tables()
-_HASARG = [op in _HASARG for op in range(256)]
-# the fast decoder's first test: the kinds of most instructions, in one lookup
-(_F_OTHER, _F_NOARG, _F_DROP, _F_LOCAL, _F_CONST, _F_NAME) = range(6)  # the argument kinds last: one test
-_FAST = [_F_OTHER] * 256
-for _op in range(256):
-    if _op == _EXT:
-        continue
-    if _NKIND[_op] == _N_DROP:
-        _FAST[_op] = _F_DROP
-    elif _NKIND[_op] == _N_GENERIC:
-        _FAST[_op] = ({_A_LOCAL: _F_LOCAL, _A_CONST: _F_CONST, _A_NAME: _F_NAME}.get(_AKIND[_op], _F_OTHER)
-                      if _HASARG[_op] else _F_NOARG)
-del _op
-_CACHES = _cache_counts()
-_STEP = [2 + 2 * c for c in _CACHES]  # bytes from an instruction to the next one
-_JUMP_CACHES = PY >= (3, 12)  # dis adds the jump's inline caches to relative targets from 3.12
-_CMP_SHIFT = {(3, 11): 0, (3, 12): 4}.get(PY, 5)
-_NB_SYMBOL = [sym for _, sym in dis._nb_ops]
-_INTRINSIC_1 = list(getattr(dis, "_intrinsic_1_descs", ()))
-_CONVERTERS = (None, str, repr, ascii)
-
-
-def _normalize_fast(code):
-    co = code.co_code
-    if len(co) % 2:
-        raise _NotFast
-    consts = code.co_consts
-    names = code.co_names
-    varname = code._varname_from_oparg
-    cmp_op = dis.cmp_op
-    akind, nkind, newname, hasarg, step, fast = _AKIND, _NKIND, _NEWNAME, _HASARG, _STEP, _FAST
-    out = []
-    append = out.append
-    new = _new
-    jumps = False
-    pending_kw = None
-    # line numbers: each instruction takes the line of the co_lines() range it starts in (a
-    # range without a line keeps the line before it); the last range runs to the end
-    line = code.co_firstlineno
-    ext = 0
-    i = 0
-    n = len(co)
-    for _, end, r_line in _chain(code.co_lines(), ((n, n, None),)):
-        if i >= end:
-            continue
-        if r_line is not None:
-            line = r_line
-        while i < end:
-            op = co[i]
-            offset = i
-            i += step[op]
-            f = fast[op]
-            # the most frequent kinds first: a local, a constant or a name; dropped; no argument
-            if f >= _F_LOCAL:
-                arg = co[offset + 1] | ext
-                ext = 0
-                argval = varname(arg) if f == _F_LOCAL else consts[arg] if f == _F_CONST else names[arg]
-                append(new(Inst, (newname[op], arg, argval, offset, line, None, None, len(out))))
-                continue
-            if f == _F_DROP:
-                ext = 0
-                continue
-            if f == _F_NOARG:
-                ext = 0
-                append(new(Inst, (newname[op], None, None, offset, line, None, None, len(out))))
-                continue
-            if hasarg[op]:
-                arg = co[offset + 1] | ext
-                if op == _EXT:
-                    ext = arg << 8
-                    continue
-                ext = 0
-            else:
-                arg = None
-                ext = 0
-            k = nkind[op]
-            if k == _N_GENERIC:
-                a = akind[op]
-                if a <= _A_RAW:
-                    argval = arg
-                else:
-                    argval = _argval(a, arg, offset, op, code)
-                append(new(Inst, (newname[op], arg, argval, offset, line, None, None, len(out))))
-            elif k == _N_LOAD_ATTR:
-                if arg & 1:
-                    append(new(Inst, ("LOAD_METHOD", None, names[arg >> 1], offset, line, None, None, len(out))))
-                else:
-                    append(new(Inst, ("LOAD_ATTR", arg, names[arg >> 1], offset, line, None, None, len(out))))
-            elif k == _N_LOAD_GLOBAL:
-                append(new(Inst, ("LOAD_GLOBAL", arg & 1, names[arg >> 1], offset, line, None, None, len(out))))
-            elif k == _N_BINARY_OP:
-                append(new(Inst, ("BINARY_OP", arg, _NB_SYMBOL[arg], offset, line, None, None, len(out))))
-            elif k == _N_CALL:
-                append(new(Inst, ("CALL", arg, arg, offset, line, None, pending_kw or (), len(out))))
-                pending_kw = None
-            elif k == _N_JUMP or k == _N_POP_JUMP or k == _N_TARGET:
-                t = _argval(akind[op], arg, offset, op, code)
-                append(new(Inst, (newname[op], None, t, offset, line, t, None, len(out))))
-                jumps = True
-            elif k == _N_FUSED:
-                first, second = _FUSED_SPLIT[newname[op]]
-                append(new(Inst, (first, None, varname(arg >> 4), offset, line, None, None, len(out))))
-                append(new(Inst, (second, None, varname(arg & 15), offset, line, None, None, len(out))))
-            elif k == _N_LOAD_FAST:
-                append(new(Inst, ("LOAD_FAST", None, varname(arg), offset, line, None, None, len(out))))
-            elif k == _N_RETURN_CONST:
-                append(new(Inst, ("LOAD_CONST", None, consts[arg], offset, line, None, None, len(out))))
-                append(new(Inst, ("RETURN_VALUE", None, None, offset, line, None, None, len(out))))
-            elif k == _N_KW:
-                pending_kw = consts[arg]
-            elif k == _N_COMPARE:
-                append(new(Inst, ("COMPARE_OP", None, cmp_op[arg >> _CMP_SHIFT], offset, line, None, None,
-                                  len(out))))
-            elif k == _N_INTRINSIC:
-                name = _INTRINSIC_1[arg]
-                append(new(Inst, (_INTRINSICS.get(name, "CALL_INTRINSIC_1"), None, name, offset, line,
-                                  None, None, len(out))))
-            elif k == _N_CALL_KW:
-                append(new(Inst, ("CALL_KW", arg, arg, offset, line, None, None, len(out))))
-            else:
-                raise _NotFast
-    if ext:
-        raise _NotFast
-    if jumps:
-        _resolve_targets(out)
-    return out
-
-
-_FUSED_SPLIT = {"LOAD_FAST_LOAD_FAST": ("LOAD_FAST", "LOAD_FAST"),
-                "STORE_FAST_STORE_FAST": ("STORE_FAST", "STORE_FAST"),
-                "STORE_FAST_LOAD_FAST": ("STORE_FAST", "LOAD_FAST")}
-
-
-def _argval(a, arg, offset, op, code):
-    """dis's argval for the less common argument kinds."""
-    if a == _A_JREL or a == _A_JBACK:
-        t = offset + 2 + (-arg if a == _A_JBACK else arg) * 2
-        if _JUMP_CACHES:
-            t += 2 * _CACHES[op]
-        return t
-    if a == _A_JABS:
-        return arg * 2
-    if a == _A_NAME1:
-        return code.co_names[arg >> 1]
-    if a == _A_NAME2:
-        return code.co_names[arg >> 2]
-    if a == _A_CMP:
-        return dis.cmp_op[arg >> _CMP_SHIFT]
-    if a == _A_FORMAT:
-        return (_CONVERTERS[arg & 3], bool(arg & 4))
-    if a == _A_CONVERT:
-        return _CONVERTERS[arg]
-    if a == _A_FUSED:
-        return (code._varname_from_oparg(arg >> 4), code._varname_from_oparg(arg & 15))
-    if a == _A_CONST:
-        return code.co_consts[arg]
-    if a == _A_NAME:
-        return code.co_names[arg]
-    if a == _A_LOCAL:
-        return code._varname_from_oparg(arg)
-    return arg
-
 
 
 _IS_NULL = [None]
@@ -519,10 +247,13 @@ def code_signature_names(code):
 
 def exception_table(code):
     """The code's exception-table entries (start, end, target offsets; depth; lasti)."""
-    import dis as _dis
-    return _dis._parse_exception_table(code)
+    return dis._parse_exception_table(code)
 
 
 def exception_regions(code, offset):
     """How many exception-table entries (try, with, cleanup handlers) protect offset."""
     return sum(1 for e in exception_table(code) if e.start <= offset < e.end)
+
+
+# last: the fast decoder applies this module's rules, so it is imported once they are defined
+from .bytecode_decode import NotFast as _NotFast, decode as _normalize_fast  # noqa: E402
