@@ -128,7 +128,7 @@ class OptimizedFunction:
                 if entry.check(*args, **kwargs):
                     cache.hits += 1
                     return entry.fn(*args, **kwargs)
-        else:  # the common case: positional arguments only (a faster call path)
+        else:  # no keywords: calling without **{} is the same call
             for entry in cache.entries:
                 if entry.check(*args):
                     cache.hits += 1
