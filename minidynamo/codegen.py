@@ -11,9 +11,8 @@ import sys
 
 from fxlite.codegen import literal
 
-from .bytecode_compat import code_signature_names
 from .namespaces import base_namespace, signature_src
-from .variables.base import ConstantVariable, unsupported
+from .variables.base import unsupported
 from .variables.dicts import DictVariable
 from .variables.lists import BaseListVariable, ListVariable
 from .variables.sets import SetVariable
@@ -185,8 +184,6 @@ def transformed_source(fn, code, graph_call, prelude, effects, return_expr, tail
         lines.append(f"    return {return_expr}")
     return "\n".join(lines) + "\n"
 
-
-_ = (ConstantVariable, code_signature_names)
 
 # names the transformed function's namespace and body already use (namespaces.base_namespace,
 # convert_frame, transformed_source, graph breaks, hooks): global_obj never picks them, or a
