@@ -43,10 +43,7 @@ def mark_impure(fn):
 
 def is_impure_target(fn):
     """Whether `fn` was registered with mark_impure."""
-    try:
-        return fn in _IMPURE
-    except TypeError:  # not weak-referenceable (a builtin, a string): never marked
-        return False
+    return _marked(_IMPURE, fn)
 
 
 def mark_run_graph_as_is(fn):
@@ -64,9 +61,13 @@ def mark_run_graph_as_is(fn):
 
 def runs_graph_as_is(fn):
     """Whether `fn` was registered with mark_run_graph_as_is."""
+    return _marked(_RUN_GRAPH_AS_IS, fn)
+
+
+def _marked(registry, fn):
     try:
-        return fn in _RUN_GRAPH_AS_IS
-    except TypeError:
+        return fn in registry
+    except TypeError:  # not weak-referenceable (a builtin, a string): never marked
         return False
 
 

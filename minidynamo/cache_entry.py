@@ -60,8 +60,7 @@ class FrameBody:
 def make_cache_entry(fn, output, body, namespace, graphs, t0):
     """Compile the transformed function of `body` in `namespace` and guard it."""
     code = fn.__code__
-    src = transformed_source(fn, code, body.graph_call, body.prelude, body.effects, body.return_expr,
-                             body.tail, body.pre_graph, body.early)
+    src = transformed_source(fn, code, body)
     ns = base_namespace(fn)
     # the transformed function stands in for fn's frame: a callee asking for its caller's
     # module (namedtuple, sys._getframemodulename) gets fn's

@@ -164,24 +164,18 @@ def _same_object_at_run_time(v):
     return False
 
 
-def transformed_source(fn, code, graph_call, prelude, effects, return_expr, tail=None, pre_graph=(),
-                       early=()):
-    """The source of the transformed function, with the original signature."""
+def transformed_source(fn, code, body):
+    """The source of the transformed function, with the original signature, from the lines
+    of a cache_entry.FrameBody in the order they run."""
     lines = [f"def ___transformed({signature_src(code, fn)}):"]
-    defined_late = {ln.split(" = ", 1)[0] for ln in prelude}
-    for ln in pre_graph:
+    defined_late = {ln.split(" = ", 1)[0] for ln in body.prelude}
+    for ln in body.pre_graph:
         if "___graph_out" in ln or any(name in ln for name in defined_late):
             unsupported("a hook that closes over a value computed inside the graph")
-    lines += [f"    {ln}" for ln in early]
-    lines += [f"    {ln}" for ln in pre_graph]
-    if graph_call:
-        lines.append(f"    ___graph_out = {graph_call}")
-    lines += [f"    {ln}" for ln in prelude]
-    lines += [f"    {ln}" for ln in effects]
-    if tail is not None:
-        lines += [f"    {ln}" for ln in tail]
-    else:
-        lines.append(f"    return {return_expr}")
+    graph = [f"___graph_out = {body.graph_call}"] if body.graph_call else []
+    end = body.tail if body.tail is not None else [f"return {body.return_expr}"]
+    for part in (body.early, body.pre_graph, graph, body.prelude, body.effects, end):
+        lines += [f"    {ln}" for ln in part]
     return "\n".join(lines) + "\n"
 
 

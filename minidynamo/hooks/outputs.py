@@ -101,7 +101,7 @@ def add_output_slots(tracker, gm, outputs):
         kind = _slot_kind(tracker.output, node, outputs, out_node, live)
         if kind is None:
             continue
-        source, box = tracker.new_box(None, None, placeholder=lambda s: _placeholder_at_top(graph, s))
+        source, box = tracker.new_box(None, placeholder=lambda s: _placeholder_at_top(graph, s))
         with graph.inserting_after(node):
             hooked = graph.call_function(kind, (node, box))
         hooked.meta["val"] = node.meta.get("val")

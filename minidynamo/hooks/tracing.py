@@ -115,7 +115,7 @@ class HookTracker:
             name = self._new_handle_name()
             self.pre_graph.append(lambda cg: [f"{name} = {existing.expr()}.add({cg(hook)})"])
             return RemovableHandleVariable(name)
-        source, box = self.new_box(hook, identity_hook)
+        source, box = self.new_box(hook)
         graph = self.output.graph
         y = tensor_vt.node
         # the hook belongs to the tensor's current version: after its last in-place change
@@ -140,9 +140,9 @@ class HookTracker:
         self.n_handles += 1
         return name
 
-    def new_box(self, hook, example_hook, placeholder=None):
+    def new_box(self, hook, placeholder=None):
         """A HookBox made before each graph call (holding `hook`, or empty for None) and the
-        graph placeholder it is passed to; `example_hook` stands in for it while tracing."""
+        graph placeholder it is passed to. While tracing, identity_hook stands in for `hook`."""
         from ..output_graph import GraphArg
         source = HookBoxSource(self.n_boxes)
         self.n_boxes += 1
@@ -151,7 +151,8 @@ class HookTracker:
         else:
             self.pre_graph.append(lambda cg: [f"{source.expr()} = ___HookBox({cg(hook)})"])
         node = placeholder(source) if placeholder is not None else self.output.new_placeholder(source.graph_name())
-        self.output.graphargs.append(GraphArg(source, HookBox(example_hook), node))
+        example = HookBox(identity_hook if hook is not None else None)
+        self.output.graphargs.append(GraphArg(source, example, node))
         return source, node
 
     def pre_graph_lines(self, cg):
