@@ -239,17 +239,21 @@ class OutputGraph:
             self.constants[name] = gm
         return name
 
-    def specialize_dims(self, vt):
-        """A dynamic dimension's size was read as a Python value: guard it exactly."""
-        if not vt.dynamic_dims:
+    def specialize_dims(self, vt=None):
+        """A size was read as a Python value (of vt; None: of an op's non-tensor result): guard
+        exactly the input sizes it depends on. An input's own sizes are its own; a tensor
+        computed in the frame (or a region's operand) may depend on any input's, so all are."""
+        if not self.has_dynamic_dims():
             return
-        name = vt.source.name()
+        own = vt is not None and vt.source is not None and vt.dynamic_dims
+        name = vt.source.name() if own else None
         for k, g in list(self.guards.items()):
-            if k[0] == "TENSOR_MATCH" and k[1] == name:
+            if k[0] == "TENSOR_MATCH" and (name is None or k[1] == name) and None in g.expected.shape:
                 # by source: after an in-place op vt.node is no longer the placeholder
-                real = next(ga.value for ga in self.graphargs if ga.source.name() == name)
+                real = next(ga.value for ga in self.graphargs if ga.source.name() == k[1])
                 g.expected = g.expected._replace(shape=tuple(real.shape))
-        vt.dynamic_dims = set()
+        if own:
+            vt.dynamic_dims = frozenset()
 
     def constant_tensor(self, tx, value):
         """A tensor without a source (created outside the graph, reached through a constant)."""
@@ -367,7 +371,8 @@ class OutputGraph:
             if hasattr(result, "_fields") or type(result).__name__ in ("_MinMax",):
                 return NamedTupleVariable(items, type(result))
             return TupleVariable(items) if isinstance(result, tuple) else ListVariable(items)
-        # not a tensor: a trace-time constant; the node is not needed
+        # not a tensor: a trace-time constant (x.stride(), ...), which may depend on the sizes
+        self.specialize_dims()
         if not node.users:
             self.graph.erase_node(node)
         if isinstance(result, (int, float, bool, str, type(None))) or isinstance(result, tl.dtype):

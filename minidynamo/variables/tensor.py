@@ -9,6 +9,8 @@ from .base import ConstantVariable, VariableTracker, unsupported
 _META_ATTRS = {"shape", "ndim", "dtype", "requires_grad", "is_leaf", "device"}
 _META_METHODS = {"size", "dim", "ndimension", "numel", "nelement", "is_floating_point",
                  "element_size", "is_contiguous"}
+# the metadata methods whose answer depends on the sizes (the others read rank and dtype only)
+_SIZE_METHODS = {"size", "numel", "nelement", "is_contiguous"}
 _DATA_DEPENDENT = {"item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "all", "any"}
 # attributes var_getattr reads itself; any other callable attribute of tl.Tensor is a method
 _SPECIAL_ATTRS = _META_ATTRS | {"T", "mT", "grad", "grad_fn", "data", "_version"}
@@ -34,9 +36,9 @@ class TensorVariable(VariableTracker):
 
     # ---- metadata ---------------------------------------------------------------------
     def _specialize_shape(self, tx):
-        """Reading a dimension's size bakes it into the trace: guard it exactly again."""
-        if self.dynamic_dims and self.source is not None:
-            tx.output.specialize_dims(self)
+        """Reading a size bakes it into the trace: guard exactly again the input sizes it can
+        depend on (its own for an input, every input's for a tensor computed in the frame)."""
+        tx.output.specialize_dims(self)
 
     def var_getattr(self, tx, name):
         if name not in _SPECIAL_ATTRS and callable(getattr(tl.Tensor, name, None)):  # x.sin: common
@@ -75,7 +77,7 @@ class TensorVariable(VariableTracker):
     def call_method(self, tx, name, args, kwargs):
         ex = self.example
         if name in _META_METHODS:
-            if name in ("size",) and (not args or True):
+            if name in _SIZE_METHODS:
                 self._specialize_shape(tx)
             cargs = [a.as_python_constant() for a in args]
             ckw = {k: v.as_python_constant() for k, v in kwargs.items()}

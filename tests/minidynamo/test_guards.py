@@ -800,6 +800,47 @@ def test_size_used_in_branch_specialises():
         check(opt, f, tl.randn(n))
 
 
+# A size read from a tensor computed in the frame depends on the input sizes it was computed
+# from: with a dynamic input it must guard them exactly, as a read from the input itself does
+# (it used to be baked in unguarded: [2, 3, 3, 3] for sizes 2..5).
+SIZE_READS = {
+    "shape": lambda y: y * y.shape[0],
+    "size": lambda y: y * y.size(0),
+    "len": lambda y: y * len(y),
+    "numel": lambda y: y * y.numel(),
+    "iter": lambda y: tl.stack(list(y)),
+    "tl.numel": lambda y: y * tl.numel(y),
+}
+
+
+@pytest.mark.parametrize("read", sorted(SIZE_READS))
+def test_size_read_of_computed_tensor_specialises(read):
+    body = SIZE_READS[read]
+
+    def f(x):
+        return body(x + 1)
+
+    opt, cnt = compiled(f)
+    for n in (2, 3, 4, 5, 3):
+        check(opt, f, tl.randn(n))
+    guards = [str(g) for e in md.inspect(opt).entries for g in e.guards if g.kind == "TENSOR_MATCH"]
+    assert all("None" not in g for g in guards), guards
+
+
+@pytest.mark.parametrize("backend", ["eager", "aot_eager", "codegen"])
+def test_size_read_inside_nested_compile_region(backend):
+    # issue 20's silently wrong case: a region reading its operand's size as a number
+    @md.nested_compile_region
+    def gn(x):
+        return x * x.shape[0]
+
+    def fn(x):
+        return gn(x)
+
+    opt = md.compile(fn, backend=backend)
+    assert [opt(tl.ones(n))[0].item() for n in (2, 3, 4, 5)] == [2.0, 3.0, 4.0, 5.0]
+
+
 def test_dynamic_reshape_uses_minus_one():
     def f(x):
         return x.reshape(-1, 2).sum(1)
