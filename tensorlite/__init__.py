@@ -17,7 +17,7 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
                         randn_like, randperm, seed, tensor, zeros, zeros_like)
 from ._functions import *  # noqa: F401,F403
 from ._functions import (add, allclose, cat, concat, div, equal, is_tensor, mul, pow, stack, sub,
-                         true_divide, where, is_floating_point, numel, var_mean,
+                         true_divide, where, is_floating_point, is_inference, numel, var_mean,
                          std_mean)
 from . import _functions as _F
 from . import autograd

@@ -196,6 +196,11 @@ def numel(t):
     return t.numel()
 
 
+def is_inference(t):
+    """Whether t is an inference tensor (torch.is_inference; the same as t.is_inference())."""
+    return t.is_inference()
+
+
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     return bool(np.allclose(_t(a)._data, _t(b)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 

@@ -14,8 +14,24 @@ from ._node import SavedTensor
 from ._primitive import bind
 
 
+def view_rebase_error(creation_meta):
+    """PyTorch's error for an in-place change of a view made in no_grad or inference mode."""
+    mode, tracked = (("inference mode", "in normal mode") if creation_meta == "inference"
+                     else ("no_grad mode", "with grad mode enabled"))
+    msg = f"A view was created in {mode} and is being modified inplace {tracked}."
+    if creation_meta == "no_grad":
+        msg += (" Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+                "clarify your code by moving both the view and the inplace either both inside the "
+                "no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+                "you want the inplace to be tracked).")
+    return RuntimeError(msg)
+
+
 class InplaceMixin:
-    def _check_inplace(self):
+    def _check_inplace(self, other=None):
+        if self._creation_meta is not None and _state.grad_enabled and (
+                self._base._rg or isinstance(other, _T.Tensor) and other._rg):
+            raise view_rebase_error(self._creation_meta)
         if _state.grad_enabled and self._rg:
             if self.grad_fn is None:
                 raise RuntimeError(
@@ -68,7 +84,7 @@ class InplaceMixin:
                 self._view_version = -1
 
     def _inplace_binary(self, prim, other):
-        self._check_inplace()
+        self._check_inplace(other)
         res = _T._binary(prim, self, other)
         if res is NotImplemented:
             raise TypeError(f"unsupported operand type for in-place {prim.name}: {type(other).__name__}")
@@ -97,7 +113,7 @@ class InplaceMixin:
 
     def _replace_(self, value):
         """Overwrite every element; under autograd the old value gets a zero gradient."""
-        self._check_inplace()
+        self._check_inplace(value)
         if not isinstance(value, _T.Tensor):
             value = _T.Tensor._wrap(np.asarray(value, dtype=self._data.dtype))
         elif value._data.shape != self._data.shape:
@@ -129,7 +145,7 @@ class InplaceMixin:
         return self._replace_(src if isinstance(src, _T.Tensor) else _T.Tensor._wrap(np.asarray(src)))
 
     def masked_fill_(self, mask, value):
-        self._check_inplace()
+        self._check_inplace(value)
         self._commit_inplace(self.masked_fill(mask, value))
         return self
 

@@ -130,6 +130,12 @@ def _mark_view(src, out, prim, extra, params):
     out._view_version = base._vc[0]
     chain = src._view_chain if src._base is not None else ()
     out._view_chain = chain + ((prim, extra, params),)
+    if inference_depth and _state._local.inference:
+        out._creation_meta = "inference"
+    elif not _state.grad_enabled:
+        out._creation_meta = "no_grad"
+    elif src._creation_meta is not None:  # a view of such a view keeps how the first was made
+        out._creation_meta = src._creation_meta
 
 
 def record(prim, args, params, outs):

@@ -121,6 +121,9 @@ class Tensor(InplaceMixin):
     _base = None
     _view_chain = ()
     _view_version = 0
+    # how a view was made, when not the default: "no_grad" or "inference" (PyTorch's
+    # CreationMeta); such a view may not be changed in place while its history is recorded
+    _creation_meta = None
     _acc = None
     _hooks = None
     _post_acc_hooks = None
@@ -527,7 +530,7 @@ class Tensor(InplaceMixin):
         spec, tensors = _to_index(key)
         if isinstance(value, (list, tuple)):
             value = Tensor._wrap(np.asarray(value, self._data.dtype))
-        self._check_inplace()
+        self._check_inplace(value)
         res = bind(P.index_put, (self, value, *tensors), {"spec": spec, "accumulate": False})
         self._commit_inplace(res)
 

@@ -288,6 +288,7 @@ class _Training:
             if o._base is not None:  # a view of a value of the no-grad forward: the node owns it now
                 o._base = None
                 o._view_chain = ()
+                o._creation_meta = None
             o.grad_fn = node
             o._out_nr = slot
             o._rg = True

@@ -175,6 +175,7 @@ def _wrap_outputs(ctx, args, output, needs_graph):
                 o.grad_fn = ctx
                 o._out_nr = i
                 o._rg = True
+                o._creation_meta = None  # a view made by forward (under no_grad): ctx owns it
     saved = []
     out_nrs = {id(o): i for i, o in enumerate(outs) if isinstance(o, Tensor) and o.grad_fn is ctx}
     for t in ctx._to_save:

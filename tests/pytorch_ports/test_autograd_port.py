@@ -520,7 +520,6 @@ class TestAutogradInferenceMode(TestCase):
         self.assertFalse(tl.is_inference_mode_enabled())
 
     # test/test_autograd.py::TestAutogradInferenceMode::test_inference_mode_decorator
-    @pytest.mark.xfail(strict=True, reason="tl.is_inference(t) (function form of Tensor.is_inference) is missing")
     def test_inference_mode_decorator(self):
         @tl.inference_mode()
         def func(x):
@@ -534,7 +533,6 @@ class TestAutogradInferenceMode(TestCase):
             self.assertFalse(d.requires_grad)
 
     # test/test_autograd.py::TestAutogradInferenceMode::test_inference_mode_tensor_creation
-    @pytest.mark.xfail(strict=True, reason="tl.is_inference(t) (function form of Tensor.is_inference) is missing")
     def test_inference_mode_tensor_creation(self):
         with tl.inference_mode():
             # new tensors created through constructors are inference tensors
@@ -552,7 +550,6 @@ class TestAutogradInferenceMode(TestCase):
             self.assertTrue(tl.is_inference(tmp))
 
     # test/test_autograd.py::TestAutogradInferenceMode::test_inference_mode_existing_autograd_session
-    @pytest.mark.xfail(strict=True, reason="tl.is_inference(t) (function form of Tensor.is_inference) is missing")
     def test_inference_mode_existing_autograd_session(self):
         s = tl.ones(1, 2, 3, requires_grad=True)
         a = s.clone()
@@ -572,7 +569,6 @@ class TestAutogradInferenceMode(TestCase):
             out.backward(tl.ones_like(out))
 
     # test/test_autograd.py::TestAutogradInferenceMode::test_inference_mode_inf_tensor_in_inf_mode_functional_op
-    @pytest.mark.xfail(strict=True, reason="tl.is_inference(t) (function form of Tensor.is_inference) is missing")
     def test_inference_mode_inf_tensor_in_inf_mode_functional_op(self):
         def functional_op(x):
             return x * x
@@ -604,7 +600,6 @@ class TestAutogradInferenceMode(TestCase):
         run_test(lambda x: x.transpose_(0, 1))
 
     # test/test_autograd.py::TestAutogradInferenceMode::test_inference_mode_inf_tensor_in_inf_mode_view_op
-    @pytest.mark.xfail(strict=True, reason="tl.is_inference(t) (function form of Tensor.is_inference) is missing")
     def test_inference_mode_inf_tensor_in_inf_mode_view_op(self):
         with tl.inference_mode():
             for requires_grad in (True, False):
@@ -617,7 +612,6 @@ class TestAutogradInferenceMode(TestCase):
                 self.assertFalse(view_out.requires_grad)
 
     # test/test_autograd.py::TestAutogradInferenceMode::test_inference_mode_inf_tensor_in_normal_mode_functional_op
-    @pytest.mark.xfail(strict=True, reason="tl.is_inference(t) (function form of Tensor.is_inference) is missing")
     def test_inference_mode_inf_tensor_in_normal_mode_functional_op(self):
         def functional_op(x):
             return x * x

@@ -156,3 +156,48 @@ def test_scalar_conversions():
         bool(tl.ones(2))
     with pytest.raises(RuntimeError, match="Use tensor.detach\\(\\).numpy\\(\\) instead"):
         tl.ones(1, requires_grad=True).numpy()
+
+
+# ---------------------------------------------------- views made in no_grad / inference mode
+# PyTorch forbids changing such a view in place while its history is recorded (CreationMeta):
+# eager accepted it, and every backend then dropped a hook on the base (fuzz seed 8100613)
+NO_GRAD_VIEW = "A view was created in no_grad mode and is being modified inplace with grad mode enabled"
+INFERENCE_VIEW = "A view was created in inference mode and is being modified inplace in normal mode"
+
+
+def test_no_grad_view_changed_in_place_with_grad_mode_raises():
+    t1 = tl.ones(3, requires_grad=True) * 1
+    with tl.no_grad():
+        t5 = t1.reshape(-1)
+        t6 = t5[:2]  # a view of such a view is one too
+    with pytest.raises(RuntimeError, match=NO_GRAD_VIEW):
+        t5.mul_(t5)
+    with pytest.raises(RuntimeError, match=NO_GRAD_VIEW):
+        t6.add_(1)
+    assert t1.tolist() == [1.0, 1.0, 1.0]  # nothing half-done
+
+
+def test_no_grad_view_allowed_without_grad_or_inside_no_grad():
+    x = tl.ones(3, requires_grad=True)
+    with tl.no_grad():
+        v = x[:2]
+        v.mul_(2)  # both inside no_grad: not tracked, allowed
+    b = tl.ones(3)
+    with tl.no_grad():
+        w = b[:2]
+    w.add_(1)  # nothing requires grad: allowed
+    with pytest.raises(RuntimeError, match=NO_GRAD_VIEW):
+        w.add_(tl.ones(2, requires_grad=True))  # the other operand requires grad
+    assert x.tolist() == [2.0, 2.0, 1.0] and b.tolist() == [2.0, 2.0, 1.0]
+
+
+def test_inference_mode_view_changed_in_place_in_normal_mode_raises():
+    a = tl.ones(1, 2, 3, requires_grad=True).clone()
+    with tl.inference_mode():
+        view_out = a.view_as(a)
+    with pytest.raises(RuntimeError, match=INFERENCE_VIEW):
+        view_out.add_(2)
+    b = tl.ones(2).clone()
+    with tl.inference_mode():
+        w = b.view_as(b)
+    w.add_(2)  # b does not require grad: allowed
