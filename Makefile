@@ -1,28 +1,39 @@
-# One command per job; each sets up .venv from scratch when it is missing or stale.
-PYVER ?= 3.11
+# One command per job; each sets up its venv when it is missing or stale.
+# The Python is the first supported one found (pyenv, else pythonX.Y on PATH), unless PYVER
+# names one: make test PYVER=3.12
+SUPPORTED = 3.11 3.12 3.13
+comma = ,
 PYTHON_FOR = $(or $(shell pyenv prefix $(1) 2>/dev/null | sed 's|$$|/bin/python|'),$(shell command -v python$(1)))
+PYVER ?= $(firstword $(foreach v,$(SUPPORTED),$(if $(call PYTHON_FOR,$(v)),$(v))))
 VENV ?= .venv
 VPY = $(VENV)/bin/python
 
-.PHONY: test test-all test-extras demo bench clean fuzz cpython-suite cpython-suite-one
+.PHONY: test test-all test-extras demo bench clean fuzz cpython-suite cpython-suite-one which-python
+
+# make_venv(dir, extras): a venv this Makefile made is rebuilt from scratch when stale; one
+# the user made (the guide's recipe without make) is kept, and the project installed into it
+define make_venv
+	@py="$(call PYTHON_FOR,$(PYVER))"; \
+	if [ -z "$$py" ]; then echo "make: no Python $(or $(PYVER),3.11, 3.12 or 3.13) found (pyenv or python$(or $(PYVER),3.X) on PATH); set PYVER=3.11, 3.12 or 3.13" >&2; exit 1; fi; \
+	if [ -d $(1) ] && [ ! -f $(1)/.made-by-make ]; then echo "make: installing into $(1), a venv made without make (kept)"; \
+	else rm -rf $(1) && $$py -m venv $(1) && touch $(1)/.made-by-make; fi
+	$(1)/bin/python -m pip install -q --upgrade pip
+	$(1)/bin/python -m pip install -q -e '.[$(2)]'
+	touch $(1)/.installed
+endef
 
 $(VENV)/.installed: pyproject.toml
-	rm -rf $(VENV)
-	$(call PYTHON_FOR,$(PYVER)) -m venv $(VENV)
-	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q -e '.[dev]'
-	touch $@
+	$(call make_venv,$(VENV),dev)
+
+which-python:
+	@echo "$(PYVER) $(call PYTHON_FOR,$(PYVER))"
 
 test: $(VENV)/.installed
 	$(VPY) -m pytest tests
 
 # The codegen backend with the optional 'fast' extra (numexpr, numba): its fused forms.
 .venv-extras/.installed: pyproject.toml
-	rm -rf .venv-extras
-	$(call PYTHON_FOR,$(PYVER)) -m venv .venv-extras
-	.venv-extras/bin/python -m pip install -q --upgrade pip
-	.venv-extras/bin/python -m pip install -q -e '.[dev,fast]'
-	touch $@
+	$(call make_venv,.venv-extras,dev$(comma)fast)
 
 test-extras: .venv-extras/.installed
 	.venv-extras/bin/python -m pytest tests/backends/test_codegen.py
