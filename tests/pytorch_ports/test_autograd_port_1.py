@@ -58,6 +58,10 @@ class _Missing:
     def __call__(self, *args, **kwargs):
         raise AttributeError(f"tensorlite has no {self._name}")
 
+    def __mro_entries__(self, bases):
+        # subclassing the missing class
+        raise AttributeError(f"tensorlite has no {self._name} (to subclass)")
+
 
 def _name(module, attr, torch_name):
     return getattr(module, attr, None) or _Missing(torch_name)
@@ -90,6 +94,23 @@ def disable_gc():
             gc.enable()
     else:
         yield
+
+
+@contextlib.contextmanager
+def set_warn_always_context(new_val):
+    # torch.testing._internal.common_utils.set_warn_always_context; tensorlite warns every
+    # time (it has no warn-once switch), so without tl.set_warn_always this only yields.
+    setter = getattr(tl, "set_warn_always", None)
+    getter = getattr(tl, "is_warn_always_enabled", None)
+    if setter is None or getter is None:
+        yield
+        return
+    old_val = getter()
+    setter(new_val)
+    try:
+        yield
+    finally:
+        setter(old_val)
 
 
 def gradcheck(fn, inputs, **kwargs):
@@ -1410,6 +1431,7 @@ class TestAutograd(PortTestCase):
         pass
 
     # test/test_autograd.py::TestAutograd::test_free_deep_graph
+    # slow here (~10 s) only because of its size: a 150000-node chain, kept as written
     def test_free_deep_graph(self):
         def scope():
             depth = 150000
@@ -1461,6 +1483,7 @@ class TestAutograd(PortTestCase):
         scope()
 
     # test/test_autograd.py::TestAutograd::test_free_deep_graph_pyfunction
+    # slow here (~10 s) only because of its size: a 150000-node chain, kept as written
     def test_free_deep_graph_pyfunction(self):
         class MyOp(Function):
             @staticmethod
@@ -2085,5 +2108,1297 @@ class TestAutograd(PortTestCase):
             a.add_(5)
         with self.assertRaises(RuntimeError):
             b.add_(5)
+
+
+    # test/test_autograd.py::TestAutograd::test_attribute_deletion
+    @pytest.mark.xfail(strict=True, reason="different error: del x.data raises AttributeError (property has no deleter) (PyTorch RuntimeError)")
+    def test_attribute_deletion(self):
+        x = tl.randn((5, 5), requires_grad=True)
+        del x.grad
+        self.assertIsNone(x.grad)
+        with self.assertRaises(RuntimeError):
+            del x.data
+        with self.assertRaises(TypeError):
+            x.data = None
+        with self.assertRaises(RuntimeError):
+            del x.requires_grad
+        with self.assertRaises(RuntimeError):
+            del x._grad_fn
+        with self.assertRaises(RuntimeError):
+            del x._backward_hooks
+
+    # test/test_autograd.py::TestAutograd::test_duplicate_backward_root
+    @pytest.mark.xfail(strict=True, reason="wrong value: autograd.backward([x, x], [g, g]) leaves a.grad None (PyTorch: b * g * 2)")
+    def test_duplicate_backward_root(self):
+        a = tl.randn(5, 5, requires_grad=True)
+        b = tl.randn(5, 5, requires_grad=True)
+
+        x = a * b
+        grad_output = tl.randn_like(x)
+        tl.autograd.backward([x, x], [grad_output, grad_output])
+
+        self.assertEqual(a.grad, b * grad_output * 2)
+        self.assertEqual(b.grad, a * grad_output * 2)
+
+    # test/test_autograd.py::TestAutograd::test_backward_no_grad
+    def test_backward_no_grad(self):
+        a = tl.randn(5, 5, requires_grad=True)
+        b = a + 2
+        with self.assertRaises(RuntimeError):
+            tl.autograd.backward([b], [None])
+
+    # test/test_autograd.py::TestAutograd::test_backward_twice_with_saved_values
+    def test_backward_twice_with_saved_values(self):
+        b = tl.randn(3, requires_grad=True, dtype=tl.double)
+        c = tl.zeros(3, dtype=tl.double)
+        c[[1, 2]] = b[[1, 1]]
+        c.backward(tl.tensor([1, 1, 1], dtype=tl.double))
+        self.assertRaisesRegex(
+            RuntimeError,
+            "Specify retain_graph=True",
+            lambda: c.backward(tl.tensor([1, 1, 1], dtype=tl.double)),
+        )
+
+    # test/test_autograd.py::TestAutograd::test_backward_twice_retained_graph_with_saved_values
+    def test_backward_twice_retained_graph_with_saved_values(self):
+        b = tl.randn(3, requires_grad=True, dtype=tl.double)
+        c = tl.zeros(3, dtype=tl.double)
+        c[[1, 2]] = b[[1, 1]]
+        c.backward(tl.tensor([1, 1, 1], dtype=tl.double), retain_graph=True)
+        c.backward(tl.tensor([1, 1, 1], dtype=tl.double))
+
+    # test/test_autograd.py::TestAutograd::test_backward_twice_without_saved_values
+    def test_backward_twice_without_saved_values(self):
+        b = tl.randn(3, requires_grad=True, dtype=tl.double)
+        c = b + 1
+        c.backward(tl.tensor([1, 1, 1], dtype=tl.double))
+        c.backward(tl.tensor([1, 1, 1], dtype=tl.double))
+
+    # test/test_autograd.py::TestAutograd::test_backward_twice_retained_graph_without_saved_values
+    def test_backward_twice_retained_graph_without_saved_values(self):
+        b = tl.randn(3, requires_grad=True, dtype=tl.double)
+        c = tl.zeros(3, dtype=tl.double)
+        c[[1, 2]] = b[[1, 1]]
+        c.backward(tl.tensor([1, 1, 1], dtype=tl.double), retain_graph=True)
+        c.backward(tl.tensor([1, 1, 1], dtype=tl.double))
+
+    # test/test_autograd.py::TestAutograd::test_backward_create_graph_warns
+    @pytest.mark.xfail(strict=True, reason="missing warning: backward(create_graph=True) emits no 'Using backward() with create_graph=True' UserWarning")
+    def test_backward_create_graph_warns(self):
+        with set_warn_always_context(True):
+            b = tl.randn(3, requires_grad=True, dtype=tl.double)
+            c = b * b
+            with warnings.catch_warnings(record=True) as ws:
+                c.backward(tl.ones_like(c), create_graph=True)
+            b.grad = None
+            self.assertTrue(
+                any(
+                    "Using backward() with create_graph=True" in str(w.message)
+                    for w in ws
+                )
+            )
+
+            # Should not warn for grad
+            with warnings.catch_warnings(record=True) as ws:
+                tl.autograd.grad(c, b, tl.ones_like(c), create_graph=True)
+            self.assertFalse(
+                any(
+                    "Using backward() with create_graph=True" in str(w.message)
+                    for w in ws
+                )
+            )
+
+    # test/test_autograd.py::TestAutograd::test_next_functions
+    @pytest.mark.xfail(strict=True, reason="missing API: tl._C._functions.AccumulateGrad (tl._C does not exist)")
+    def test_next_functions(self):
+        x = tl.randn(5, 5, requires_grad=True)
+        y = tl.randn(5, 5, requires_grad=True)
+
+        a = x + y
+        self.assertIsNotNone(a.grad_fn)
+        next_functions = a.grad_fn.next_functions
+        self.assertEqual(len(next_functions), 2)
+        self.assertIsInstance(next_functions[0][0], tl._C._functions.AccumulateGrad)
+        self.assertEqual(next_functions[0][1], 0)
+        self.assertIsInstance(next_functions[1][0], tl._C._functions.AccumulateGrad)
+        self.assertEqual(next_functions[1][1], 0)
+
+        b = a + 5
+        next_functions = b.grad_fn.next_functions
+        self.assertEqual(len(next_functions), 2)
+        self.assertIs(next_functions[0][0], a.grad_fn)
+        self.assertIs(next_functions[1][0], None)
+
+    # test/test_autograd.py::TestAutograd::test_inplace
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.autograd.Variable")
+    def test_inplace(self):
+        x = tl.ones(5, 5, requires_grad=True)
+        y = Variable(tl.ones(5, 5) * 4, requires_grad=True)
+
+        z = x * y
+        q = z + y
+        w = z * y
+        z.add_(2)
+        # Add doesn't need it's inputs to do backward, so it shouldn't raise
+        q.backward(tl.ones(5, 5), retain_graph=True)
+        # Mul saves both inputs in forward, so it should raise
+        self.assertRaises(RuntimeError, lambda: w.backward(tl.ones(5, 5)))
+
+        z = x * y
+        q = z * y
+        r = z + y
+        w = z.add_(y)
+        # w is a the last expression, so this should succeed
+        w.backward(tl.ones(5, 5), retain_graph=True)
+        # r doesn't use the modified value in backward, so it should succeed
+        r.backward(tl.ones(5, 5), retain_graph=True)
+        # q uses dirty z, so it should raise
+        self.assertRaises(RuntimeError, lambda: q.backward(tl.ones(5, 5)))
+
+        with tl.no_grad():
+            x.grad.zero_()
+        m = x / 2
+        z = m + y / 8
+        q = z * y
+        r = z + y
+        prev_version = z._version
+        w = z.exp_()
+        self.assertNotEqual(z._version, prev_version)
+        r.backward(tl.ones(5, 5), retain_graph=True)
+        self.assertEqual(x.grad, tl.ones(5, 5) / 2)
+        w.backward(tl.ones(5, 5), retain_graph=True)
+        self.assertEqual(x.grad, tl.empty(5, 5).fill_((1 + math.e) / 2))
+        self.assertRaises(RuntimeError, lambda: q.backward(tl.ones(5, 5)))
+
+        leaf = tl.ones(5, 5, requires_grad=True)
+        x = leaf.clone()
+        x.add_(10)
+        self.assertEqual(x, tl.ones(5, 5) * 11)
+        # x should be still usable
+        y = x + 2
+        y.backward(tl.ones(5, 5))
+        self.assertEqual(leaf.grad, tl.ones(5, 5))
+        z = x * y
+        x.add_(2)
+        self.assertRaises(RuntimeError, lambda: z.backward(tl.ones(5, 5)))
+
+    # test/test_autograd.py::TestAutograd::test_mark_non_differentiable
+    def test_mark_non_differentiable(self):
+        class MyFunction(Function):
+            @staticmethod
+            def forward(ctx, input):
+                output = input > 0
+                ctx.mark_non_differentiable(output)
+                return output
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return (grad_output * 0).to(tl.double)
+
+        x = tl.randn(5, 5, requires_grad=True)
+        mask = MyFunction.apply(x)
+        self.assertFalse(mask.requires_grad)
+        y = x.masked_fill(mask, 0)
+        y.sum().backward()
+
+    # test/test_autograd.py::TestAutograd::test_mark_non_differentiable_mixed
+    def test_mark_non_differentiable_mixed(self):
+        class MyFunction(Function):
+            @staticmethod
+            def forward(ctx, input):
+                a = input + 1
+                b = input + 2
+                ctx.mark_non_differentiable(a)
+                return a, b
+
+            @staticmethod
+            def backward(ctx, grad_a, grad_b):
+                self.assertTrue((grad_a == 0).all())
+                self.assertTrue((grad_b == 1).all())
+                return grad_b
+
+        x = tl.randn(5, 5, requires_grad=True)
+        a, b = MyFunction.apply(x)
+        self.assertFalse(a.requires_grad)
+        self.assertTrue(b.requires_grad)
+        b.sum().backward()
+        self.assertEqual(x.grad, tl.ones(5, 5))
+
+    # test/test_autograd.py::TestAutograd::test_mark_non_differentiable_none
+    def test_mark_non_differentiable_none(self):
+        # This used to segfault because MyFunction would send back null
+        # gradients to MulBackward, which is implemented in C++. C++
+        # implemented functions expect incoming grad_outputs to be non-null.
+        class MyFunction(Function):
+            @staticmethod
+            def forward(ctx, input):
+                output = input.clone()
+                ctx.mark_non_differentiable(output)
+                return output
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return None
+
+        x = tl.randn(5, 5, requires_grad=True)
+        r = MyFunction.apply(x * x)
+        (r * x).sum().backward()
+
+    # test/test_autograd.py::TestAutograd::test_return_duplicate
+    def test_return_duplicate(self):
+        class DoubleDuplicate(Function):
+            @staticmethod
+            def forward(ctx, x):
+                output = x * 2
+                return output, output
+
+            @staticmethod
+            def backward(ctx, grad1, grad2):
+                return grad1 * 2 + grad2 * 2
+
+        def fn(x):
+            a, b = DoubleDuplicate.apply(x)
+            self.assertIs(a, b)
+            return a + b
+
+        x = tl.randn(5, 5, dtype=tl.double, requires_grad=True)
+        gradcheck(fn, [x])
+        gradgradcheck(fn, [x])
+
+    # test/test_autograd.py::TestAutograd::test_return_duplicate_inplace
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.autograd.function.InplaceFunction (gradcheck parts pass)")
+    def test_return_duplicate_inplace(self):
+        class DoubleInplace(Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.mul_(2)
+                ctx.mark_dirty(x)
+                return x, x
+
+            @staticmethod
+            def backward(ctx, grad1, grad2):
+                return grad1 * 2 + grad2 * 2
+
+        def inplace_fn(x):
+            a, b = DoubleInplace.apply(x.clone())
+            self.assertIs(a, b)
+            return a + b
+
+        x = tl.randn(5, 5, dtype=tl.double, requires_grad=True)
+        gradcheck(inplace_fn, [x])
+        gradgradcheck(inplace_fn, [x])
+
+        # Can't modify leaf variables in-place
+        self.assertRaises(RuntimeError, lambda: InplaceFunction.apply(x))
+        # Functions which modify views in-place must return only one output
+        self.assertRaises(RuntimeError, lambda: InplaceFunction.apply(x.clone()[0]))
+
+    def _test_setitem(self, size, index):
+        x = tl.ones(*size, requires_grad=True)
+        y = x + 2
+        y_version = y._version
+        y[index] = 2
+        self.assertNotEqual(y._version, y_version)
+        y.backward(tl.ones(*size))
+        expected_grad = tl.ones(*size)
+        expected_grad[index] = 0
+        self.assertEqual(x.grad, expected_grad)
+
+    def _test_setitem_tensor(self, size, index):
+        x = tl.ones(*size, requires_grad=True)
+        y = x + 2
+        y_version = y._version
+        value = x.new(x[index].size()).fill_(7)
+        value.requires_grad = True
+        y[index] = value
+        self.assertNotEqual(y._version, y_version)
+        y.backward(tl.ones(*size))
+        expected_grad_input = tl.ones(*size)
+        expected_grad_input[index] = 0
+        self.assertEqual(x.grad, expected_grad_input)
+        self.assertEqual(value.grad, tl.ones_like(value))
+
+        # case when x broadcasts to as y[1]
+        x = tl.randn(4, requires_grad=True)
+        y = tl.zeros(2, 3, 4)
+        y[1] = x
+        y.backward(tl.randn(2, 3, 4))
+        self.assertEqual(x.size(), x.grad.size())
+
+    # test/test_autograd.py::TestAutograd::test_setitem
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.LongTensor (legacy tensor type)")
+    def test_setitem(self):
+        self._test_setitem((5, 5), 1)
+        self._test_setitem((5,), 1)
+        self._test_setitem((1,), 0)
+        self._test_setitem((10,), ([0, 4, 2]))
+        self._test_setitem((5, 5), ([0, 4], [2, 2]))
+        self._test_setitem((5, 5, 5), (slice(None), slice(None), [1, 3]))
+        self._test_setitem((5, 5, 5), (slice(None), [1, 3], slice(None)))
+        self._test_setitem((5, 5, 5), ([1, 3], slice(None), slice(None)))
+        self._test_setitem((5, 5, 5), (slice(None), [2, 4], [1, 3]))
+        self._test_setitem((5, 5, 5), ([1, 3], [2, 4], slice(None)))
+        self._test_setitem_tensor((5, 5), 3)
+        self._test_setitem_tensor((5, 5), ([0, 1], [1, 0]))
+        self._test_setitem_tensor((5,), 3)
+        self._test_setitem_tensor(
+            (5,), Variable(tl.LongTensor([3]), requires_grad=False).sum()
+        )
+        self._test_setitem_tensor((5,), [[0, 1, 2, 3]])
+        self._test_setitem_tensor((5, 5, 5), (slice(None), slice(None), [1, 3]))
+        self._test_setitem_tensor((5, 5, 5), (slice(None), [1, 3], slice(None)))
+        self._test_setitem_tensor((5, 5, 5), ([1, 3], slice(None), slice(None)))
+        self._test_setitem_tensor((5, 5, 5), (slice(None), [2, 4], [1, 3]))
+        self._test_setitem_tensor((5, 5, 5), ([1, 3], [2, 4], slice(None)))
+        self._test_setitem_tensor(
+            (5, 5, 5),
+            (
+                Variable(tl.LongTensor([1, 3]), requires_grad=False),
+                [2, 4],
+                slice(None),
+            ),
+        )
+
+    # test/test_autograd.py::TestAutograd::test_setitem_mask
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.BoolTensor (legacy tensor type)")
+    def test_setitem_mask(self):
+        mask = tl.BoolTensor(5, 5).bernoulli_()
+        self._test_setitem((5, 5), Variable(mask))
+        self._test_setitem((5,), Variable(mask[0]))
+        self._test_setitem((1,), Variable(mask[0, 0:1]))
+        self._test_setitem_tensor((5, 5), Variable(mask))
+        self._test_setitem_tensor((5,), Variable(mask[0]))
+
+    # test/test_autograd.py::TestAutograd::test_select_sum
+    @pytest.mark.xfail(strict=True, reason="missing API: Tensor.select")
+    def test_select_sum(self):
+        # both select and sum return Scalars in ATen; ensure they work together.
+        x = tl.randn(10, dtype=tl.double, requires_grad=True)
+
+        def func(x):
+            return x.select(0, 1).sum()
+
+        gradcheck(func, [x])
+        gradgradcheck(func, [x])
+
+    # test/test_autograd.py::TestAutograd::test_diagonal_expanded_v
+    @pytest.mark.xfail(strict=True, reason="missing API: Tensor.diagonal")
+    def test_diagonal_expanded_v(self):
+        value = tl.rand([])
+        v_expanded = tl.tensor(value).expand(10)
+        a = tl.rand(10, 10, dtype=tl.double, requires_grad=True)
+        (result,) = tl.autograd.grad(a.diagonal(), a, v_expanded)
+        self.assertEqual(result, tl.eye(10, dtype=tl.double) * value)
+
+    # test/test_autograd.py::TestAutograd::test_select_expanded_v
+    def test_select_expanded_v(self):
+        v_expanded = tl.rand(10).expand(10, 10)
+        a = tl.rand(10, 10, 10, requires_grad=True)
+        (result,) = tl.autograd.grad(a[0], a, v_expanded)
+        expected = tl.zeros(10, 10, 10)
+        expected[0] = v_expanded
+        self.assertEqual(result, expected)
+
+    # test/test_autograd.py::TestAutograd::test_slice_expanded_v
+    def test_slice_expanded_v(self):
+        v_expanded = tl.rand(10, 1).expand(2, 10, 10)
+        a = tl.rand(10, 10, 10, requires_grad=True)
+        (result,) = tl.autograd.grad(a[3:5], a, v_expanded)
+        expected = tl.zeros(10, 10, 10)
+        expected[3:5] = v_expanded
+        self.assertEqual(result, expected)
+
+    # test/test_autograd.py::TestAutograd::test_unused_output
+    def test_unused_output(self):
+        x = tl.randn(10, 10, requires_grad=True)
+        outputs = x.chunk(5)
+        o = outputs[2]
+        o = o * 4 + 2
+        o.sum().backward()
+        expected_grad = tl.zeros(10, 10)
+        expected_grad[4:6] = 4
+        self.assertEqual(x.grad, expected_grad)
+
+        with tl.no_grad():
+            x.grad.zero_()
+        grad_output = tl.randn(2, 10)
+        outputs = x.chunk(5)
+        outputs[0].backward(grad_output)
+        expected_grad = tl.zeros(10, 10)
+        expected_grad[:2] = grad_output
+        self.assertEqual(x.grad, expected_grad)
+
+    # test/test_autograd.py::TestAutograd::test_sparse_gather_dim0
+    @unittest.skip(SKIP_SPARSE + " (gather(sparse_grad=True))")
+    def test_sparse_gather_dim0(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_sparse_gather_dim1
+    @unittest.skip(SKIP_SPARSE + " (gather(sparse_grad=True))")
+    def test_sparse_gather_dim1(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_sparse_gather_dim_neg
+    @unittest.skip(SKIP_SPARSE + " (gather(sparse_grad=True))")
+    def test_sparse_gather_dim_neg(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_sparse_gather_ind_scalar
+    @unittest.skip(SKIP_SPARSE + " (gather(sparse_grad=True))")
+    def test_sparse_gather_ind_scalar(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_sparse_gather_x_scalar
+    @unittest.skip(SKIP_SPARSE + " (gather(sparse_grad=True))")
+    def test_sparse_gather_x_scalar(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_sparse_gather_both_scalar
+    @unittest.skip(SKIP_SPARSE + " (gather(sparse_grad=True))")
+    def test_sparse_gather_both_scalar(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_grad_dtype
+    @pytest.mark.xfail(strict=True, reason="missing API: Tensor.grad_dtype")
+    def test_grad_dtype(self):
+        leaf = tl.tensor([1.0, 2.0], requires_grad=True)
+        # Default to tensor's dtype
+        self.assertEqual(leaf.grad_dtype, tl.float32)
+        leaf.grad_dtype = tl.float16
+        self.assertEqual(leaf.grad_dtype, tl.float16)
+        leaf.grad_dtype = None  # Allow any dtype
+        self.assertIsNone(leaf.grad_dtype)
+
+        # get/set grad_dtype is only allowed on leaf tensors
+        non_leaf = leaf * 2
+        self.assertFalse(non_leaf.is_leaf)
+        with self.assertRaisesRegex(
+            RuntimeError, "grad_dtype can only be accessed on leaf tensors"
+        ):
+            _ = non_leaf.grad_dtype
+        with self.assertRaisesRegex(
+            RuntimeError, "grad_dtype can only be set on leaf tensors"
+        ):
+            non_leaf.grad_dtype = tl.float16
+
+        # Manual setting
+        x = tl.tensor([1.0, 2.0], requires_grad=True)
+        grad_match = tl.tensor([1.0, 1.0])
+        x.grad = grad_match
+        self.assertEqual(x.grad.dtype, tl.float32)
+
+        x.grad = None
+        x.grad_dtype = tl.float16
+        grad_mismatch = tl.tensor([1.0, 1.0])
+        with self.assertRaisesRegex(
+            RuntimeError,
+            "attempting to assign a gradient with dtype.*float.*to a tensor with grad_dtype.*Half",
+        ):
+            x.grad = grad_mismatch
+
+        # When grad_dtype is None, any dtype is allowed
+        x.grad = None
+        x.grad_dtype = None
+        grad_any = tl.tensor([1.0, 1.0], dtype=tl.float64)
+        x.grad = grad_any
+        self.assertEqual(x.grad.dtype, tl.float64)
+
+        # Incoming gradient case
+        class MismatchedGradientFunction(tl.autograd.Function):
+            @staticmethod
+            def forward(ctx, inp):
+                return inp * 2
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return grad_output.to(tl.float64)
+
+        d = tl.tensor([1.0, 2.0], requires_grad=True)
+        output = MismatchedGradientFunction.apply(d)
+        loss = output.sum()
+        loss.backward()
+        # Default behavior is to cast to tensor dtype
+        self.assertEqual(d.grad.dtype, tl.float32)
+        self.assertTrue(tl.allclose(d.grad, tl.tensor([1.0, 1.0])))
+
+        e = tl.tensor([3.0, 4.0], requires_grad=True)
+        e.grad_dtype = None
+        output_e = MismatchedGradientFunction.apply(e)
+        loss_e = output_e.sum()
+        loss_e.backward()
+        # No casting is done if set to None.
+        self.assertTrue(
+            tl.allclose(e.grad, tl.tensor([1.0, 1.0], dtype=tl.float64))
+        )
+
+        f = tl.tensor([5.0, 6.0], requires_grad=True)
+        f.grad_dtype = tl.float16  # Expect float16 gradients
+        output_f = MismatchedGradientFunction.apply(f)
+        loss_f = output_f.sum()
+        loss_f.backward()
+        self.assertTrue(
+            tl.allclose(f.grad, tl.tensor([1.0, 1.0], dtype=tl.float16))
+        )
+
+        # Setting grad_dtype when gradient already exists
+        g = tl.tensor([1.0, 2.0], requires_grad=True)
+        g.grad = tl.tensor([1.0, 1.0])
+        g.grad_dtype = tl.float32
+        self.assertEqual(g.grad_dtype, tl.float32)
+        with self.assertRaisesRegex(
+            RuntimeError, "Cannot set grad_dtype.*because there is already a gradient"
+        ):
+            g.grad_dtype = tl.float16
+        g.grad_dtype = None
+        self.assertIsNone(g.grad_dtype)
+        g.grad = None
+        g.grad_dtype = tl.float16
+        self.assertEqual(g.grad_dtype, tl.float16)
+
+        # Test the case where there is an existing accumulate grad
+        h = tl.tensor([1.0, 2.0], requires_grad=True)
+        _ = h.clone()
+        h.grad_dtype = None
+        output = MismatchedGradientFunction.apply(h)
+        output.sum().backward()
+        self.assertEqual(h.grad.dtype, tl.float64)
+
+        # Mixed accumulation cases
+        k = tl.tensor([1.0, 2.0], requires_grad=True)
+        k.grad_dtype = None
+        y = k * 2
+        y.sum().backward()
+        k.grad = k.grad.to(tl.bfloat16)
+        y2 = k * 3
+        # Doesn't type promote to float32, always coerce to current .grad's dtype.
+        # This is because the accumulation is done in-place on the existing grad.
+        self.assertEqual(k.grad.dtype, tl.bfloat16)
+
+        l = tl.tensor([3.0, 4.0], requires_grad=True, dtype=tl.bfloat16)
+        l.grad_dtype = None
+        z = l * 2
+        z.sum().backward()
+        l.grad = l.grad.to(tl.float32)
+        z2 = l * 3
+        z2.sum().backward()
+        self.assertEqual(l.grad.dtype, tl.float32)
+
+    # test/test_autograd.py::TestAutograd::test_gc_in_destructor
+    @pytest.mark.xfail(strict=True, reason="different behaviour: instantiating a legacy (non-static forward) Function raises RuntimeError in __init__ (PyTorch allows it; only calling f(x) raises)")
+    def test_gc_in_destructor(self):
+        """
+        Previously, if a Function destructor triggered a garbage collection,
+        the Variable's tp_dealloc handler would get called twice leading to a
+        segfault.
+        """
+
+        class CollectOnDelete(Function):
+            def forward(self, x):
+                return x
+
+            def backward(self, grad_output):
+                return grad_output
+
+            def __del__(self):
+                gc.collect()
+
+        for _ in range(10):
+            CollectOnDelete().forward(tl.randn(1, requires_grad=True)).backward()
+
+    # test/test_autograd.py::TestAutograd::test_naughty_autograd_function_attribute_access
+    @pytest.mark.xfail(strict=True, reason="different behaviour: Id() (static forward) raises RuntimeError 'Legacy autograd function ...' (PyTorch: DeprecationWarning 'should not be instantiated' and returns an instance)")
+    def test_naughty_autograd_function_attribute_access(self):
+        class Id(Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x
+
+            @staticmethod
+            def backward(ctx, grad_x):
+                return grad_x
+
+        with self.assertWarnsRegex(DeprecationWarning, "should not be instantiated"):
+            f = Id()
+
+        # After raising warning, should still return an instance
+        self.assertIsInstance(f, Id)
+        x = tl.zeros(1, requires_grad=True)
+        with self.assertRaisesRegex(
+            RuntimeError, "non-static forward method is deprecated"
+        ):
+            f(x)
+        t = Id.apply(x)
+        self.assertEqual(t.grad_fn.name(), "IdBackward")
+
+        # THPFunction is the base class of both grad_fn and autograd functions,
+        # which means that a lot of accessors on them may segfault. Test that we
+        # properly error in this case.
+        t = tl.ones(1, requires_grad=True)
+        t._backward_hooks = {}
+        with self.assertRaisesRegex(
+            RuntimeError, "Attribute '_register_hook_dict' is invalid"
+        ):
+            f._register_hook_dict(t)
+        with self.assertRaisesRegex(
+            RuntimeError, "Attribute 'register_hook' is invalid"
+        ):
+            f.register_hook(lambda x, y: None)
+        with self.assertRaisesRegex(
+            RuntimeError, "Attribute 'next_functions' is invalid"
+        ):
+            f.next_functions
+        with self.assertRaisesRegex(RuntimeError, "Attribute 'name' is invalid"):
+            f.name()
+        with self.assertRaisesRegex(
+            RuntimeError, "Attribute '_sequence_nr' is invalid"
+        ):
+            f._sequence_nr()
+        with self.assertRaisesRegex(
+            RuntimeError, "Attribute '_set_sequence_nr' is invalid"
+        ):
+            f._set_sequence_nr(2)
+        with self.assertRaisesRegex(
+            RuntimeError, "Attribute '_input_metadata' is invalid"
+        ):
+            f._input_metadata
+        with self.assertRaisesRegex(
+            RuntimeError, "underlying PyNode has already been deallocated"
+        ):
+            f.metadata
+
+    # test/test_autograd.py::TestAutograd::test_naughty_anomaly_access
+    @pytest.mark.xfail(strict=True, reason="tl passes where PyTorch fails: g.metadata after del y works, so the test's own @unittest.expectedFailure reports an unexpected success (PyTorch 2.13 CPU: same)")
+    @unittest.expectedFailure
+    def test_naughty_anomaly_access(self):
+        class MyFunction(Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        x = tl.zeros(1, requires_grad=True)
+        y = MyFunction.apply(x)
+        y.backward()
+        y.grad_fn.metadata
+        g = y.grad_fn
+        del y
+        g.metadata  # this currently fails, but shouldn't
+
+    # test/test_autograd.py::TestAutograd::test_naughty_autograd_function_stashing_ctx
+    @pytest.mark.xfail(strict=True, reason="missing error: ctx.saved_tensors of a freed graph (after del loss) returns the tensors (the stored PyTorch source expects RuntimeError; PyTorch 2.13 CPU also returns them)")
+    def test_naughty_autograd_function_stashing_ctx(self):
+        saved_ctx = []
+
+        class Id(Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, grad_x):
+                saved_ctx.append(ctx)
+                return ctx.saved_tensors
+
+        p = tl.zeros(1, requires_grad=True)
+        loss = Id.apply(p)
+        loss.backward(retain_graph=True)
+        del loss
+        # At this point in time, it complains that the graph has been freed
+        # (which indeed true, although a somewhat indirect way of stating the
+        # problem).
+        self.assertRaises(RuntimeError, lambda: saved_ctx[0].saved_tensors)
+
+    # test/test_autograd.py::TestAutograd::test_custom_autograd_repeated_grad_grad
+    def test_custom_autograd_repeated_grad_grad(self):
+        # This test failed the equality check in PR #22983; it's an interesting
+        # and different test case worth enshrining.  mult1 is not testing
+        # anything that interesting, but mult2 is the interesting case.
+
+        def mult1(x):
+            return x.prod(dim=-1).prod(dim=-1)
+
+        class Mult(tl.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = mult1(x)
+                ctx.save_for_backward(x, y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                x, y = ctx.saved_tensors
+                return (grad_output * y)[:, None, None] / x
+
+        mult2 = Mult.apply
+
+        def check_gradgrad_repeated(x, y):
+            (gy,) = tl.autograd.grad(y[0], x, create_graph=True)
+            (ggy_1,) = tl.autograd.grad(gy[0, 0, 0], x, retain_graph=True)
+            (gy,) = tl.autograd.grad(y[0], x, create_graph=True)
+            (ggy_2,) = tl.autograd.grad(gy[0, 0, 0], x, retain_graph=True)
+            self.assertEqual(ggy_1[0, 0, 1], ggy_2[0, 0, 1])
+
+        x = tl.ones(2, 4, 4).requires_grad_()
+        check_gradgrad_repeated(x, mult1(x))
+        check_gradgrad_repeated(x, mult2(x))
+
+    # test/test_autograd.py::TestAutograd::test_custom_autograd_no_early_free
+    def test_custom_autograd_no_early_free(self):
+        # This test failed complaining that buffers had already been freed
+        # prior to #22983.  Also pretty interesting test case.
+        class Double(tl.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x**2
+                ctx.save_for_backward(x, y)
+                return y
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                x, _ = ctx.saved_tensors
+                return grad_output * 2 * x
+
+        # this is equivalent, but uses the output of .forward() in .backward()
+        class Double2(Double):
+            @staticmethod
+            def backward(ctx, grad_output):
+                x, y = ctx.saved_tensors
+                return grad_output * 2 * y / x
+
+        double = Double.apply
+        double2 = Double2.apply
+
+        x = tl.tensor(2).double().requires_grad_()
+
+        self.assertTrue(gradcheck(double, x))
+        self.assertTrue(gradgradcheck(double, x))
+        self.assertTrue(gradcheck(double2, x))
+        self.assertTrue(gradgradcheck(double2, x))
+
+        y = double(x)
+        tl.autograd.grad(y, x, create_graph=True)
+        tl.autograd.grad(y, x)
+
+        y = double2(x)
+        tl.autograd.grad(y, x, create_graph=True)
+        tl.autograd.grad(y, x)  # should not error!
+
+    # test/test_autograd.py::TestAutograd::test_custom_autograd_ac_early_stop
+    def test_custom_autograd_ac_early_stop(self):
+        refs = []
+
+        class Test(tl.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.clone()
+                ctx.save_for_backward(y)
+                refs.append(weakref.ref(y))
+                return y
+
+            @staticmethod
+            def backward(ctx, *args):
+                _ = ctx.saved_tensors
+                return None
+
+        def fn(inp):
+            return Test.apply(inp)
+
+        inp = tl.randn(5, 5, requires_grad=True)
+
+        def scope():
+            # Early-stop is true by default in non-reentrant torch.utils.checkpoint
+            out = tl.utils.checkpoint.checkpoint(fn, inp, use_reentrant=False)
+            out.sum().backward()
+
+        with disable_gc():
+            scope()
+
+            for ref in refs:
+                self.assertIsNone(ref())
+
+    # test/test_autograd.py::TestAutograd::test_checkpoint_compile_no_recompile
+    @unittest.skip(SKIP_CUDA + " (requires CUDA: set_default_device('cuda'))")
+    def test_checkpoint_compile_no_recompile(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_checkpoint_device_context_fn
+    @unittest.skip(SKIP_CUDA + " (requires CUDA: set_default_device('cuda'))")
+    def test_checkpoint_device_context_fn(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_detach
+    @pytest.mark.xfail(strict=True, reason="missing error: view.detach_() on a view (x.narrow(0, 1, 4)) succeeds (PyTorch raises RuntimeError mentioning 'view')")
+    def test_detach(self):
+        x = tl.randn(10, 10, requires_grad=True)
+        y = x + 2
+        y = y.detach()
+        z = y * 4 + 2
+        self.assertFalse(y.requires_grad)
+        self.assertFalse(z.requires_grad)
+
+        x = tl.randn(10, 10, requires_grad=True)
+        y = x * 2
+        y = y.detach()
+        self.assertFalse(y.requires_grad)
+        self.assertIsNone(y.grad_fn)
+        z = x + y
+        z.sum().backward()
+        # This is an incorrect gradient, but we assume that's what the user
+        # wanted. detach() is an advanced option.
+        self.assertEqual(x.grad, tl.ones(10, 10))
+
+        # in-place detach
+        x = tl.randn(10, 10, requires_grad=True)
+        y = tl.randn(10, 10, requires_grad=True)
+        a = x * 2
+        (y + a).sum().backward(retain_graph=True)
+        a.detach_()
+        self.assertFalse(a.requires_grad)
+        (y + a).sum().backward()  # this won't backprop to x
+        self.assertEqual(x.grad, tl.ones(10, 10) * 2)
+        self.assertEqual(y.grad, tl.ones(10, 10) * 2)
+
+        # in-place detach on a view raises an exception
+        view = x.narrow(0, 1, 4)
+        self.assertRaisesRegex(RuntimeError, "view", lambda: view.detach_())
+
+    # test/test_autograd.py::TestAutograd::test_detach_base
+    def test_detach_base(self):
+        "detaching base does not detach view"
+        x = tl.randn(10, 10, requires_grad=True)
+        view = x.narrow(0, 1, 4)
+        x.detach_()
+        self.assertFalse(x.requires_grad)
+        self.assertTrue(view.requires_grad)
+        self.assertIsNotNone(view.grad_fn)
+        self.assertIs(view._base, x)
+
+    # test/test_autograd.py::TestAutograd::test_detach_then_inplace_raises_in_autograd
+    def test_detach_then_inplace_raises_in_autograd(self):
+        x = tl.randn([], requires_grad=True)
+        orig_x = x.detach().clone()
+
+        y = x**2  # saves x
+        z = x.detach()
+        z.zero_()
+        with self.assertRaisesRegex(RuntimeError, "has been modified by an inplace"):
+            y.backward()
+
+    def _test_type_conversion_backward(self, t):
+        fvar = Variable(t(tl.randn(5, 5).float()), requires_grad=True)
+        fvar.double().sum().backward()
+        self.assertEqual(fvar.grad, tl.ones_like(fvar))
+        self.assertEqual(type(fvar.grad), type(fvar))
+        dvar = Variable(t(tl.randn(5, 5).double()), requires_grad=True)
+        dvar.float().sum().backward()
+        self.assertEqual(dvar.grad, tl.ones_like(dvar))
+        self.assertEqual(type(dvar.grad), type(dvar))
+
+    # test/test_autograd.py::TestAutograd::test_type_conversions
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.FloatTensor / tl.IntTensor (legacy tensor types)")
+    def test_type_conversions(self):
+        x = tl.randn(5, 5)
+        self.assertIsInstance(x.float(), tl.FloatTensor)
+        self.assertIsInstance(x.int(), tl.IntTensor)
+        if tl.cuda.is_available():
+            self.assertIsInstance(x.float().cuda(), tl.cuda.FloatTensor)
+            self.assertIsInstance(x.int().cuda(), tl.cuda.IntTensor)
+            self.assertIsInstance(x.int().cuda().cpu(), tl.IntTensor)
+            if tl.cuda.device_count() >= 2:
+                x2 = x.float().cuda(1)
+                self.assertIsInstance(x2, tl.cuda.FloatTensor)
+                self.assertIs(x2.get_device(), 1)
+                x2 = x.float().cuda()
+                self.assertIsInstance(x2, tl.cuda.FloatTensor)
+                self.assertIs(x2.get_device(), 0)
+                x2 = x2.cuda(1)
+                self.assertIsInstance(x2, tl.cuda.FloatTensor)
+                self.assertIs(x2.get_device(), 1)
+                y = Variable(tl.randn(5).cuda(1), requires_grad=True)
+                y.cpu().sum().backward()
+                self.assertIs(y.grad.get_device(), 1)
+                self.assertIs(y.long().get_device(), 1)
+
+        for t in [
+            tl.DoubleTensor,
+            tl.FloatTensor,
+            tl.IntTensor,
+            tl.ByteTensor,
+        ]:
+            for y_var in (True, False):
+                y = tl.randint(5, (5, 5), dtype=t.dtype)
+                y = Variable(y) if y_var else y
+                self.assertIsInstance(x.type(t), t)
+                self.assertIsInstance(x.type_as(y), t)
+                # TODO: t.dtype should work
+                t_dtype = t().dtype
+                self.assertIsInstance(x.type(t_dtype), t)
+                self.assertIs(t_dtype, x.type(t_dtype).dtype)
+                self.assertEqual(y.data_ptr(), y.type(t).data_ptr())
+                if tl.cuda.is_available():
+                    for x_cuda in (True, False):
+                        for y_cuda in (True, False):
+                            x_c = x.cuda() if x_cuda else x
+                            y_c = y.cuda() if y_cuda else y
+                            _, y_type = y_c.type().rsplit(".", 1)
+                            y_typestr = ("torch.cuda." if y_cuda else "torch.") + y_type
+                            self.assertEqual(y_c.type(), x_c.type(y_typestr).type())
+                            self.assertIs(y_c.dtype, x_c.type(y_c.dtype).dtype)
+                            self.assertEqual(
+                                y_c.data_ptr(),
+                                y_c.cuda().data_ptr() if y_cuda else y_c.data_ptr(),
+                            )
+
+        self._test_type_conversion_backward(lambda x: x)
+        if tl.cuda.is_available():
+            self._test_type_conversion_backward(lambda x: x.cuda())
+            if tl.cuda.device_count() >= 2:
+                # one of these has to be the non-default device
+                self._test_type_conversion_backward(lambda x: x.cuda(0))
+                self._test_type_conversion_backward(lambda x: x.cuda(1))
+
+    # test/test_autograd.py::TestAutograd::test_isolated_node
+    def test_isolated_node(self):
+        x = tl.randn(5, 5, requires_grad=True)
+        y = tl.randn(5, 5, requires_grad=True)
+
+        a = x + y
+        b = tl.max(a, 1, True)[1].repeat(1, 5).double()
+        o = (b + a).sum()
+        o.backward()
+
+    # test/test_autograd.py::TestAutograd::test_shape
+    def test_shape(self):
+        x = tl.randn(3, 4)
+        self.assertEqual(2, len(x.shape))
+        self.assertEqual(x.shape[0], 3)
+        self.assertEqual(x.shape[1], 4)
+
+    # test/test_autograd.py::TestAutograd::test_return_leaf
+    def test_return_leaf(self):
+        class Identity(Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                return a, a + b
+
+            @staticmethod
+            def backward(ctx, grad_a, grad_b):
+                return grad_a + grad_b, grad_b
+
+        hook_called = [False]
+        x = tl.randn(5, 5, requires_grad=True)
+        y = tl.randn(5, 5, requires_grad=True)
+
+        q, p = Identity.apply(x, y)
+
+        # Make sure hooks only receive grad from usage of q, not x.
+        def hook(grad):
+            hook_called[0] = True
+            self.assertEqual(grad, tl.ones(5, 5))
+
+        q.register_hook(hook)
+        (q + p + x).sum().backward()
+        self.assertEqual(x.grad, tl.ones(5, 5) * 3)
+        self.assertEqual(y.grad, tl.ones(5, 5))
+        self.assertTrue(hook_called[0])
+
+    # test/test_autograd.py::TestAutograd::test_return_leaf_inplace
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.autograd.function.InplaceFunction")
+    def test_return_leaf_inplace(self):
+        class Inplace(InplaceFunction):
+            @staticmethod
+            def forward(ctx, a, b):
+                ctx.mark_dirty(a)
+                return a.add_(b), b + 2
+
+            @staticmethod
+            def backward(ctx, grad_a, grad_b):
+                return grad_a, grad_a + grad_b
+
+        x = tl.randn(5, 5)
+        y = tl.randn(5, 5, requires_grad=True)
+
+        q, p = Inplace.apply(x, y)
+        self.assertIs(q, x)
+        self.assertIs(q.grad_fn.__class__, Inplace._backward_cls)
+        self.assertTrue(q.requires_grad)
+        q.sum().backward()
+        self.assertEqual(y.grad, tl.ones(5, 5))
+
+    # test/test_autograd.py::TestAutograd::test_leaf_assignment
+    def test_leaf_assignment(self):
+        x = tl.randn(5, 5)
+        y = tl.randn(5, requires_grad=True)
+        z = tl.randn(5, requires_grad=True)
+
+        x[0] = y
+        x[1] = 2 * z
+        self.assertTrue(x.requires_grad)
+        self.assertIsNot(x.grad_fn, None)
+        x.sum().backward()
+        self.assertEqual(y.grad, tl.ones(5))
+        self.assertEqual(z.grad, tl.ones(5) * 2)
+
+    # test/test_autograd.py::TestAutograd::test_no_grad_assignment
+    def test_no_grad_assignment(self):
+        x = tl.randn(5, 5, requires_grad=True)
+        y = tl.randn(5)
+        with tl.no_grad():
+            x[0] = y
+
+        self.assertTrue(x.requires_grad)
+        self.assertIsNone(x.grad_fn)
+
+    # test/test_autograd.py::TestAutograd::test_no_grad_modifies_version
+    def test_no_grad_modifies_version(self):
+        x = tl.randn(5, requires_grad=True)
+        y = tl.randn(5, requires_grad=True)
+        z = (x * y).sum()
+        with tl.no_grad():
+            x *= 2
+        self.assertRaisesRegex(
+            RuntimeError, "modified by an inplace operation", lambda: z.backward()
+        )
+
+    # test/test_autograd.py::TestAutograd::test_increment_version
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.int (dtype alias of int32)")
+    def test_increment_version(self):
+        a = tl.rand(5, requires_grad=True)
+        v = a._version
+        tl.autograd.graph.increment_version(a)
+        self.assertEqual(a._version, v + 1)
+
+        a = tl.zeros(5, dtype=tl.int)
+        v = a._version
+        tl.autograd.graph.increment_version(a)
+        self.assertEqual(a._version, v + 1)
+
+        with tl.inference_mode():
+            a = tl.rand(5, requires_grad=True)
+            # does not error
+            tl.autograd.graph.increment_version(a)
+
+        # does not error
+        tl.autograd.graph.increment_version(a)
+
+    # test/test_autograd.py::TestAutograd::test_no_grad_input
+    def test_no_grad_input(self):
+        class MyFunction(Function):
+            @staticmethod
+            def forward(self, x):
+                return x
+
+            @staticmethod
+            def backward(self, grad_output):
+                return grad_output
+
+        x = tl.randn(5, requires_grad=True)
+        with tl.no_grad():
+            y = MyFunction.apply(x)
+
+        self.assertTrue(x.requires_grad)
+        self.assertIsNone(y.grad_fn)
+
+    # test/test_autograd.py::TestAutograd::test_backward_copy
+    def test_backward_copy(self):
+        # This tests checks backward engine for a very subtle bug that appeared
+        # in one of the initial versions of autograd. Gradients tensors were
+        # simply stored in lists while the function waited for all its gradients
+        # to be computed. However, sometimes an output was used multiple times,
+        # so the gradients needed to be summed. Engine used to keep a need_copy
+        # set of tensors that will need a clone upon next addition and removed
+        # them from the set as soon as the clone was performed. However, this
+        # could lead to incorrect results if the same gradient tensor was
+        # buffered in three places in the graph:
+        # 1. When accumulating gradients in one of these places it was cloned
+        #    and removed from need_copy set.
+        # 2. When accumulating in second place, it wasn't in the need_copy set,
+        #    so the gradients were simply accumulated in-place (which already
+        #    modified the grad in 3rd place)
+        # 3. When accumulating in the third place, it wasn't in the need_copy set
+        #    as well, so the incoming gradient was summed in-place, yielding
+        #    incorrect results in all functions, except the first one.
+        x = tl.ones(5, 5, requires_grad=True)
+        y = tl.ones(5, 5, requires_grad=True)
+        # Simulate that we're in the middle of the graph
+        a = x + 2
+        b = y + 2
+        c = x + 2
+        # This op will just return grad_output two times in backward
+        add1 = a + b
+        add2 = add1 + c
+        # Simulate a long branch, so grad_output will get buffered.
+        for _ in range(4):
+            a = a * 2
+            b = b * 2
+            c = c * 2
+        branch = a + b + c
+        out = add2 + branch
+        # expected gradients are:
+        # for x: 34 (16 from final a, 16 from final c, 2 from add2)
+        # for y: 17 (16 from final b, 1 from add2)
+        grad_output = tl.ones(5, 5)
+        out.backward(grad_output)
+        self.assertEqual(x.grad, tl.ones(5, 5) * 34)
+        self.assertEqual(y.grad, tl.ones(5, 5) * 17)
+
+    # test/test_autograd.py::TestAutograd::test_save_none_for_backward
+    def test_save_none_for_backward(self):
+        test_case = self
+
+        class MyFn(Function):
+            @staticmethod
+            def forward(ctx, input):
+                ctx.save_for_backward(None, input, None)
+                return input * input
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                n1, input, n2 = ctx.saved_tensors
+                test_case.assertIsNone(n1)
+                test_case.assertIsNone(n2)
+                return 2 * input * grad_output
+
+        x = tl.randn(5, 5, requires_grad=True)
+        y = MyFn.apply(x)
+        y.sum().backward()
+        self.assertEqual(x.grad, 2 * x)
+
+    # test/test_autograd.py::TestAutograd::test_too_many_grads
+    def test_too_many_grads(self):
+        class MyFn(Function):
+            @staticmethod
+            def forward(ctx, input):
+                return input
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return grad_output, None, None
+
+        x = tl.randn(5, 5, requires_grad=True)
+        y = MyFn.apply(x)
+        y.sum().backward()
+        self.assertEqual(x.grad, tl.ones_like(x))
+
+    # test/test_autograd.py::TestAutograd::test_pickle
+    def test_pickle(self):
+        x = tl.randn(10, 10, requires_grad=True)
+        y = tl.randn(10, 10, requires_grad=False)
+
+        def assert_strict_equal(var1, var2):
+            self.assertEqual(var1, var2)
+            self.assertEqual(var1.requires_grad, var2.requires_grad)
+
+        serialized = [pickle.dumps([x, y], protocol=p) for p in range(3)]
+        for dump in serialized:
+            xc, yc = pickle.loads(dump)
+            assert_strict_equal(xc, x)
+            assert_strict_equal(yc, y)
+
+    # test/test_autograd.py::TestAutograd::test_dep_nograd
+    def test_dep_nograd(self):
+        class F1(Function):
+            @staticmethod
+            def forward(ctx, input):
+                out = tl.randn(input.size())
+                ctx.mark_non_differentiable(out)
+                return input, out
+
+            @staticmethod
+            def backward(ctx, grad_output, ignored):
+                return grad_output
+
+        class F2(Function):
+            @staticmethod
+            def forward(ctx, input, ignored):
+                return input
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return grad_output, None
+
+        x = tl.randn(5, requires_grad=True)
+        a, b = F1.apply(x)
+        b = b + 1  # separate F1 from F2 by another op
+        self.assertTrue(a.requires_grad)
+        self.assertFalse(b.requires_grad)
+        c = F2.apply(a, b)
+        c.backward(tl.ones(c.size()))
+        self.assertEqual(x.grad, tl.ones(x.size()))
+
+    # test/test_autograd.py::TestAutograd::test_set_grad_enabled
+    def test_set_grad_enabled(self):
+        x = tl.tensor([1.0], requires_grad=True)
+        with tl.set_grad_enabled(False):
+            y = x * 2
+        self.assertFalse(y.requires_grad)
+        with tl.set_grad_enabled(True):
+            y = x * 2
+        self.assertTrue(y.requires_grad)
+        with tl.set_grad_enabled(False):
+            tl.set_grad_enabled(True)
+            y = x * 2
+        self.assertTrue(y.requires_grad)
+
+    # test/test_autograd.py::TestAutograd::test_set_grad_enabled_wraps
+    def test_set_grad_enabled_wraps(self):
+        for decorator in [True, False]:
+            with tl.enable_grad():
+                self.assertTrue(tl.is_grad_enabled())
+
+                if decorator:
+                    # This should not mutate the global grad mode!
+                    @tl.set_grad_enabled(False)
+                    def inner_func(x):
+                        return x.sin()
+
+                else:
+
+                    def inner_func(x):
+                        return x.sin()
+
+                    # This is non-idiomatic usage!
+                    # More idiomatic usage: torch.set_grad_enabled(False)(inner_func)
+                    obj = tl.set_grad_enabled(False)
+                    self.assertTrue(not tl.is_grad_enabled())
+
+                    # this will consume the set_grad_enabled global mutation!
+                    inner_func = obj(inner_func)
+                    self.assertTrue(tl.is_grad_enabled())
+
+                self.assertTrue(tl.is_grad_enabled())
+
+                x = tl.zeros(1, requires_grad=True)
+                self.assertTrue(not inner_func(x).requires_grad)
+
+    # test/test_autograd.py::TestAutograd::test_simple_reentrant
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.autograd.Variable")
+    def test_simple_reentrant(self):
+        y_data = tl.randn(2, 2)
+
+        class Reenter(Function):
+            @staticmethod
+            def forward(ctx, x):
+                with tl.enable_grad():
+                    ctx.x = Variable(x, requires_grad=True)
+                    ctx.y = Variable(y_data, requires_grad=True)
+                    ctx.output_var = ctx.x * ctx.y
+                return ctx.output_var.detach()
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                with tl.enable_grad():
+                    ctx.output_var.sum().backward()
+                return ctx.x.grad * grad_output
+
+        # Reentrant starts on CPU thread, finishes on GPU thread
+        x = tl.randn(2, 2, requires_grad=True)
+        out = Reenter.apply(x)
+        out.sum().backward()
+        self.assertEqual(x.grad, y_data)
 
 # @@PART2@@
