@@ -3,8 +3,10 @@
 * `aot_function(fn, fw_compiler, bw_compiler=None, partition_fn=None)`: compile a function of
   tensors (and nested tuples/lists/dicts of them) for training; recompiles per input
   signature (shapes, dtypes, requires_grad, non-tensor values).
-* `aot_module_simplified(gm, example_inputs, fw_compiler, bw_compiler=None, ...)`: the
-  Dynamo entry point: compile a Dynamo-level GraphModule called with flat inputs.
+* `aot_module_simplified(mod, example_inputs, fw_compiler, bw_compiler=None, ...)`: the
+  Dynamo entry point: compile a Dynamo-level GraphModule called with flat inputs; any other
+  tl.nn.Module is traced through its call (hooks included), its parameters and buffers
+  lifted to graph inputs as PyTorch does.
 * `default_partition`, `min_cut_rematerialization_partition`: partitioners (partition.py).
 * `nop`: a compiler that runs the graph as it is.
 
@@ -141,12 +143,15 @@ def _fetch(obj, target):
     return obj
 
 
-def aot_module_simplified(gm, example_inputs, fw_compiler, bw_compiler=None, partition_fn=None,
+def aot_module_simplified(mod, example_inputs, fw_compiler, bw_compiler=None, partition_fn=None,
                           inference_compiler=None):
-    """Compile a Dynamo-level GraphModule; returns a callable taking the same flat inputs.
+    """Compile a module for forward and backward; returns a callable taking the same flat inputs.
 
-    Callable inputs are traced as graph inputs (placeholders), so hooks passed to
-    `trace_wrapped.register_hook` through them may change between calls.
+    A GraphModule (what Dynamo hands a backend) is compiled from its graph. Callable inputs
+    are traced as graph inputs (placeholders), so hooks passed to `trace_wrapped.register_hook`
+    through them may change between calls. Any other tl.nn.Module is traced through its call
+    (forward, its hooks, hooks it registers), with its parameters and buffers as leading graph
+    inputs, as PyTorch's does (`_aot_plain_module`).
 
     >>> import tensorlite as tl, fxlite
     >>> gm = fxlite.symbolic_trace(lambda x: (x.sin(),))
@@ -154,16 +159,23 @@ def aot_module_simplified(gm, example_inputs, fw_compiler, bw_compiler=None, par
     >>> out = aot_module_simplified(gm, [x], nop)(x)
     >>> out[0].grad_fn.name()
     'CompiledFunctionBackward'
+    >>> lin = tl.nn.Linear(2, 1)
+    >>> aot_module_simplified(lin, [x], nop)(x).grad_fn.name()
+    'CompiledFunctionBackward'
     """
+    import fxlite
     import tensorlite as tl
 
+    config = AOTConfig(fw_compiler, bw_compiler, partition_fn, inference_compiler)
+    if not isinstance(mod, fxlite.GraphModule):
+        return _aot_plain_module(mod, example_inputs, config)
+    gm = mod
     if any(n.op == "call_function" and runs_graph_as_is(n.target) for n in gm.graph.nodes):
         # nodes marked with `mark_run_graph_as_is`: a grad-mode switch inside the graph (a
         # `with no_grad()` block that a graph break cut open), module backward hooks (which
         # need their own autograd nodes): one autograd node per call cannot express those
         return gm.forward
     gm, inputs, lifted = _lift_parameters(gm, example_inputs)
-    config = AOTConfig(fw_compiler, bw_compiler, partition_fn, inference_compiler)
     graph_inputs = [i for i, a in enumerate(inputs) if not isinstance(a, Tensor) and callable(a)]
     disp = AOTDispatcher(gm.forward, inputs, config, graph_inputs)
     rg_key = tuple(inputs[i].requires_grad for i in disp.tensor_idx) if tl.is_grad_enabled() else None
@@ -181,6 +193,54 @@ def aot_module_simplified(gm, example_inputs, fw_compiler, bw_compiler=None, par
         return tuple(outs) if flat_tuple else tree_unflatten(outs, spec)
 
     return run
+
+
+def _module_state(mod):
+    """Every (name, tensor) of mod's parameters then buffers, a tied tensor under each of its
+    names (PyTorch's remove_duplicate=False: each name is one graph input)."""
+    return [*mod.named_parameters(remove_duplicate=False), *mod.named_buffers(remove_duplicate=False)]
+
+
+def _aot_plain_module(mod, example_inputs, config):
+    """aot_module_simplified for a module that is not a GraphModule: trace the call of mod with
+    its state replaced by graph inputs (functional_call), so gradients reach the parameters.
+    The state is read again at every call (a parameter assigned a new tensor is used); state
+    whose names, shapes or dtypes changed since compiling raises instead of running a stale graph."""
+    import tensorlite as tl
+    from tensorlite.nn.utils.stateless import functional_call
+
+    state = _module_state(mod)
+    names = [name for name, _ in state]
+    signature = [(name, t._data.shape, t._data.dtype) for name, t in state]
+    n = len(names)
+
+    def flat_call(*args):
+        return functional_call(mod, dict(zip(names, args[:n])), tuple(args[n:]), tie_weights=False)
+
+    inputs = [t for _, t in state] + list(example_inputs)
+    disp = AOTDispatcher(flat_call, inputs, config)
+    rg_key = tuple(inputs[i].requires_grad for i in disp.tensor_idx) if tl.is_grad_enabled() else None
+    disp.compile_variant(tl.is_grad_enabled(), rg_key)  # compile now, as for a GraphModule
+
+    def current_state():
+        state = _module_state(mod)
+        if [(name, t._data.shape, t._data.dtype) for name, t in state] != signature:
+            raise RuntimeError(_state_changed_message(mod))
+        return [t for _, t in state]
+
+    def forward(*args):
+        return tree_unflatten(disp(*current_state(), *args), disp.meta.out_spec)
+
+    # as PyTorch's: the returned function answers for the module's state
+    forward.zero_grad = mod.zero_grad
+    forward.named_parameters = mod.named_parameters
+    forward.named_buffers = mod.named_buffers
+    return forward
+
+
+def _state_changed_message(mod):
+    return (f"aot_module_simplified: the parameters or buffers of {type(mod).__name__} changed name, "
+            "number, shape or dtype since it was compiled; compile it again")
 
 
 from .. import aot_eager as _aot_eager  # noqa: E402,F401  (registers the "aot_eager" backend)

@@ -541,7 +541,7 @@ def forward(self, L_x_ : tl.Tensor):
         self.assertEqual(out.grad, tl.Tensor([2.0]))
 
     # Source: test/dynamo/test_hooks.py::HooksTests::test_intermediary_hooks_same_on_aot_eager
-    @pytest.mark.xfail(strict=True, reason="backends.aot.aot_module_simplified needs a GraphModule (reads gm.graph); a plain tl.nn.Module raises AttributeError: 'MyMod' object has no attribute 'graph'; then compiled autograd: md.compile(fullgraph=True) of the backward graph raises Unsupported 'passing UserDefinedObjectVariable(HookBox) to a tensor operation' on the trace_wrapped hook node of a forward compiled with eager/aot_eager")
+    @pytest.mark.xfail(strict=True, reason="compiled autograd: md.compile(fullgraph=True) of the backward graph raises Unsupported 'passing UserDefinedObjectVariable(HookBox) to a tensor operation' on the trace_wrapped hook node of a forward compiled with eager/aot_eager")
     def test_intermediary_hooks_same_on_aot_eager(self):
         def my_hook(grad, *, k=0):
             return grad + k
@@ -578,7 +578,6 @@ def forward(self, L_x_ : tl.Tensor):
         self.assertEqual(x0.grad, x2.grad)
 
     # Source: test/dynamo/test_hooks.py::HooksTests::test_input_hooks_same
-    @pytest.mark.xfail(strict=True, reason="backends.aot.aot_module_simplified needs a GraphModule (reads gm.graph); a plain tl.nn.Module raises AttributeError: 'MyMod' object has no attribute 'graph'")
     def test_input_hooks_same(self):
         backends = ["eager", "aot_eager", "codegen"]
         for backend in backends:
@@ -617,7 +616,6 @@ def forward(self, L_x_ : tl.Tensor):
             self.assertEqual(x0.grad, x2.grad)
 
     # Source: test/dynamo/test_hooks.py::HooksTests::test_intermediary_hooks_same_on_inductor
-    @pytest.mark.xfail(strict=True, reason="backends.aot.aot_module_simplified needs a GraphModule (reads gm.graph); a plain tl.nn.Module raises AttributeError: 'MyMod' object has no attribute 'graph'")
     def test_intermediary_hooks_same_on_inductor(self):
         def my_hook(grad, *, k=0):
             return grad + k
