@@ -5,9 +5,13 @@ intermediate tensor is expressed in a Dynamo-level graph so that aot_eager keeps
 
 * eagerly it returns `fn(*args)` computed under no_grad, or `args[0]` when fn returns None
   (the result must have args[0]'s shape and dtype: that is its declared output metadata);
-* under `fxlite.make_fx` it is recorded as ONE `call_function` node
-  (`tl.ops.trace_wrapped(x, fn = hook)`), never traced into: with fake tensors only its
-  metadata rule runs, so `fn` is not called while tracing;
+* under `fxlite.make_fx` it is recorded as ONE `call_function` node, never traced into: with
+  fake tensors only its metadata rule runs, so `fn` is not called while tracing. As PyTorch's
+  `_trace_wrapped_higher_order_op` does, a constant `fn` is bound into the node's target, a
+  `self_invoke` closure (printed `backends.aot.trace_wrapped.self_invoke(grad_1)`); an `fn`
+  that is a graph input (a hook passed to an AOT graph) stays a visible argument of the
+  primitive node (`tl.ops.trace_wrapped(grad, fn = hook_box)`), since a closure could not
+  refer to a placeholder;
 * for differentiation it is the identity in its first argument (a hook's result is not
   differentiated through).
 
@@ -50,6 +54,7 @@ tensor([2., 2.])
 import numpy as np
 
 from fxlite.marks import mark_impure
+from fxlite.proxy_tensor import ProxyMode
 from tensorlite import _state
 from tensorlite._primitive import PRIMITIVES, Primitive, bind
 from tensorlite._tensor import Tensor
@@ -108,7 +113,41 @@ def trace_wrapped(*args, fn):
     >>> trace_wrapped(tl.zeros(1), fn=lambda g: None)
     tensor([0.])
     """
+    mode = _state.mode
+    if isinstance(mode, ProxyMode) and not _is_graph_input(fn):
+        return _record_self_invoke(mode, args, fn)
     return bind(TRACE_WRAPPED, args, {"fn": fn})
+
+
+def _is_graph_input(fn):
+    """Whether fn stands for a graph input while AOT traces (joint.GraphInput)."""
+    from .joint import GraphInput  # cycle: joint imports this module
+    return isinstance(fn, GraphInput)
+
+
+def _self_invoke(fn):
+    """The target of a make_fx node for trace_wrapped(..., fn=fn): fn bound in, as PyTorch's
+    ProxyTorchDispatchMode rule for the op records `self_invoke`."""
+    def self_invoke(*args):
+        return bind(TRACE_WRAPPED, args, {"fn": fn})
+    self_invoke.__qualname__ = "self_invoke"
+    self_invoke.fn = fn
+    return mark_impure(self_invoke)  # it calls the user's fn: never folded, merged or dropped
+
+
+def _record_self_invoke(mode, args, fn):
+    """One `trace_wrapped = self_invoke(*args)` node of mode's graph; the value is what the
+    primitive computes under the modes below (only metadata under fake tensors)."""
+    saved = _state.mode
+    _state.mode = mode.previous
+    try:
+        out = mode.redispatch(TRACE_WRAPPED, args, {"fn": fn})
+    finally:
+        _state.mode = saved
+    node = mode.graph.create_node("call_function", _self_invoke(fn), mode.to_arg(tuple(args)),
+                                  name="trace_wrapped")
+    mode.bind_tensor(out, node)
+    return out
 
 
 class _HookCaller:

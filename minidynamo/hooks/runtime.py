@@ -45,11 +45,12 @@ class _BackwardHook(tl.autograd.Function):
 
 
 def _call_box(grad, box):
-    try:
-        from backends.aot.trace_wrapped import trace_wrapped
-    except ImportError:
-        return box(grad)
-    return trace_wrapped(grad, fn=box)
+    """box(grad) through the trace_wrapped primitive, so that tracing the backward records one
+    opaque node with the box as its visible `fn` argument (a graph input under AOT, a hook that
+    compiled autograd lifts into its hooks list)."""
+    from backends.aot.trace_wrapped import TRACE_WRAPPED
+    from tensorlite._primitive import bind
+    return bind(TRACE_WRAPPED, (grad,), {"fn": box})
 
 
 def apply_backward_hook(x, box):

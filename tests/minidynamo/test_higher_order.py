@@ -65,7 +65,7 @@ def test_trace_wrapped_make_fx_is_one_opaque_node():
     assert_expected_inline(None, text, """\
 class _multiply_invoke(tl.nn.Module):
     def forward(self, grad_1: "f32[2]"):
-        trace_wrapped: "f32[2]" = tl.ops.trace_wrapped(grad_1, fn = MOD__multiply);  grad_1 = None
+        trace_wrapped: "f32[2]" = backends_aot_trace_wrapped_self_invoke(grad_1);  grad_1 = None
         return trace_wrapped
 """)
 

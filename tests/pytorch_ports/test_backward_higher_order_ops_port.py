@@ -66,15 +66,14 @@ class BackwardHigherOrderOpTests(TestCase):
         out = make_fx(_multiply_invoke)(x)
         self.assertEqual(out(x), tl.tensor([0.25, 0.25]))
         actual = normalize_gm(out.print_readable(False))
-        # PyTorch prints the op as torch__dynamo__trace_wrapped_higher_order_op_self_invoke(grad_1)
-        # (fn bound inside self_invoke); this project spells the same one node
-        # tl.ops.trace_wrapped(grad_1, fn = <module>__multiply) (docs/higher_order.md).
+        # PyTorch's torch._dynamo._trace_wrapped_higher_order_op.self_invoke is this project's
+        # backends.aot.trace_wrapped.self_invoke (the module that holds trace_wrapped).
         self.assertExpectedInline(
             actual,
             """\
 class _multiply_invoke(tl.nn.Module):
     def forward(self, grad_1: "f32[2]"):
-        trace_wrapped: "f32[2]" = tl.ops.trace_wrapped(grad_1, fn = tests_pytorch_ports_test_backward_higher_order_ops_port__multiply);  grad_1 = None
+        trace_wrapped: "f32[2]" = backends_aot_trace_wrapped_self_invoke(grad_1);  grad_1 = None
         return trace_wrapped
 """,
         )
@@ -93,15 +92,14 @@ class _multiply_invoke(tl.nn.Module):
         self.assertEqual(out(x.grad), tl.tensor([4.0, 4.0]))
         actual = normalize_gm(out.print_readable(False))
 
-        # PyTorch prints the op as torch__dynamo__trace_wrapped_higher_order_op_self_invoke(grad_1)
-        # (fn bound inside self_invoke); this project spells the same one node
-        # tl.ops.trace_wrapped(grad_1, fn = <module>__multiply) (docs/higher_order.md).
+        # PyTorch's torch._dynamo._trace_wrapped_higher_order_op.self_invoke is this project's
+        # backends.aot.trace_wrapped.self_invoke (the module that holds trace_wrapped).
         self.assertExpectedInline(
             actual,
             """\
 class _multiply_invoke(tl.nn.Module):
     def forward(self, grad_1: "f32[2]"):
-        trace_wrapped: "f32[2]" = tl.ops.trace_wrapped(grad_1, fn = tests_pytorch_ports_test_backward_higher_order_ops_port__multiply);  grad_1 = None
+        trace_wrapped: "f32[2]" = backends_aot_trace_wrapped_self_invoke(grad_1);  grad_1 = None
         return trace_wrapped
 """,
         )
