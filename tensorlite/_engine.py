@@ -195,6 +195,9 @@ class _GraphTask:
         targets = capture_edges if capture_edges is not None else accumulate_edges
         needed = None if targets is None else _needed_nodes(root_nodes, {e[0] for e in targets})
         self.deps = _dependencies(root_nodes, needed)
+        # autograd.grad takes an input's gradient where it enters the input's node, and runs
+        # that node only if it leads on to another input (PyTorch's exec_info needed_)
+        self.stop_at = _capture_only(capture_edges, needed)
         self.capture_at = _by_node(capture_edges, itertools.count())
         self.captured = None if capture_edges is None else [None] * len(capture_edges)
         self.accumulate_at = _by_node(accumulate_edges, input_tensors)
@@ -223,7 +226,8 @@ class _GraphTask:
             node = heapq.heappop(self.ready)[2]
             grads = self.buffers.pop(node, None) or [None] * _n_outputs(node)
             grads = _call_tensor_hooks(node, grads)
-            if self._deliver(node, grads):
+            self._deliver(node, grads)
+            if node in self.stop_at:
                 continue
             if all(g is None for g in grads):
                 out = [None] * len(node._next)
@@ -234,19 +238,15 @@ class _GraphTask:
             self._send(node, out)
 
     def _deliver(self, node, grads):
-        """Hand grads to the requested inputs whose gradients end at node; True when node is a
-        leaf's AccumulateGrad whose gradient autograd.grad returns instead of accumulating."""
+        """Hand grads to the requested inputs whose gradients end at node."""
         at = self.capture_at.get(node)
         if at is not None:
             for nr, slot in at:
                 self.captured[slot] = grads[nr]
-            if isinstance(node, AccumulateGrad):
-                return True
         at = self.accumulate_at.get(node)
         if at is not None and not isinstance(node, AccumulateGrad):
             for nr, t in at:
                 _accumulate_nonleaf(t, grads[nr])
-        return False
 
     def _send(self, node, out):
         """Pass node's input gradients along its edges; a node that has received all of its
@@ -263,6 +263,15 @@ class _GraphTask:
             deps[nx] -= 1
             if deps[nx] == 0:
                 self._push(nx)
+
+
+def _capture_only(capture_edges, needed):
+    """The nodes of autograd.grad's inputs that lead to no other input: they receive their
+    gradient (tensor hooks run, the gradient is captured) but do not run, nor their hooks."""
+    if capture_edges is None:
+        return ()
+    return {node for node, _ in capture_edges
+            if not any(e is not None and e[0] in needed for e in node._next)}
 
 
 def _dependencies(root_nodes, needed):

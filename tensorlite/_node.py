@@ -7,7 +7,7 @@ A Node is created by a differentiable op when grad mode is on and an input requi
 >>> x = tl.ones(2, requires_grad=True)
 >>> y = x.sin()
 >>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()
-('SinBackward0', 'AccumulateGrad')
+('SinBackward0', 'torch::autograd::AccumulateGrad')
 """
 import traceback
 
@@ -241,7 +241,7 @@ class PrimNode(Node):
 class AccumulateGrad(Node):
     """Accumulates a leaf's gradient into `.grad` (the leaf's tensor hooks run first)."""
 
-    _name = "AccumulateGrad"
+    _name = "torch::autograd::AccumulateGrad"  # PyTorch's name(): its C++ class name
 
     def __init__(self, variable):
         Node.__init__(self, (), ((variable._data.shape, variable._data.dtype),))
@@ -260,6 +260,9 @@ class AccumulateGrad(Node):
         elif var._grad is None:
             # under a dispatch mode (make_fx, fake tensors) the copy is an op the mode sees
             var._grad = Tensor._wrap(g._data.copy()) if _state.mode is None else g.clone()
+            # PyTorch steals the incoming gradient into .grad, so the node's post hooks get
+            # .grad itself as grad_outputs[0] (as changed by post-accumulate-grad hooks)
+            grads[0] = var._grad
         else:
             cur = var._grad
             if cur.requires_grad:
@@ -272,7 +275,6 @@ class AccumulateGrad(Node):
         hooks = var._post_acc_hooks
         if hooks:
             for fn in list(hooks.values()):
-                r = fn(var)
-                if r is not None:
-                    raise RuntimeError("post accumulate grad hooks cannot return a value, got " + type(r).__name__)
+                if fn(var) is not None:
+                    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
         return ()

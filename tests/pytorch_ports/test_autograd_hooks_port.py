@@ -176,7 +176,6 @@ class TestAutograd(PortTestCase):
         self.assertEqual(tensor2_ref - 1.0, tensor2)
 
     # Source: test/test_autograd.py::TestAutograd::test_post_accumulate_grad_hook_returns_not_None
-    @pytest.mark.xfail(strict=True, reason="different error text: 'post accumulate grad hooks cannot return a value, got Tensor' (PyTorch: 'Tensor post accumulate grad hooks should return None.')")
     def test_post_accumulate_grad_hook_returns_not_None(self):
         def bad_hook(tensor):
             return tensor.grad
@@ -273,7 +272,6 @@ class TestAutograd(PortTestCase):
             self.assertIsNone(ref())  # thing_to_put_in_hook should be cleaned
 
     # Source: test/test_autograd.py::TestAutograd::test_post_accumulate_grad_hook_ordering
-    @pytest.mark.xfail(strict=True, reason="wrong value: AccumulateGrad posthook's grad_outputs[0] is the incoming grad (-0.2), not the .grad buffer the post-accumulate hook changed in place (0.3), so tensor.grad is -2 not 3")
     def test_post_accumulate_grad_hook_ordering(self):
         tensor = tl.rand(3, requires_grad=True)
 
@@ -424,7 +422,6 @@ class TestAutograd(PortTestCase):
         out.sum().backward(inputs=[b])
 
     # Source: test/test_autograd.py::TestAutograd::test_hook_edge_case_when_called_with_grad
-    @pytest.mark.xfail(strict=True, reason="autograd.grad(c, inputs=b) with non-leaf b runs b.grad_fn and its pre/post hooks; PyTorch stops at the input (only b's tensor hook runs)")
     def test_hook_edge_case_when_called_with_grad(self):
         # grad executes the tensor hooks of the next node but not
         # grad_fn pre hooks or the post hooks

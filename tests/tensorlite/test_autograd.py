@@ -73,6 +73,22 @@ def test_grad_of_intermediate_and_multiple_outputs():
     np.testing.assert_allclose(gh.numpy(), 2 * np.array([2, 4]) + 1)
 
 
+def test_grad_stops_at_a_non_leaf_input():
+    # as PyTorch: b's node (and its pre/post hooks) runs only if it leads to another input
+    a = t64(1.0)
+    b = a * 2
+    c = b * 3
+    ran = []
+    b.grad_fn.register_prehook(lambda g: ran.append("pre"))
+    b.grad_fn.register_hook(lambda gi, go: ran.append("post"))
+    b.register_hook(lambda g: ran.append("tensor"))
+    assert tl.autograd.grad(c, b, retain_graph=True)[0].item() == 3.0
+    assert ran == ["tensor"]
+    ran.clear()
+    assert [g.item() for g in tl.autograd.grad(c, (a, b))] == [6.0, 3.0]
+    assert ran == ["tensor", "pre", "post"]
+
+
 def test_allow_unused():
     x, z = t64([1.0]), t64([2.0])
     y = (x * 2).sum()

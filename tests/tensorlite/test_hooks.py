@@ -152,8 +152,21 @@ def test_post_accumulate_grad_hook_rules():
     with pytest.raises(RuntimeError, match="non-leaf"):
         (x * 2).register_post_accumulate_grad_hook(lambda t: None)
     x.register_post_accumulate_grad_hook(lambda t: t)
-    with pytest.raises(RuntimeError, match="cannot return a value"):
+    with pytest.raises(RuntimeError, match=r"^Tensor post accumulate grad hooks should return None\.$"):
         (x * 2).sum().backward()
+
+
+def test_accumulate_grad_posthook_sees_grad_changed_by_post_accumulate_hook():
+    # PyTorch steals the first gradient into .grad: the node's grad_outputs[0] is .grad
+    x = leaf([1.0])
+    seen = []
+    x.register_post_accumulate_grad_hook(lambda t: t.grad.add_(0.5) and None)
+    acc = (x * 1).grad_fn.next_functions[0][0]
+    acc.register_hook(lambda grad_in, grad_out: seen.append((grad_in, grad_out[0].tolist())))
+    (x * 2).sum().backward()
+    assert seen == [((), [2.5])]
+    (x * 2).sum().backward()  # later ones add into .grad: grad_outputs[0] is the incoming one
+    assert seen[1] == ((), [2.0]) and x.grad.tolist() == [5.0]
 
 
 # ----------------------------------------------------------------------------- node hooks
@@ -166,7 +179,7 @@ def test_node_names_and_next_functions():
     (mul, _), = y.grad_fn.next_functions
     assert mul.name() == "MulBackward0"
     names = [(f.name(), nr) for f, nr in mul.next_functions]
-    assert names == [("AccumulateGrad", 0), ("AccumulateGrad", 0)]
+    assert names == [("torch::autograd::AccumulateGrad", 0)] * 2  # PyTorch's name()
     assert mul.next_functions[0][0].variable is x
     z = x * 2  # a non-tensor operand has no edge
     assert z.grad_fn.next_functions[1] == (None, 0)
