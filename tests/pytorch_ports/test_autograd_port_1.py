@@ -115,14 +115,19 @@ def set_warn_always_context(new_val):
 
 def gradcheck(fn, inputs, **kwargs):
     # torch.testing._internal.common_utils.gradcheck: fast_mode on unless a test says
-    # otherwise; its other default, check_batched_grad=True (a vmap check), is dropped.
+    # otherwise; its other default, check_batched_grad=True (a vmap check), is dropped, and so
+    # is an explicit check_batched_grad=False (tensorlite has no batched check to turn off).
     if kwargs.get("fast_mode") is None:
         kwargs["fast_mode"] = True
+    if not kwargs.get("check_batched_grad", True):
+        del kwargs["check_batched_grad"]
     return tl.autograd.gradcheck(fn, inputs, **kwargs)
 
 
 def gradgradcheck(fn, inputs, grad_outputs=None, **kwargs):
     # torch.testing._internal.common_utils.gradgradcheck (check_batched_grad dropped as above)
+    if not kwargs.get("check_batched_grad", True):
+        del kwargs["check_batched_grad"]
     return tl.autograd.gradgradcheck(fn, inputs, grad_outputs, **kwargs)
 
 
@@ -1450,7 +1455,7 @@ class TestAutograd(PortTestCase):
         scope()
 
     # test/test_autograd.py::TestAutograd::test_free_deep_graph_complicated
-    @pytest.mark.xfail(strict=True, reason="missing API: tl.randint(high, size) form; randint(2, [100000, 2]) is read as low=2, high=[100000, 2] (numpy 'low >= high')")
+    # slow here (~8 s) only because of its size: a 100000-step graph, kept as written
     def test_free_deep_graph_complicated(self):
         def scope():
             depth = 100000
@@ -3400,5 +3405,869 @@ class TestAutograd(PortTestCase):
         out = Reenter.apply(x)
         out.sum().backward()
         self.assertEqual(x.grad, y_data)
+
+    # test/test_autograd.py::TestAutograd::test_reentrant_child_error
+    def test_reentrant_child_error(self):
+        # Parent graph.
+        a = tl.rand(3, 3, requires_grad=True)
+        c = a * a
+
+        # Reentrant child graph.
+        b = tl.rand(3, 3, requires_grad=True)
+        e = b * b
+        f = TestAutograd.SimulateBackwardError.apply(e)
+        reentrant_root = f.sum()
+
+        class ReentrantFunc(Function):
+            @staticmethod
+            def forward(ctx, inp):
+                return inp.clone()
+
+            @staticmethod
+            def backward(ctx, grad):
+                # Reentrant backward in child will throw an error.
+                reentrant_root.backward()
+                return grad
+
+        d = ReentrantFunc.apply(c)
+        with self.assertRaisesRegex(Exception, "Simulate error"):
+            d.sum().backward()
+
+    # test/test_autograd.py::TestAutograd::test_var_mean_differentiable
+    def test_var_mean_differentiable(self):
+        dim = [2, 4]
+        keepdim = False
+        input1 = tl.randn(3, 4, 5, 6, 2, 3, requires_grad=True)
+        input2 = deepcopy(input1)
+        var1, mean1 = tl.var_mean(input1, dim=dim, keepdim=keepdim)
+        var2 = input2.var(dim=dim, keepdim=keepdim)
+        mean2 = input2.mean(dim=dim, keepdim=keepdim)
+        grad = tl.randn(3, 4, 6, 3, requires_grad=True)
+
+        r1 = var1 * var1 * mean1 * mean1
+        r2 = var2 * var2 * mean2 * mean2
+        self.assertEqual(r1, r2, rtol=0.01, atol=0.0)
+
+        tl.autograd.backward(r1, grad)
+        tl.autograd.backward(r2, grad)
+        self.assertEqual(input1.grad, input2.grad, rtol=0.01, atol=0.0)
+
+    # test/test_autograd.py::TestAutograd::test_lobpcg
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.lobpcg")
+    def test_lobpcg(self):
+        def func(k, A, largest=True, B=None):
+            X_shape = list(A.shape)
+            X_shape[-1] = k
+            X = tl.eye(A.size(-2), k, dtype=A.dtype, device=A.device)
+            if A.dim() > 2:
+                X = X.expand(X_shape)
+
+            D, U = tl.lobpcg(A=A, k=k, B=B, X=X, largest=largest)
+
+            # LOBPCG uses a random initial eigenspace approximation
+            # if parameter `X` is not provided.
+            # This may cause a non-deterministic behavior
+            # when it comes to the sign of an eigenvector
+            # (note if v is an eigenvector, so is -v),
+            # hence we eliminate this non-determinism
+            # by making sure that each column of U
+            # gets multiplied by the sign of its max (in absolute value) element.
+            # Also, gradcheck changes the content of the input by +/- eps (default to 1e-06)
+            # to compute the numerical gradient which can also cause the signs to flip.
+            _, idx = U.abs().max(-2, keepdim=True)
+            sign = U.gather(-2, idx).sign()
+            U = U * sign
+            return D, U
+
+        # TODO: review if this can be ported to OpInfos or moved to test_linalg.py
+        def run_symeig_test(k, sizes, largest=True):
+            A = tl.rand(*sizes).double()
+            A = (A @ A.mT) / 10
+            A.requires_grad_(True)
+
+            gradcheck(lambda A: func(k, A, largest), A, check_batched_grad=False)
+
+            # Custom gradient vectors for better stability due to some
+            # non-determinism in the lobpcg's forward.
+            # Note it is not required if symeig is in forward instead (tested).
+            D_grad = tl.rand(*A.shape[:-2], k) / 100
+            U_grad = tl.rand(*A.shape[:-1], k) / 100
+            gradgradcheck(
+                lambda A: func(k, A, largest),
+                A,
+                [D_grad, U_grad],
+                atol=1e-4,
+                check_batched_grad=False,
+            )
+
+            # check whether A.grad is symmetric
+            A = A.detach().requires_grad_(True)
+            D, U = func(k, A, largest)
+            (D.sum() + U.sum()).backward()
+            self.assertEqual(A.grad, A.grad.mT)
+
+        for largest in [True, False]:
+            run_symeig_test(1, (6, 6), largest=largest)
+            run_symeig_test(1, (2, 6, 6), largest=largest)
+            run_symeig_test(1, (2, 2, 6, 6), largest=largest)
+            run_symeig_test(2, (6, 6), largest=largest)
+            run_symeig_test(2, (2, 6, 6), largest=largest)
+            run_symeig_test(2, (2, 2, 6, 6), largest=largest)
+            run_symeig_test(3, (9, 9), largest=largest)
+            run_symeig_test(3, (2, 9, 9), largest=largest)
+            run_symeig_test(3, (2, 2, 9, 9), largest=largest)
+
+    # test/test_autograd.py::TestAutograd::test_variable_traverse
+    def test_variable_traverse(self):
+        def get_out_and_unrefed_cycle():
+            inp = tl.randn(10, requires_grad=True)
+            tmp = inp.view(10, 1)
+            out = tmp.view(10)
+
+            # Create a reference cycle that contains an
+            # intermediary Variable in the graph
+            my_list = []
+            my_list.append(tmp)
+            my_list.append(my_list)
+
+            return out
+
+        out = get_out_and_unrefed_cycle()
+        gc.collect()
+        # This will segfault if things have been erroneously released
+        out.backward(tl.randn(out.size()))
+
+    # test/test_autograd.py::TestAutograd::test_pow_zero_tensor_gradient
+    def test_pow_zero_tensor_gradient(self):
+        def run_test(input_size, exponent):
+            input = tl.zeros(*input_size, requires_grad=True)
+            input.pow(exponent).sum().backward()
+            self.assertEqual(input.grad.abs().sum(), 0)
+
+        run_test((10,), tl.zeros(10))
+        run_test((10, 10), tl.zeros(10, 10))
+        run_test((10,), 0)
+
+    # test/test_autograd.py::TestAutograd::test_node_ordering_when_none_returned
+    @unittest.skip(SKIP_CUDA + " (test requires CUDA)")
+    def test_node_ordering_when_none_returned(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_current_graph_task_id
+    @pytest.mark.xfail(strict=True, reason="missing API: tl._C._current_graph_task_id (tl._C does not exist)")
+    def test_current_graph_task_id(self):
+        id = [-1]
+
+        def hook(_):
+            id[0] = tl._C._current_graph_task_id()
+
+        t = tl.tensor(1.0, requires_grad=True).clone()
+        t.register_hook(hook)
+
+        t.backward(retain_graph=True)
+        base = id[0]
+        t.backward(retain_graph=True)
+        self.assertEqual(id[0] - base, 1)
+        t.backward(retain_graph=True)
+        self.assertEqual(id[0] - base, 2)
+
+        self.assertEqual(tl._C._current_graph_task_id(), -1)
+
+    # test/test_autograd.py::TestAutograd::test_current_graph_task_execution_order
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.autograd.set_multithreading_enabled and tl._C._current_graph_task_execution_order")
+    def test_current_graph_task_execution_order(self):
+        predicted = [None]
+        all_hooks = []
+
+        def hook(_):
+            predicted[0] = tl._C._current_graph_task_execution_order()
+
+        def names(nodes):
+            return ", ".join([node.name().split(" ")[-1] for node in nodes]) + "\n"
+
+        def grad_fns(*tensors):
+            # or grad accumulator
+            out = []
+            for t in tensors:
+                if t.requires_grad and t.grad_fn is None:
+                    out.append(t.clone().grad_fn.next_functions[0][0])
+                else:
+                    out.append(t.grad_fn)
+            return out
+
+        actual = []
+
+        def register_logging_hooks(*tensors):
+            # register hooks that log the order in which they are called
+            def get_hook(i):
+                def hook(t_):
+                    actual.append(tensors[i])
+
+                return hook
+
+            for i, t in enumerate(tensors):
+                all_hooks.append(t.register_hook(get_hook(i)))
+
+        # Basic example: single path
+        t = tl.tensor(1.0, requires_grad=True).clone().sin().exp()
+        all_hooks.append(t.register_hook(hook))
+        with tl.autograd.set_multithreading_enabled(False):
+            t.backward()
+        self.assertExpectedInline(
+            names(predicted[0]),
+            """\
+ExpBackward0, SinBackward0, CloneBackward0, torch::autograd::AccumulateGrad
+""",
+        )
+
+        # We don't exactly follow sequence_nr order
+        a = tl.tensor(1.0, requires_grad=True)
+        b = tl.tensor(2.0, requires_grad=True)
+        c = b.sin()
+        d = a.cos()
+        out = c * d
+        register_logging_hooks(a, b, c, d, out)
+        all_hooks.append(out.register_hook(hook))
+        with tl.autograd.set_multithreading_enabled(False):
+            out.backward()
+        self.assertEqual(predicted[0], grad_fns(*actual))
+        actual = []
+
+        # Accumulate grad node has more than one input
+        a = tl.tensor(1.0, requires_grad=True)
+        b = a.sin()
+        c = a.cos()
+        out = b * c
+        register_logging_hooks(a, b, c, out)
+        all_hooks.append(out.register_hook(hook))
+        with tl.autograd.set_multithreading_enabled(False):
+            out.backward()
+        self.assertEqual(predicted[0], grad_fns(*actual))
+        actual = []
+
+        # Multiple roots are also OK
+        a = tl.tensor(1.0, requires_grad=True)
+        b = a * 2
+        out = b.sin()
+        out2 = b.cos()
+        out3 = b.cos()
+        register_logging_hooks(a, b, out, out2, out3)
+        all_hooks.append(out3.register_hook(hook))
+        with tl.autograd.set_multithreading_enabled(False):
+            tl.autograd.grad((out, out3, out2), inputs=(a,))
+        self.assertExpectedInline(
+            names(predicted[0]),
+            """\
+CosBackward0, CosBackward0, SinBackward0, MulBackward0, torch::autograd::AccumulateGrad
+""",
+        )
+        # TODO: Uncomment after update to hooks behavior
+        # self.assertEqual(predicted[0], grad_fns(*actual))
+        actual = []
+
+        # Case where next node is nullptr
+        a = tl.tensor(1.0, requires_grad=True)
+        b = a * 2
+        out = b.sin()
+        register_logging_hooks(a, b, out)
+        all_hooks.append(out.register_hook(hook))
+        with tl.autograd.set_multithreading_enabled(False):
+            out.backward()
+        self.assertEqual(predicted[0], grad_fns(*actual))
+        actual = []
+
+        # Case where two `inputs` on the same path
+        a = tl.tensor(1.0, requires_grad=True)
+        b = a * 2
+        out = b.sin()
+        register_logging_hooks(a, b, out)
+        all_hooks.append(out.register_hook(hook))
+        with tl.autograd.set_multithreading_enabled(False):
+            tl.autograd.grad((out,), inputs=(a, b))
+        self.assertEqual(
+            names(predicted[0]),
+            """\
+SinBackward0, MulBackward0, torch::autograd::AccumulateGrad
+""",
+        )
+        # TODO: Uncomment after update to hooks behavior
+        # self.assertEqual(predicted[0], grad_fns(*actual))
+        actual = []
+
+        # Case where `inputs` specifies a subgraph
+        a = tl.tensor(1.0, requires_grad=True)
+        b = tl.tensor(1.0, requires_grad=True)
+        c = a * b
+        out = c.sin()
+        register_logging_hooks(a, b, c, out)
+        all_hooks.append(out.register_hook(hook))
+        with tl.autograd.set_multithreading_enabled(False):
+            tl.autograd.grad((out,), inputs=(a,))
+        self.assertEqual(
+            names(predicted[0]),
+            """\
+SinBackward0, MulBackward0, torch::autograd::AccumulateGrad
+""",
+        )
+        # TODO: Uncomment after update to hooks behavior
+        # self.assertEqual(predicted[0], grad_fns(*actual))
+        actual = []
+
+        # Errors when not called in a backward
+        with self.assertRaisesRegex(
+            RuntimeError, "should only be called during the backward pass"
+        ):
+            tl._C._current_graph_task_execution_order()
+
+        # Errors when context manager not enabled
+        t = tl.tensor(1.0, requires_grad=True).clone().sin().exp()
+        all_hooks.append(t.register_hook(hook))
+        with self.assertRaisesRegex(
+            RuntimeError,
+            "expects the current backward to be executed with multithreading disabled",
+        ):
+            t.backward()
+
+        # Avoid leaking memory
+        for h in all_hooks:
+            h.remove()
+
+    # test/test_autograd.py::TestAutograd::test_view_replay_enabled
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.autograd._force_original_view_tracking / is_view_replay_enabled")
+    def test_view_replay_enabled(self):
+        def f(x):
+            out = x.clone().view(-1)
+            # mutate the view, triggering autograd view-replay logic
+            out.add_(1)
+            return out
+
+        x = tl.ones(2, 2, requires_grad=True)
+
+        # Test as a context manager
+        with tl.autograd._force_original_view_tracking(False):
+            out = f(x)
+            self.assertTrue("AsStridedBackward" in str(out.grad_fn))
+            self.assertFalse(tl.autograd.is_view_replay_enabled())
+        self.assertFalse(tl.autograd.is_view_replay_enabled())
+
+        with tl.autograd._force_original_view_tracking(True):
+            out = f(x)
+            self.assertTrue("ViewBackward" in str(out.grad_fn))
+            self.assertTrue(tl.autograd.is_view_replay_enabled())
+        out = f(x)
+        self.assertTrue("AsStridedBackward" in str(out.grad_fn))
+        self.assertFalse(tl.autograd.is_view_replay_enabled())
+
+        with tl.autograd._force_original_view_tracking(False):
+            tl.autograd._force_original_view_tracking(True)
+            out = f(x)
+            self.assertTrue("ViewBackward" in str(out.grad_fn))
+            self.assertTrue(tl.autograd.is_view_replay_enabled())
+        self.assertFalse(tl.autograd.is_view_replay_enabled())
+
+        # Test as a function
+        tl.autograd._force_original_view_tracking(False)
+        out = f(x)
+        self.assertTrue("AsStridedBackward" in str(out.grad_fn))
+        self.assertFalse(tl.autograd.is_view_replay_enabled())
+
+        tl.autograd._force_original_view_tracking(True)
+        out = f(x)
+        self.assertTrue("ViewBackward" in str(out.grad_fn))
+        self.assertTrue(tl.autograd.is_view_replay_enabled())
+
+    # test/test_autograd.py::TestAutograd::test_unsafe_set_version_counter
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.autograd._unsafe_preserve_version_counter (and tl._C._autograd._unsafe_set_version_counter)")
+    def test_unsafe_set_version_counter(self):
+        x = tl.ones(2, requires_grad=True).clone()
+        x.add_(1)
+        x.add_(2)
+        self.assertEqual(2, x._version)
+        with tl.autograd._unsafe_preserve_version_counter(x):
+            x.mul_(2)
+            x.mul_(3)
+        # version counter doesn't change inside of the context manager
+        self.assertEqual(2, x._version)
+
+        tl._C._autograd._unsafe_set_version_counter((x,), (0,))
+        self.assertEqual(0, x._version)
+        with self.assertRaisesRegex(RuntimeError, "Cannot set"):
+            tl._C._autograd._unsafe_set_version_counter((x,), (-1,))
+
+        y = tl.ones(2, requires_grad=True).clone()
+        with tl.autograd._unsafe_preserve_version_counter((x, y)):
+            x.mul_(2)
+            y.mul_(3)
+        # version counter doesn't change inside of the context manager
+        self.assertEqual(0, x._version)
+        self.assertEqual(0, y._version)
+
+    # test/test_autograd.py::TestAutograd::test_current_node
+    @unittest.skip(SKIP_DISPATCH + " (MyMode.__torch_dispatch__)")
+    def test_current_node(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_profiler
+    @unittest.skip(SKIP_PROFILER)
+    def test_profiler(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_profiler_seq_nr
+    @unittest.skip(SKIP_PROFILER)
+    def test_profiler_seq_nr(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_profiler_unboxed_only
+    @unittest.skip(SKIP_PROFILER)
+    def test_profiler_unboxed_only(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_profiler_propagation
+    @unittest.skip(SKIP_PROFILER + " and torch.jit (trace, _fork)")
+    def test_profiler_propagation(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_record_function_callbacks
+    @unittest.skip(SKIP_PROFILER)
+    def test_record_function_callbacks(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_record_function_legacy
+    @unittest.skip(SKIP_PROFILER)
+    def test_record_function_legacy(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_profiler_aggregation_fake
+    @unittest.skip(SKIP_PROFILER + " (EventList / FunctionEvent)")
+    def test_profiler_aggregation_fake(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_profiler_aggregation_table
+    @unittest.skip(SKIP_PROFILER)
+    def test_profiler_aggregation_table(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_profiler_function_event_avg
+    @unittest.skip(SKIP_PROFILER + " (FunctionEventAvg)")
+    def test_profiler_function_event_avg(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_profiler_shapes
+    @unittest.skip(SKIP_PROFILER)
+    def test_profiler_shapes(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_profiler_aggregation_lstm
+    @unittest.skip(SKIP_PROFILER)
+    def test_profiler_aggregation_lstm(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_record_function
+    @unittest.skip(SKIP_PROFILER)
+    def test_record_function(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_record_function_multithreaded
+    @unittest.skip(SKIP_PROFILER)
+    def test_record_function_multithreaded(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_dir
+    @unittest.skip(SKIP_COMPLEX + " (torch.randn(10, 10, dtype=torch.cfloat))")
+    def test_dir(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_inplace_on_view_saved_output
+    def test_inplace_on_view_saved_output(self):
+        # Test an in-place operation on a view in which the in-place op saves
+        # its output. Previously, this created a reference cycle.
+        dealloc = [0]
+
+        class IncrementOnDelete:
+            def __del__(self):
+                dealloc[0] += 1
+
+        def test():
+            root = tl.randn(3, 3, requires_grad=True)
+            copy = root.clone()
+            copy.grad_fn.register_hook(IncrementOnDelete())
+            view = copy.view(9)
+            tl.nn.functional.relu(view, inplace=True)
+
+        test()
+        self.assertEqual(dealloc[0], 1)
+
+    # test/test_autograd.py::TestAutograd::test_inplace_on_view_leaf_errors
+    def test_inplace_on_view_leaf_errors(self):
+        # Issue #21875: Fail faster (when we try to modify the view vs. in backward())
+        x = tl.zeros(1, requires_grad=True)
+        y = x.view_as(x)
+        with self.assertRaisesRegex(
+            RuntimeError,
+            "a view of a leaf Variable that "
+            "requires grad is being used in "
+            "an in-place operation.",
+        ):
+            y.add_(1)
+
+    # test/test_autograd.py::TestAutograd::test_inplace_on_view_backward
+    @pytest.mark.xfail(strict=True, reason="missing API: tl.nn.InstanceNorm2d")
+    def test_inplace_on_view_backward(self):
+        # Issue #10532: Make sure that this does not raise RuntimeError.
+        net = nn.Sequential(nn.InstanceNorm2d(2), nn.ReLU(True))
+
+        x = tl.tensor([[[[1.0, 1.0]]]], requires_grad=True)
+        (g,) = tl.autograd.grad(
+            net(x).pow(2), [x], grad_outputs=x.new_ones(x.shape), create_graph=True
+        )
+        tl.autograd.grad(g.sum(), [x])
+        self.assertEqual(x, tl.tensor([[[[1.0, 1.0]]]]))
+
+        # https://discuss.pytorch.org/t/freeing-buffer-strange-behavior/31955/8
+        inputs = tl.ones((1, 3, 256, 256), requires_grad=True)
+
+        tmp1 = (inputs + 1).view_as(inputs)
+        tmp2 = tl.nn.functional.threshold(tmp1, 0.0, 0.0, True)
+        prob_interpolated = tl.sigmoid(tmp2)
+
+        gradients = tl.autograd.grad(
+            outputs=prob_interpolated,
+            inputs=inputs,
+            grad_outputs=tl.ones(prob_interpolated.size()),
+            create_graph=True,
+            retain_graph=True,
+        )[0]
+
+        gradient_penalty = gradients.sum()
+        gradient_penalty.backward()
+
+        fn = gradient_penalty.grad_fn.next_functions[0][0].next_functions[1][0]
+        self.assertEqual(fn.name(), "ThresholdBackwardBackward0")
+
+    # test/test_autograd.py::TestAutograd::test_inplace_on_view_weak_grad_fn
+    @pytest.mark.xfail(strict=True, reason="missing API: Tensor.relu_")
+    def test_inplace_on_view_weak_grad_fn(self):
+        # Issue 23502: Test that b's grad_fn is preserved.
+        a = tl.arange(10.0, requires_grad=True)
+
+        b = a.narrow(0, 0, 2).clone().view(-1)
+        b.relu_()
+
+        c = b.clone()
+        del b
+        gc.collect()
+
+        s = c.sum()
+        s.backward()
+        self.assertEqual(s, tl.tensor(1.0))
+
+        # Issue #21875: Fail faster (when we try to modify the view vs. in backward())
+        a = tl.rand(10, requires_grad=True).narrow(0, 0, 10)
+        with self.assertRaises(RuntimeError):
+            b = a.relu_()
+
+    # test/test_autograd.py::TestAutograd::test_out_variant_raises_when_inputs_require_grad
+    @pytest.mark.xfail(strict=True, reason="missing API: out= keyword (tl.mul(a, b, out=x))")
+    def test_out_variant_raises_when_inputs_require_grad(self):
+        a = tl.randn(2, 2, requires_grad=True)
+        b = tl.randn(2, 2, requires_grad=True)
+        x = tl.zeros_like(a)
+
+        # out=... functions don't support automatic differentiation currently
+        self.assertRaisesRegex(RuntimeError, "out=", lambda: tl.mul(a, b, out=x))
+
+        # the inputs can require grad if we're in no_grad() mode
+        with tl.no_grad():
+            tl.mul(a, b, out=x)
+            self.assertEqual(x, a * b)
+
+        a = tl.randn(2, 2)
+        b = tl.randn(2, 2)
+        x = tl.zeros(2, 2, requires_grad=True)
+        # we should throw an exception if the output requires grad
+        self.assertRaisesRegex(RuntimeError, "out=", lambda: tl.mul(a, b, out=x))
+
+    # test/test_autograd.py::TestAutograd::test_anomaly_detect_nan
+    @pytest.mark.xfail(strict=True, reason="different behaviour: gI = gO.clone().expand(10); gI[0] = 0 raises 'more than one element of the written-to tensor refers to a single memory location' (PyTorch writes it)")
+    def test_anomaly_detect_nan(self):
+        size = 10
+
+        class MyFunc(Function):
+            @staticmethod
+            def forward(ctx, inp1, inp2, fail_0th):
+                ctx.fail_0th = fail_0th
+                return inp1.sum(0, keepdim=True)
+
+            @staticmethod
+            def backward(ctx, gO):
+                gI = gO.clone().expand(size)
+                gI[0] = 0
+                gI[0] /= 0  # Generate a nan
+                if ctx.fail_0th:
+                    return gI, None, None
+                else:
+                    return None, gI, None
+
+        inp = tl.rand(size, requires_grad=True)
+        out = MyFunc.apply(inp, inp, True)
+        out.backward()  # Should not fail
+
+        inp = tl.rand(size, requires_grad=True)
+        out = MyFunc.apply(inp, inp, True)
+        with self.assertRaisesRegex(
+            RuntimeError,
+            "Function 'MyFuncBackward' returned nan values in its 0th output.",
+        ):
+            with warnings.catch_warnings(record=True) as w:
+                with detect_anomaly():
+                    out.backward()
+            self.assertIn("No forward pass information", str(w[0].message))
+
+        inp = tl.rand(size, requires_grad=True)
+        with self.assertRaisesRegex(
+            RuntimeError,
+            "Function 'MyFuncBackward' returned nan values in its 1th output.",
+        ):
+            with warnings.catch_warnings(record=True) as w:
+                with detect_anomaly():
+                    out = MyFunc.apply(inp, inp, False)
+                    out.backward()
+            self.assertIn("MyFunc.apply", str(w[0].message))
+
+    # test/test_autograd.py::TestAutograd::test_calculate_shape_util
+    @unittest.skip(SKIP_NESTED + " (torch.nested.as_nested_tensor)")
+    def test_calculate_shape_util(self):
+        pass
+
+    # test/test_autograd.py::TestAutograd::test_nested_anomaly_detect_nan
+    @pytest.mark.xfail(strict=True, reason="missing warning: detect_anomaly emits no 'Error detected in MyFunc2Backward. No forward pass information' warning for a node made in backward (only 1 warning, PyTorch 2)")
+    def test_nested_anomaly_detect_nan(self):
+        size = 10
+
+        class MyFunc(Function):
+            @staticmethod
+            def forward(ctx, inp1, fail_0th):
+                ctx.fail_0th = fail_0th
+                ctx.save_for_backward(inp1)
+                return inp1.sum(0, keepdim=True)
+
+            @staticmethod
+            def backward(ctx, gO):
+                (inp,) = ctx.saved_tensors
+                fail_0th = ctx.fail_0th
+                g = gO.clone().expand(size)
+                gI = MyFunc2.apply(g * inp, g + inp, fail_0th)
+                return gI, None
+
+        class MyFunc2(Function):
+            @staticmethod
+            def forward(ctx, inp1, inp2, fail_0th):
+                ctx.fail_0th = fail_0th
+                return inp1 * 2.0 + inp2
+
+            @staticmethod
+            def backward(ctx, gO):
+                fail_0th = ctx.fail_0th
+                g1 = gO.clone()
+                g2 = gO.clone()
+                g1[0] = 0
+                g2[0] = 0
+                # generate a nan
+                if fail_0th:
+                    g1[0] /= 0
+                else:
+                    g2[0] /= 0
+                return g1, g2, None
+
+        inp = tl.rand(size, requires_grad=True)
+        out = MyFunc.apply(inp, True)
+        (ginp,) = tl.autograd.grad(out, (inp,), create_graph=True)
+        gsum = ginp.sum()
+        gsum.backward()  # should not fail
+
+        inp = tl.rand(size, requires_grad=True)
+        out = MyFunc.apply(inp, True)
+        (ginp,) = tl.autograd.grad(out, (inp,), create_graph=True)
+        gsum = ginp.sum()
+        with warnings.catch_warnings(record=True) as w:
+            with self.assertRaisesRegex(
+                RuntimeError,
+                "Function 'MyFunc2Backward' returned nan values in its 0th output.",
+            ):
+                with detect_anomaly():
+                    gsum.backward()
+        self.assertIn("No forward pass information", str(w[1].message))
+
+        inp = tl.rand(size, requires_grad=True)
+        with warnings.catch_warnings(record=True) as w:
+            with self.assertRaisesRegex(
+                RuntimeError,
+                "Function 'MyFunc2Backward' returned nan values in its 1th output.",
+            ):
+                with detect_anomaly():
+                    out = MyFunc.apply(inp, False)
+                    (ginp,) = tl.autograd.grad(out, (inp,), create_graph=True)
+                    gsum = ginp.sum()
+                    gsum.backward()
+        self.assertIn("MyFunc2.apply", str(w[1].message))
+        self.assertIn("MyFunc.apply", str(w[2].message))
+
+    # test/test_autograd.py::TestAutograd::test_anomaly_grad_warnings
+    @pytest.mark.xfail(strict=True, reason="different behaviour: under warnings.simplefilter('error') the anomaly 'Error detected in PowBackward0' RuntimeWarning is raised in place of the RuntimeError (PyTorch prints it to stderr and raises the RuntimeError)")
+    def test_anomaly_grad_warnings(self):
+        # PyTorch won't throw warnings if there is an error
+        # but we'd want to at least see them in stderr
+
+        class StdErrDiverter:
+            def __enter__(self):
+                self.stderr_orig = sys.stderr
+                self.stderr_new = io.StringIO()
+                sys.stderr = self.stderr_new
+                return self
+
+            def __exit__(self, *args):
+                self.captured = self.stderr_new.getvalue()
+                sys.stderr = self.stderr_orig
+
+        # if the warnings don't throw, they will be handled as regular warnings
+        with self.assertRaisesRegex(
+            RuntimeError,
+            "one of the variables needed for gradient computation has been "
+            "modified by an inplace operation",
+        ):
+            with warnings.catch_warnings(record=True) as w:
+                with detect_anomaly():
+                    a = tl.randn(5, requires_grad=True)
+                    d1 = a + 1
+                    d2 = d1**2
+                    d1 += 1
+                    tl.autograd.grad(d2.sum(), a)
+
+        self.assertEqual(len(w), 2)
+        self.assertIn("Anomaly Detection has been enabled", str(w[0].message))
+        self.assertIn("Error detected in PowBackward0", str(w[1].message))
+
+        # if the warning throws, it will be printed to sys.stderr
+        with self.assertRaisesRegex(
+            RuntimeError,
+            "one of the variables needed for gradient computation has been "
+            "modified by an inplace operation",
+        ):
+            with warnings.catch_warnings(record=True) as w:
+                with detect_anomaly():
+                    warnings.simplefilter("error")
+                    with StdErrDiverter() as s:
+                        a = tl.randn(5, requires_grad=True)
+                        d1 = a + 1
+                        d2 = d1**2
+                        d1 += 1
+                        tl.autograd.grad(d2.sum(), a)
+
+        self.assertEqual(len(w), 1)
+        self.assertIn("Anomaly Detection has been enabled", str(w[0].message))
+        self.assertIn("Error detected in PowBackward0", s.captured)
+
+    # test/test_autograd.py::TestAutograd::test_anomaly_assign_parent_cleanup
+    def test_anomaly_assign_parent_cleanup(self):
+        # Test that python objects created are properly cleaned up when assign_parent is called
+
+        def get_ref():
+            # we use torch.exp here but any function that will construct a new node in its
+            # backward call in grad mode will work
+            x = tl.randn(2, 2, requires_grad=True)
+            t = x.exp()
+
+            # ExpBackward calls mul, creating the MulBackward node when create_graph=True.
+            # In anomaly mode, a PyObject referencing MulBackward's "parent" ExpBackward is added to
+            # MulBackward's anomaly metadata dict, creating the following reference chain:
+            #
+            # grad -> MulBackward -> PyObject -> ExpBackward
+            #
+            with detect_anomaly():
+                grad = tl.autograd.grad(t, x, tl.ones_like(t), create_graph=True)
+
+            # We add a weak reference to a new Foo object, which we insert into ExpBackward's metadata dict
+            #
+            # (PyObject) -> ExpBackward -> dict -> *Foo*
+            #            t ----^        WeakRef ---^
+            #
+            # We want to test that when grad goes out of scope at the end of this function that PyObject is destroyed
+            # We can test this by seeing whether Foo is not kept alive once t is destroyed
+            class Foo:
+                pass
+
+            my_obj = Foo()
+            meta_dict = t.grad_fn.metadata
+            meta_dict[0] = my_obj
+            ref = weakref.ref(my_obj)
+            return t, ref
+
+        t, ref = get_ref()
+        self.assertIsNotNone(ref())
+        del t
+        self.assertIsNone(ref())
+
+    # test/test_autograd.py::TestAutograd::test_nested_anomaly_printstack_cleanup
+    def test_nested_anomaly_printstack_cleanup(self):
+        # Test if metadata dict PyObject is properly destroyed
+        def get_ref():
+            # This is similar to the construction in test_anomaly_assign_parent_cleanup:
+            #
+            # MyFuncBackward2 -> PyObject -> MyFuncBackward -> dict -> Foo
+            #                               out ---^         WeakRef ---^
+            #
+            # We want to check that Foo is still properly destroyed even when MyFunc2Backward's
+            # AnomalyMetadata calls printstack, which does some python object manipulation.
+            #
+            # You might be wondering why we still have to test_anomaly_assign_parent_cleanup,
+            # since if PyObject is not destroyed here, wouldn't this test would detect that also?
+            # The answer is that custom function's PyObject (THPFunction) actually only hold
+            # a weak reference to the c++ node!
+            class MyFunc(Function):
+                @staticmethod
+                def forward(ctx, x):
+                    ctx.save_for_backward(x)
+                    return x
+
+                @staticmethod
+                def backward(ctx, gO):
+                    (x,) = ctx.saved_tensors
+                    return MyFunc2.apply(x)
+
+            class MyFunc2(Function):
+                @staticmethod
+                def forward(ctx, x):
+                    return x
+
+                @staticmethod
+                def backward(ctx, gO):
+                    return gO + float("NaN")
+
+            inp = tl.rand(1, requires_grad=True)
+            out = MyFunc.apply(inp)
+            (ginp,) = tl.autograd.grad(out, (inp,), create_graph=True)
+
+            with warnings.catch_warnings(record=True) as w:
+                with self.assertRaisesRegex(
+                    RuntimeError,
+                    "Function 'MyFunc2Backward' returned nan values in its 0th output.",
+                ):
+                    with detect_anomaly():
+                        ginp.backward()
+
+            class Foo:
+                pass
+
+            my_obj = Foo()
+            meta_dict = out.grad_fn.metadata
+            meta_dict[0] = my_obj
+            ref = weakref.ref(my_obj)
+            return out, ref
+
+        t, ref = get_ref()
+        self.assertIsNotNone(ref())
+        del t
+        self.assertIsNone(ref())
+
 
 # @@PART2@@
