@@ -6,6 +6,7 @@ node post-hooks; the gradients it returns flow along its edges and are summed pe
 """
 import heapq
 import itertools
+import threading
 
 import numpy as np
 
@@ -126,20 +127,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-_running = []  # per running backward: the set of nodes it will execute
-_end_callbacks = {}
+_local = threading.local()  # .tasks: this thread's running backwards, innermost last
 
 
-def current_graph():
-    return _running[-1] if _running else None
-
-
-def on_backward_end(fn):
-    """Call fn() after every backward finishes; returns a handle that unregisters it."""
-    from .utils.hooks import RemovableHandle
-    h = RemovableHandle(_end_callbacks)
-    _end_callbacks[h.id] = fn
-    return h
+def current_graph_task():
+    """The backward running in this thread (the innermost one when a hook runs another), or
+    None: what per-backward state is keyed by, as PyTorch keys it by graph task id."""
+    tasks = getattr(_local, "tasks", None)
+    return tasks[-1] if tasks else None
 
 
 def _needed_nodes(root_nodes, targets):
@@ -173,15 +168,16 @@ def run(roots, retain_graph, create_graph, capture_edges=None, accumulate_edges=
     hooks = _state.saved_tensors_hooks
     prev_hooks = list(hooks)
     _state.grad_enabled = bool(create_graph)
-    _running.append(set(task.deps) | set(task.root_nodes))
+    tasks = getattr(_local, "tasks", None)
+    if tasks is None:
+        tasks = _local.tasks = []
+    tasks.append(task)
     try:
         task.execute(retain_graph)
     finally:
         _state.grad_enabled = prev_grad
         hooks[:] = prev_hooks
-        _running.pop()
-        for fn in list(_end_callbacks.values()):
-            fn()
+        tasks.pop()
     return task.captured
 
 
@@ -209,6 +205,10 @@ class _GraphTask:
         for node in dict.fromkeys(root_nodes):
             if self.deps.get(node, 0) == 0 and (needed is None or node in needed):
                 self._push(node)
+
+    def will_execute(self, node):
+        """Whether node receives gradients in this backward (PyTorch's _will_engine_execute_node)."""
+        return node in self.deps or node in self.root_nodes
 
     def _add(self, node, nr, g):
         buf = self.buffers.get(node)

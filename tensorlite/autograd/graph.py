@@ -6,8 +6,9 @@
 ...     y = x.sin()
 """
 import threading
+import weakref
 
-from .. import _state
+from .. import _engine, _state
 from .._node import Node  # noqa: F401  (the type of grad_fn, as torch.autograd.graph.Node)
 
 
@@ -70,74 +71,77 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
 
     mode="all": fn(grads) with a tuple holding each tensor's gradient (None for tensors that
     got no gradient in this backward). mode="any": fn(grad) with the first gradient computed.
+    The state is kept per running backward, as PyTorch keys it by graph task: concurrent
+    backwards do not mix, and one that raised midway leaves nothing behind.
     """
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
     tensors = tuple(tensors)
-    lock = threading.Lock()
-    if mode == "any":
-        state = {"fired_for": None}
-
-        def make_any(i):
-            def hook(g):
-                from .. import _state as st
-                key = id(st)  # one call per backward: reset in the engine via a post hook below
-                with lock:
-                    if state["fired_for"] is not None:
-                        return None
-                    state["fired_for"] = key
-                fn(g)
-            return hook
-
-        handles = [t.register_hook(make_any(i)) for i, t in enumerate(tensors)]
-        handles += _reset_after_backward(tensors, lambda: state.__setitem__("fired_for", None))
-        return _MultiHandle(handles)
-
-    grads = [None] * len(tensors)
-    count = {"n": 0, "expected": None}
-
-    def make_all(i):
-        def hook(g):
-            with lock:
-                grads[i] = g
-                count["n"] += 1
-                if count["expected"] is None:
-                    count["expected"] = _expected_count(tensors)
-                done = count["n"] >= count["expected"]
-            if done:
-                out = tuple(grads)
-                reset()
-                r = fn(out)
-                if r is not None:
-                    raise RuntimeError("register_multi_grad_hook: the hook must return None")
-            return None
-        return hook
-
-    def reset():
-        for j in range(len(grads)):
-            grads[j] = None
-        count["n"] = 0
-        count["expected"] = None
-
-    handles = [t.register_hook(make_all(i)) for i, t in enumerate(tensors)]
+    make = _any_hook if mode == "any" else _all_hook
+    per_task = _PerTask()
+    handles = [t.register_hook(make(per_task, tensors, i, fn)) for i, t in enumerate(tensors)]
     return _MultiHandle(handles)
+
+
+class _PerTask:
+    """State per running backward (dropped with it); outside any backward (a compiled
+    backward calling hooks itself), one shared slot that the hook resets once it fired."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self._by_task = weakref.WeakKeyDictionary()
+        self._outside = None
+
+    def get(self, new):
+        task = _engine.current_graph_task()
+        if task is None:
+            if self._outside is None:
+                self._outside = new()
+            return self._outside
+        st = self._by_task.get(task)
+        if st is None:
+            st = self._by_task[task] = new()
+        return st
+
+    def drop(self):
+        task = _engine.current_graph_task()
+        if task is None:
+            self._outside = None
+        else:
+            self._by_task.pop(task, None)
+
+
+def _any_hook(per_task, tensors, i, fn):
+    def hook(g):
+        with per_task.lock:
+            fired = per_task.get(lambda: [False])
+            if fired[0]:
+                return None
+            fired[0] = True
+        if _engine.current_graph_task() is None:
+            per_task.drop()  # no end of backward to wait for: fire for the next call again
+        fn(g)
+    return hook
+
+
+def _all_hook(per_task, tensors, i, fn):
+    def hook(g):
+        with per_task.lock:
+            st = per_task.get(lambda: {"grads": [None] * len(tensors), "n": 0,
+                                       "expected": _expected_count(tensors)})
+            st["grads"][i] = g
+            st["n"] += 1
+            done = st["n"] >= st["expected"]
+            if done:
+                per_task.drop()
+        if done and fn(tuple(st["grads"])) is not None:
+            raise RuntimeError("register_multi_grad_hook: the hook must return None")
+    return hook
 
 
 def _expected_count(tensors):
     """How many of the tensors will receive a gradient in the running backward."""
-    from .. import _engine
-    cur = _engine.current_graph()
-    if cur is None:
+    task = _engine.current_graph_task()
+    if task is None:
         return len(tensors)
-    n = 0
-    for t in tensors:
-        e = t._edge()
-        if e[0] in cur:
-            n += 1
-    return max(n, 1)
-
-
-def _reset_after_backward(tensors, reset):
-    from .. import _engine
-    return [_engine.on_backward_end(reset)]
-
+    return max(sum(task.will_execute(t._edge()[0]) for t in tensors), 1)

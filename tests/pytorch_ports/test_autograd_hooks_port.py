@@ -1985,7 +1985,6 @@ class TestMultithreadAutograd(PortTestCase):
             p.join()
 
     # Source: test/test_autograd.py::TestMultithreadAutograd::test_multi_grad_all_hooks
-    @pytest.mark.xfail(strict=True, reason="register_multi_grad_hook(mode='all') keeps partial grads across backward calls: after one backward raises midway, the next fires early with t2's grad None (deterministic, not a race)")
     def test_multi_grad_all_hooks(self):
         # Multihooks should behave independently per execution of backward
         # Test that the hook fired the number of times we ran backward

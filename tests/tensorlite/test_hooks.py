@@ -301,6 +301,26 @@ def test_multi_grad_hook_on_intermediates():
     assert got == [[[3.0, 6.0], [2.0, 4.0]]]
 
 
+def test_multi_grad_hook_all_mode_forgets_a_backward_that_raised():
+    class Boom(tl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            raise ValueError("boom")
+
+    a, b = leaf([1.0]), leaf([2.0])
+    calls = []
+    register_multi_grad_hook((a, b), lambda grads: calls.append([g.item() for g in grads]))
+    with pytest.raises(ValueError):
+        (Boom.apply(b) + a * 2).sum().backward()  # a's gradient arrives, then Boom raises
+    assert calls == []
+    (a * 4 + b * 5).sum().backward()  # not fired early with a's gradient from the failed run
+    assert calls == [[4.0, 5.0]]
+
+
 def test_multi_grad_hook_bad_mode():
     with pytest.raises(ValueError, match="Expects mode"):
         register_multi_grad_hook([leaf([1.0])], lambda g: None, mode="some")
