@@ -878,3 +878,5 @@ view_scatter = Primitive("view_scatter", _view_scatter_impl,
                          lambda base, src, chain: (base._data.shape, base._data.dtype),
                          _view_scatter_bwd, node_name="CopySlices")
 
+
+from . import _prims_conv, _prims_pool  # noqa: E402,F401  (registers their primitives)

@@ -13,13 +13,15 @@ import functools
 import math
 import warnings
 
-from .. import _state
+from .. import _prims_conv, _prims_pool, _state
 from .._functions import _find_override
+from .._primitive import bind
 from .._tensor import Tensor
+from . import _layer_args as A
 
 __all__ = ["relu", "gelu", "silu", "sigmoid", "tanh", "linear", "softmax", "log_softmax", "dropout",
            "mse_loss", "l1_loss", "nll_loss", "cross_entropy", "layer_norm", "embedding", "leaky_relu",
-           "softplus", "one_hot"]
+           "softplus", "one_hot", "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
 
 
 def _overridable(fn):
@@ -172,6 +174,105 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + bias
     return out
+
+
+# ---------------------------------------------------------------------- convolution and pooling
+def _conv(name, nd, input, weight, bias, stride, padding, dilation, groups):
+    _check_tensor(input, name)
+    _check_tensor(weight, name, "weight")
+    stride = A.conv_tuple(stride, nd, "stride")
+    dilation = A.conv_tuple(dilation, nd, "dilation")
+    if not isinstance(padding, str):
+        padding = A.conv_tuple(padding, nd, "padding")
+    batched = A.check_conv(name, nd, input, weight, bias, stride, padding, dilation, groups)
+    x = input if batched else input.unsqueeze(0)
+    kernel = tuple(weight.shape[2:])
+    pads = A.conv_padding(padding, kernel, stride, dilation, nd)
+    A.check_kernel_fits(x, kernel, pads, dilation)
+    params = {"stride": stride, "padding": pads, "dilation": dilation, "groups": groups}
+    out = bind(_prims_conv.convolution, (x, weight) if bias is None else (x, weight, bias), params)
+    return out if batched else out.squeeze(0)
+
+
+@_overridable
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d cross-correlation of input (N, C, L) with weight (O, C/groups, k), plus bias (O,).
+    padding: an int, or "valid" (none) or "same" (the output keeps L; stride 1 only)."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+@_overridable
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d cross-correlation of input (N, C, H, W) with weight (O, C/groups, kH, kW), plus bias.
+    stride, padding and dilation are an int or a pair; padding may be "valid" or "same"."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _pool_geometry(fname, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """(batched input, primitive params) of a 2-d max/avg pooling, checked as PyTorch does."""
+    _check_tensor(input, fname)
+    kernel = A.pool_tuple(kernel_size, 2, fname, "kernel_size")
+    stride = A.pool_tuple(stride, 2, fname, "stride", omittable=True) or kernel
+    padding = A.pool_tuple(padding, 2, fname, "padding")
+    dil = A.pool_tuple(dilation, 2, fname, "dilation")
+    A.check_pool(fname, input, kernel, stride, padding, dil)
+    x = input if input.ndim == 4 else input.unsqueeze(0)
+    pads = A.pool_padding(x.shape[2:], kernel, stride, padding, dil, ceil_mode)
+    A.check_pool_output(x, _prims_conv.out_size(x.shape[2:], kernel, stride, pads, dil))
+    return x, {"kernel_size": kernel, "stride": stride, "padding": pads, "dilation": dil}
+
+
+def _unbatch(out, input, nd):
+    return out if input.ndim == nd + 2 else out.squeeze(0)
+
+
+@_overridable
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The maximum of each kernel_size window (stride defaults to kernel_size; padding counts
+    as -inf). With return_indices, also where each maximum is (a flat index into H*W)."""
+    x, params = _pool_geometry("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    A.check_dtype("max_pool2d", input, input.dtype.name != "bool")
+    out = _unbatch(bind(_prims_pool.max_pool, (x,), params), input, 2)
+    if not return_indices:
+        return out
+    return out, _unbatch(bind(_prims_pool.max_pool_indices, (x,), params), input, 2)
+
+
+@_overridable
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean of each kernel_size window (stride defaults to kernel_size). The divisor counts
+    the zero padding when count_include_pad; divisor_override replaces it."""
+    x, params = _pool_geometry("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    A.check_dtype("avg_pool2d", input, input.dtype.np.kind == "f" or input.dtype.name == "int64")
+    del params["dilation"]
+    params.update(count_include_pad=bool(count_include_pad), divisor_override=divisor_override or None)
+    return _unbatch(bind(_prims_pool.avg_pool, (x,), params), input, 2)
+
+
+@_overridable
+def adaptive_avg_pool2d(input, output_size):
+    """Means over output_size bins of the last two dims (bin i of n over a size-S dim covers
+    [floor(i*S/n), ceil((i+1)*S/n))). An entry None of output_size keeps that dim's size."""
+    _check_tensor(input, "adaptive_avg_pool2d")
+    size = (output_size,) * 2 if isinstance(output_size, int) else tuple(output_size)
+    if len(size) != 2:
+        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+    size = tuple(input.shape[input.ndim - 2 + i] if s is None else s for i, s in enumerate(size))
+    if any(s < 0 for s in size):
+        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
+                           f"but received {{{size[0]}, {size[1]}}}")
+    for d in range(1, input.ndim):
+        if input.shape[d] == 0:
+            raise RuntimeError("adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with dimension {d} being empty")
+    A.check_dtype("adaptive_avg_pool2d", input, input.dtype.np.kind == "f")
+    return bind(_prims_pool.adaptive_avg_pool, (input,), {"output_size": size})
 
 
 def _check_indices(input, fname):

@@ -131,7 +131,8 @@ def test_every_primitive_is_covered():
         wrapped = fn if (fn, args) not in [(g[1], g[2]) for g in GRAD_CASES] else _grad_of(fn)
         gm = fxlite.make_fx(wrapped)(*args)
         seen |= {n.target.name for n in gm.graph.nodes if n.op == "call_function" and hasattr(n.target, "impl")}
-    missing = {n for n in PRIMITIVES if not n.startswith("trace_wrapped")} - seen
+    from tests.backends.test_codegen_nn_ops import CODEGEN_PRIMITIVES  # convolution, pooling: there
+    missing = {n for n in PRIMITIVES if not n.startswith("trace_wrapped")} - seen - CODEGEN_PRIMITIVES
     assert not missing, missing
 
 

@@ -8,7 +8,10 @@ from .normalization import LayerNorm
 from .sparse import Embedding
 from .dropout import Dropout
 from .loss import CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .conv import Conv1d, Conv2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = ["Module", "Identity", "Linear", "Flatten", "Unflatten", "GELU", "LeakyReLU", "LogSoftmax",
            "ReLU", "Sigmoid", "SiLU", "Softmax", "Tanh", "ModuleDict", "ModuleList", "Sequential",
-           "LayerNorm", "Embedding", "Dropout", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss"]
+           "LayerNorm", "Embedding", "Dropout", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss",
+           "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]

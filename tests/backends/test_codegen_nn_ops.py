@@ -1,0 +1,100 @@
+"""codegen lowers convolution and pooling (forward and backward primitives) to calls of their
+numpy implementations: the generated source calls each one, and the compiled graph gives
+eager's values and gradients."""
+import numpy as np
+import pytest
+
+import fxlite
+import tensorlite as tl
+import tensorlite.nn.functional as F
+from backends.codegen import cache, compile_fx_graph, counters
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIDYNAMO_CACHE_DIR", str(tmp_path / "cache"))
+    cache.clear_memory()
+    yield
+
+
+def _flat(x):
+    if isinstance(x, (tuple, list)):
+        return [z for y in x for z in _flat(y)]
+    return [x]
+
+
+def compile_and_check(fn, *args):
+    """fn through make_fx and codegen (not its eager fallback) gives eager's results; returns
+    the generated source."""
+    want = fn(*args)
+    gm = fxlite.make_fx(fn)(*args)
+    fallbacks = counters["fallbacks"]
+    compiled = compile_fx_graph(gm, list(args))
+    assert counters["fallbacks"] == fallbacks, "codegen fell back to running the graph eagerly"
+    for _ in range(2):  # the second run reuses the kernel's buffers
+        got = compiled(*args)
+        for g, w in zip(_flat(got), _flat(want)):
+            assert g.shape == w.shape and g.dtype == w.dtype
+            np.testing.assert_allclose(g.detach().numpy(), w.detach().numpy(), rtol=1e-5, atol=1e-6)
+    return compiled.source
+
+
+def _grads_of(fn):
+    def f(*args):
+        out = fn(*args)
+        loss = sum((o.float() * o.float()).sum() for o in _flat(out) if o.requires_grad)
+        ins = [a for a in args if isinstance(a, tl.Tensor) and a.requires_grad]
+        others = tuple(o for o in _flat(out) if not o.requires_grad)  # max_pool2d's indices
+        return (loss,) + tuple(tl.autograd.grad(loss, ins)) + others
+    return f
+
+
+def _rg(*shape):
+    """A random input, made when a test runs (importing this file draws no random numbers)."""
+    return lambda: tl.tensor(np.random.default_rng(sum(shape)).standard_normal(shape), dtype=tl.float32,
+                             requires_grad=True)
+
+
+# name -> (function, inputs, the primitives whose kernels the generated source calls)
+CASES = {
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2),
+               (_rg(2, 4, 9, 8), _rg(6, 2, 3, 3), _rg(6)),
+               ["convolution", "convolution_backward_input", "convolution_backward_weight"]),
+    "conv1d_same": (lambda x, w: F.conv1d(x, w, padding="same", dilation=2).relu(), (_rg(2, 3, 11), _rg(4, 3, 4)),
+                    ["convolution", "convolution_backward_input", "convolution_backward_weight"]),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), (_rg(2, 3, 8, 9),),
+                   ["max_pool", "max_pool_backward"]),
+    "max_pool2d_indices": (lambda x: F.max_pool2d(x * 2, 2, return_indices=True), (_rg(2, 3, 8, 9),),
+                           ["max_pool", "max_pool_indices"]),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), (_rg(2, 3, 8, 9),),
+                   ["avg_pool", "avg_pool_backward"]),
+    "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (3, 4)), (_rg(2, 3, 8, 9),),
+                            ["adaptive_avg_pool", "adaptive_avg_pool_backward"]),
+}
+
+# every primitive this file compiles (tests/backends/test_codegen.py checks that every
+# primitive is compiled somewhere)
+CODEGEN_PRIMITIVES = {p for _, _, prims in CASES.values() for p in prims} | {"max_pool_select"}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_forward_and_backward_compile_to_kernel_calls(name):
+    fn, args, prims = CASES[name]
+    source = compile_and_check(_grads_of(fn), *[make() for make in args])
+    for prim in prims:
+        assert f"_impl_{prim}(" in source, (prim, source)
+
+
+def test_double_backward_of_max_pool_compiles():
+    def fn(x):
+        y = F.max_pool2d(x, 2, 1)
+        (g,) = tl.autograd.grad((y * y).sum(), [x], create_graph=True)
+        return (g * g).sum(), tl.autograd.grad((g * g).sum(), [x])[0]
+
+    source = compile_and_check(fn, _rg(1, 2, 5, 5)().double())
+    assert "_impl_max_pool_select(" in source
+
+
+def test_int_pooling_compiles():
+    x = tl.randint(-9, 9, (2, 2, 6, 6))
+    compile_and_check(lambda a: (F.max_pool2d(a, 2), F.avg_pool2d(a, 3, 1, 1)), x)
