@@ -12,6 +12,7 @@ from ._dtype import (bool_ as bool, dtype, float16, float32, float64, int8, int1
 from ._dtype import float16 as half, float32 as float, float64 as double, int64 as long  # noqa: F401
 from ._size import Size
 from ._tensor import Tensor
+from ._device import device  # noqa: F401
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                         linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
                         randn_like, randperm, seed, tensor, zeros, zeros_like)
@@ -24,6 +25,7 @@ from . import autograd
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import utils
+from ._cond import cond  # noqa: F401
 from . import ops
 
 for _n in _F._METHOD_FUNCTIONS:

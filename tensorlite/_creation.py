@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _prims as P
 from . import _primitive, _state
+from ._device import check_device
 from ._dtype import as_dtype, default_float, default_int
 from ._primitive import bind
 from ._tensor import Tensor, _as_array, _shape_arg
@@ -29,12 +30,14 @@ def seed():
     return manual_seed(np.random.SeedSequence().entropy % (2 ** 63))
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new leaf tensor holding a copy of data (a number, nested list, numpy array or Tensor)."""
+    check_device(device)
     return _finish(Tensor._wrap(_as_array(data, dtype)), requires_grad)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
+    check_device(device)
     if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype).np == data._data.dtype):
         return data
     return tensor(data, dtype)
@@ -59,7 +62,8 @@ def _finish(t, requires_grad):
     return t
 
 
-def full(size, fill_value, *, dtype=None, requires_grad=False):
+def full(size, fill_value, *, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     if dtype is None:
         dtype = default_int if isinstance(fill_value, int) and not isinstance(fill_value, bool) else (
             as_dtype(bool) if isinstance(fill_value, bool) else default_float)
@@ -71,35 +75,43 @@ def full(size, fill_value, *, dtype=None, requires_grad=False):
     return _finish(Tensor._wrap(np.full(shape, fill_value, as_dtype(dtype).np)), requires_grad)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return full(_shape_arg(size), 0, dtype=_dt(dtype), requires_grad=requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return full(_shape_arg(size), 1, dtype=_dt(dtype), requires_grad=requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False):
+def empty(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def zeros_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return full(t.shape, 0, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return full(t.shape, 1, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
+def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def empty_like(t, dtype=None, requires_grad=False):
+def empty_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return zeros_like(t, dtype, requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, *, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     if end is None:
         start, end = 0, start
     is_int = all(isinstance(v, int) for v in (start, end, step))
@@ -107,36 +119,47 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad=False):
     return _finish(Tensor._wrap(np.arange(start, end, step).astype(d.np)), requires_grad)
 
 
-def linspace(start, end, steps, *, dtype=None, requires_grad=False):
+def linspace(start, end, steps, *, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _finish(Tensor._wrap(np.linspace(start, end, steps).astype(_dt(dtype).np)), requires_grad)
 
 
-def eye(n, m=None, *, dtype=None, requires_grad=False):
+def eye(n, m=None, *, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _finish(Tensor._wrap(np.eye(n, m, dtype=_dt(dtype).np)), requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False):
+def rand(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _finish(Tensor._wrap(_rng().random(_shape_arg(size)).astype(_dt(dtype).np)), requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False):
+def randn(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _finish(Tensor._wrap(_rng().standard_normal(_shape_arg(size)).astype(_dt(dtype).np)), requires_grad)
 
 
-def randint(low, high=None, size=(), *, dtype=None):
-    if high is None:
-        low, high = 0, low
+def randint(low, high=None, size=None, *, dtype=None, device=None):
+    """randint(high, size) or randint(low, high, size), as torch.randint."""
+    check_device(device)
+    if size is None:  # randint(high, size): the second argument is the size
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint() missing 1 required positional arguments: \"size\"")
     return Tensor._wrap(_rng().integers(low, high, size=tuple(size)).astype(_dt(dtype, default_int).np))
 
 
-def randn_like(t, dtype=None, requires_grad=False):
+def randn_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return randn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def rand_like(t, dtype=None, requires_grad=False):
+def rand_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return rand(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def randperm(n, *, dtype=None):
+def randperm(n, *, dtype=None, device=None):
+    check_device(device)
     return Tensor._wrap(_rng().permutation(n).astype(_dt(dtype, default_int).np))
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _prims as P
 from . import _state
+from ._device import CPU as _CPU, check_device, device as _device
 from ._dtype import as_dtype, from_np, scalar_type_name
 from ._inplace import InplaceMixin
 from ._node import AccumulateGrad
@@ -166,7 +167,7 @@ class Tensor(InplaceMixin):
 
     @property
     def device(self):
-        return "cpu"
+        return _CPU
 
     @property
     def ndim(self):
@@ -286,9 +287,26 @@ class Tensor(InplaceMixin):
         t = base
         for prim, extra, params in self._view_chain:
             t = bind(prim, (t, *extra), params)
-        self.grad_fn = t.grad_fn
-        self._out_nr = t._out_nr
+        self._set_history(t.grad_fn, t._out_nr)
         self._rg = t._rg
+
+    def _current_grad_fn(self):
+        """grad_fn, regenerated first if this view's base changed in place since (as reading
+        grad_fn does in PyTorch): hooks and retain_grad then attach to the node in use."""
+        if self._base is not None and self._vc[0] != self._view_version:
+            self._refresh_view_history()
+        return self.grad_fn
+
+    def _set_history(self, fn, output_nr):
+        """self's value is now output output_nr of fn (an in-place op, a regenerated view). As
+        in PyTorch, hooks registered before stay on the old node (they fire only if it still
+        gets a gradient) and retain_grad moves to the new one."""
+        if self._retains_grad:
+            self.grad_fn._unretain(self._out_nr)
+            if fn is not None:
+                fn._retain(output_nr, self)
+        self.grad_fn = fn
+        self._out_nr = output_nr
 
     def _bump_version(self):
         vc = self._vc
@@ -311,8 +329,9 @@ class Tensor(InplaceMixin):
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._hook_box is not None:
             return self._hook_box.add(hook)
-        if self.grad_fn is not None:
-            return self.grad_fn._register_tensor_hook(self._out_nr, hook)
+        fn = self._current_grad_fn()
+        if fn is not None:
+            return fn._register_tensor_hook(self._out_nr, hook)
         if self._hooks is None:
             self._hooks = {}
         h = RemovableHandle(self._hooks)
@@ -336,12 +355,10 @@ class Tensor(InplaceMixin):
     def retain_grad(self):
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
+        fn = self._current_grad_fn()
+        if fn is None or self._retains_grad:
             return
-        fn = self.grad_fn
-        if fn._retain_grad is None:
-            fn._retain_grad = {}
-        fn._retain_grad[self._out_nr] = self
+        fn._retain(self._out_nr, self)
         self._retains_grad = True
 
     def detach(self):
@@ -379,18 +396,20 @@ class Tensor(InplaceMixin):
     def __array__(self, dtype=None, copy=None):
         return self._data if dtype is None else self._data.astype(dtype)
 
-    def to(self, *args, **kwargs):
-        dtype = kwargs.get("dtype")
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """to(dtype), to(device), to(device, dtype), to(other), as torch.Tensor.to; a device
+        other than the CPU raises; copy=True always returns a new tensor."""
+        check_device(device)
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif a not in ("cpu",) and not isinstance(a, str):
+            elif isinstance(a, (str, _device)):
+                check_device(a)
+            else:
                 dtype = a
-        if dtype is None:
-            return self
-        dtype = as_dtype(dtype)
-        if dtype.np == self._data.dtype:
-            return self
+        dtype = as_dtype(dtype) if dtype is not None else None
+        if dtype is None or dtype.np == self._data.dtype:
+            return self.clone() if copy else self
         return bind(P.cast, (self,), {"dtype": dtype})
 
     def type(self, dtype=None):

@@ -2180,7 +2180,6 @@ class TestAutogradDeviceType(TestCase):
     @dtypes(
         tl.float, tl.double, tl.int8, tl.int16, tl.int32, tl.int64
     )
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_set_requires_grad_only_for_floats(self, device, dtype):
         def f1():
             a = tl.ones(1, dtype=dtype, device=device)
@@ -2232,7 +2231,6 @@ class TestAutogradDeviceType(TestCase):
     # test/test_autograd.py::TestAutogradDeviceType::test_where_functional
     @skipIfMPS  # the test doesn't work on MPS
     # TODO: see if these tests can be ported to OpInfos or moved to where's test suite
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_where_functional(self, device):
         x = tl.randn(5, 5, dtype=tl.double, device=device, requires_grad=True)
         y = tl.randn(5, 5, dtype=tl.double, device=device, requires_grad=True)
@@ -2251,7 +2249,6 @@ class TestAutogradDeviceType(TestCase):
 
     # test/test_autograd.py::TestAutogradDeviceType::test_where_scalar
     @skipIfMPS  # the test doesn't work on MPS
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_where_scalar(self, device):
         x = tl.randn(5, 5, dtype=tl.double, device=device, requires_grad=True)
         scalar = 4.0
@@ -2338,7 +2335,6 @@ class TestAutogradDeviceType(TestCase):
     @dtypesIfMPS(tl.float32)
     @deviceCountAtLeast(1)
     @dtypes(tl.float, tl.double)
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_requires_grad_factory(self, devices, dtype):
         fns = [tl.ones_like, tl.randn_like]
         x = tl.randn(2, 3, dtype=dtype, device=devices[0])
@@ -2403,7 +2399,6 @@ class TestAutogradDeviceType(TestCase):
         pass
 
     # test/test_autograd.py::TestAutogradDeviceType::test_inplace_on_view_backprop_base
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_inplace_on_view_backprop_base(self, device):
         # modify view and back-prop through base
         root = tl.randn(2, 2, device=device, requires_grad=True)
@@ -2414,7 +2409,6 @@ class TestAutogradDeviceType(TestCase):
         self.assertEqual(root.grad.tolist(), [[2, 2], [1, 1]])
 
     # test/test_autograd.py::TestAutogradDeviceType::test_inplace_on_view_backprop_view_of_view
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_inplace_on_view_backprop_view_of_view(self, device):
         # modify view and backprop through view-of-view
         root = tl.randn(2, 2, device=device, requires_grad=True)
@@ -2426,7 +2420,6 @@ class TestAutogradDeviceType(TestCase):
         self.assertEqual(root.grad.tolist(), [[2, 2], [0, 0]])
 
     # test/test_autograd.py::TestAutogradDeviceType::test_inplace_on_view_of_view
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_inplace_on_view_of_view(self, device):
         # modify view-of-view and backprop through base
         root = tl.randn(2, 2, device=device, requires_grad=True)
@@ -2440,7 +2433,6 @@ class TestAutogradDeviceType(TestCase):
 
     # test/test_autograd.py::TestAutogradDeviceType::test_inplace_on_view_then_no_grad
     @skipIfMPS  # the test doesn't work on MPS as double types are not supported
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_inplace_on_view_then_no_grad(self, device):
         # Perform an in-place operation on a view of a non-leaf variable.
         a = tl.ones(3, 1, dtype=tl.double, device=device, requires_grad=True)
@@ -2456,7 +2448,6 @@ class TestAutogradDeviceType(TestCase):
 
     # test/test_autograd.py::TestAutogradDeviceType::test_inplace_on_view_gradcheck
     @skipIfMPS  # the test doesn't work on MPS as double types are not supported
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_inplace_on_view_gradcheck(self, device):
         # gradcheck modifications to views
         a = tl.randn(4, 4, dtype=tl.double, device=device, requires_grad=True)
@@ -2509,7 +2500,6 @@ class TestAutogradDeviceType(TestCase):
 
     # test/test_autograd.py::TestAutogradDeviceType::test_inplace_on_view_makes_base_require_grad
     @skipIfMPS  # MPS backend doesn't support double types
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_inplace_on_view_makes_base_require_grad(self, device):
         # in-place modification to view makes base require grad
         a = tl.randn(4, 4, dtype=tl.double, device=device, requires_grad=False)
@@ -2529,7 +2519,6 @@ class TestAutogradDeviceType(TestCase):
         gradgradcheck(func, (a, b), (go,))
 
     # test/test_autograd.py::TestAutogradDeviceType::test_inplace_on_view_backprop_view
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_inplace_on_view_backprop_view(self, device):
         # modify view and backprop through view
         a = tl.tensor([2.0, 5.0], device=device, requires_grad=False)
@@ -2658,7 +2647,6 @@ class TestAutogradDeviceType(TestCase):
 
     # test/test_autograd.py::TestAutogradDeviceType::test_mv_grad_stride_0
     @skipIfMPS  # the test doesn't work on MPS as double types are not supported
-    @pytest.mark.xfail(strict=True, reason="missing API: device= keyword of tensor factories (tl.randn(..., device='cpu'))")
     def test_mv_grad_stride_0(self, device):
         # Reference: https://github.com/pytorch/pytorch/issues/38315
         mat = tl.randn(2, 2, dtype=tl.double, device=device)

@@ -94,8 +94,9 @@ def _trace_wrapped_case():
 
 
 def test_every_differentiable_primitive_has_a_gradcheck_case():
+    from tests.tensorlite.test_nn_ops import NN_PRIMITIVES  # convolution, pooling: gradchecked there
     differentiable = {n for n, p in PRIMITIVES.items() if p.backward is not None}
-    assert differentiable - set(PRIM_CASES) == set()
+    assert differentiable - set(PRIM_CASES) - NN_PRIMITIVES == set()
 
 
 @pytest.mark.parametrize("name", sorted(PRIM_CASES))
@@ -610,3 +611,44 @@ def test_max_min_with_dim_return_type():
     assert repr(r) == ("tensorlite.return_types.max(\nvalues=tensor([5., 4.]),\n"
                        "indices=tensor([1, 1]))")
     assert repr(tl.tensor([2.0, 1.0]).min(0)).startswith("tensorlite.return_types.min(")
+
+
+# ------------------------------------------------------------------------- device=, randint
+def test_factories_accept_the_cpu_device_and_refuse_others():
+    for make in (lambda d: tl.zeros(2, device=d), lambda d: tl.randn(2, device=d),
+                 lambda d: tl.tensor([1.0], device=d), lambda d: tl.arange(3, device=d),
+                 lambda d: tl.ones_like(tl.ones(2), device=d), lambda d: tl.randint(3, (2,), device=d)):
+        assert make("cpu").device == tl.device("cpu")
+        assert make(tl.device("cpu", 0)).device.type == "cpu"
+        with pytest.raises(AssertionError, match="there is no cuda device"):
+            make("cuda")
+    with pytest.raises(RuntimeError, match="device type at start of device string: nope"):
+        tl.zeros(1, device="nope")
+
+
+def test_device_object_is_torch_device():
+    d = tl.zeros(1).device
+    assert (repr(d), str(d), d.type, d.index) == ("device(type='cpu')", "cpu", "cpu", None)
+    assert str(tl.device("cpu:0")) == "cpu:0" and tl.device("cpu") != "cpu"
+    assert hash(tl.device("cpu")) == hash(d)
+
+
+def test_to_device_dtype_and_copy():
+    x = tl.ones(2)
+    assert x.to("cpu") is x and x.to(device="cpu") is x and x.to(tl.device("cpu")) is x
+    assert x.to("cpu", tl.float64).dtype == tl.float64
+    y = x.to(copy=True)
+    assert y is not x and y.tolist() == [1.0, 1.0]
+    with pytest.raises(AssertionError):
+        x.to("cuda")
+    with pytest.raises(TypeError):
+        x.to(memory_format=None)
+
+
+def test_randint_high_size_and_low_high_size_forms():
+    a = tl.randint(3, (1000,))
+    assert a.shape == (1000,) and 0 <= int(a.min()) and int(a.max()) < 3
+    b = tl.randint(5, 7, (1000,))
+    assert 5 <= int(b.min()) and int(b.max()) < 7
+    with pytest.raises(TypeError, match="size"):
+        tl.randint(3)
