@@ -2,13 +2,28 @@
 
 A backward() under the context is first captured: the autograd graph about to run is
 executed once under a tracing mode that records every primitive of every backward rule, and
-records tensor hooks, gradient accumulation and post-accumulate-grad hooks as calls
-(`call_hook`, `accumulate_grad_`, `call_post_acc_hook`) instead of running them. Saved
-tensors, leaves and incoming gradients become graph inputs; the hooks travel in one list
-input. `compiler_fn(gm)` compiles that graph (typically `md.compile(gm, backend=...,
-fullgraph=True)`, which inlines the hook bodies and replays their Python side effects once per
-backward); the result runs the backward. Compiled graphs are cached by their code, so a
-later backward of the same shape reuses them, whatever the hooks' closures now hold.
+records the calls of user code instead of running them:
+
+* tensor hooks (`call_hook(hooks, i, grad)`) and post-accumulate-grad hooks
+  (`call_post_acc_hook(hooks, i, leaf)`);
+* `trace_wrapped` calls met in the backward (the hook boxes of hooks registered inside a
+  compiled forward): `call_wrapped(hooks, i, grad)`, which is `trace_wrapped(grad,
+  fn=hooks[i])`;
+* gradient accumulation (`accumulate_grad_(leaf, grad)`).
+
+Every callable is lifted into the one `hooks` list input, never baked into the graph, so a
+later backward with other hooks (a new hook box per forward call, a rebound hook) reuses the
+compiled graph. The backward of an AOT-compiled graph (`CompiledFunctionBackward`) is
+captured by running its backward *graph* op by op, not its compiled kernel (which a dispatch
+mode cannot see into: codegen's numpy code), as PyTorch inlines the AOT backward graph. Saved
+tensors, leaves and incoming gradients become graph inputs. `compiler_fn(gm)` compiles the
+graph (typically `md.compile(gm, backend=..., fullgraph=True)`, which inlines the hook bodies
+and replays their Python side effects once per backward; a hook that cannot be traced raises
+there, under fullgraph). Compiled graphs are cached by their code, so a later backward of the
+same shape reuses them, whatever the hooks' closures now hold.
+
+A backward the capture cannot model (node pre/post hooks, retain_grad, anomaly mode) runs
+eagerly; the reason is logged (logger "minidynamo", DEBUG).
 
 >>> import minidynamo as md, tensorlite as tl
 >>> x = tl.ones(3, requires_grad=True)
@@ -20,23 +35,36 @@ later backward of the same shape reuses them, whatever the hooks' closures now h
 tensor([6., 6., 6.])
 """
 import contextlib
+import logging
 
 import fxlite
 import tensorlite as tl
+from backends.aot.runtime import CompiledFunctionBackward
+from backends.aot.trace_wrapped import TRACE_WRAPPED, trace_wrapped
 from fxlite.marks import mark_impure
 from fxlite.proxy_tensor import ProxyMode
 from tensorlite import _engine, _state
 from tensorlite._node import AccumulateGrad
 
-__all__ = ["enable", "call_hook", "accumulate_grad_", "call_post_acc_hook"]
+from .hooks.runtime import HookBox
+
+__all__ = ["enable", "call_hook", "call_wrapped", "accumulate_grad_", "call_post_acc_hook"]
+
+log = logging.getLogger("minidynamo")
 
 
+# ---------------------------------------------------------------- what the graph calls
 def call_hook(hooks, i, grad):
     """Run the i-th captured tensor hook on grad (None keeps the gradient)."""
     r = hooks[i](grad)
     if r is None:
         return grad
     return r
+
+
+def call_wrapped(hooks, i, *args):
+    """A trace_wrapped call of the backward, its fn lifted into hooks[i]."""
+    return trace_wrapped(*args, fn=hooks[i])
 
 
 def accumulate_grad_(leaf, grad):
@@ -51,21 +79,25 @@ def call_post_acc_hook(hooks, i, leaf):
     hooks[i](leaf)
 
 
-for _f in (call_hook, accumulate_grad_, call_post_acc_hook):
+for _f in (call_hook, call_wrapped, accumulate_grad_, call_post_acc_hook):
     _f.__module__ = "minidynamo.compiled_autograd"
 mark_impure(accumulate_grad_)
 mark_impure(call_post_acc_hook)
+mark_impure(call_wrapped)  # it runs user code, like the trace_wrapped it stands for
 
 
+# ---------------------------------------------------------------- capture
 class _Unsupported(Exception):
-    pass
+    """The backward cannot be captured; it runs eagerly (the message says why)."""
 
 
 class _CaptureMode(ProxyMode):
-    """make_fx's tracing mode, except that tensors from outside become graph inputs."""
+    """make_fx's tracing mode, except that tensors from outside become graph inputs and
+    trace_wrapped calls are recorded with their fn lifted (see _Capture.record_call)."""
 
-    def __init__(self, graph):
+    def __init__(self, graph, capture):
         super().__init__(graph)
+        self.capture = capture
         self.lifted = []
         self._anchor = None
 
@@ -91,49 +123,134 @@ class _CaptureMode(ProxyMode):
             self.lifted.append(t)
         return node
 
+    def dispatch(self, prim, args, params):
+        if prim is TRACE_WRAPPED:
+            return self.capture.record_wrapped(args, params["fn"])
+        return super().dispatch(prim, args, params)
+
 
 class _HookRecorder:
     """Stands in for a tensor hook during capture: records call_hook(hooks, i, grad)."""
 
-    def __init__(self, state, index):
-        self.state = state
-        self.index = index
+    def __init__(self, capture, fn):
+        self.capture = capture
+        self.fn = fn
 
     def __call__(self, grad):
-        mode = self.state.mode
-        node = mode.graph.call_function(call_hook, (self.state.hooks_node, self.index, mode.node_of(grad)))
-        out = tl.Tensor._wrap(grad._data.copy())
-        mode.bind_tensor(out, node)
-        return out
+        return self.capture.record_call(call_hook, self.fn, (grad,))
 
 
 class _PostAccRecorder(_HookRecorder):
     def __call__(self, leaf):
-        mode = self.state.mode
-        n = mode.graph.call_function(call_post_acc_hook, (self.state.hooks_node, self.index, mode.node_of(leaf)))
-        n.meta["val"] = None
+        self.capture.record_call(call_post_acc_hook, self.fn, (leaf,), returns=False)
 
 
-class _State:
+class _AOTBackwardGraph:
+    """The runtime of a CompiledFunctionBackward node while capturing (it replaces the node's
+    `_rt`): the same, except that the backward is the AOT backward graph itself, run op by op
+    so the capture records its ops (and sees its trace_wrapped hooks), rather than the
+    compiled backward, whose kernel a dispatch mode cannot see into."""
+
+    def __init__(self, rt):
+        self._rt = rt
+        self.bw = rt.bw_gm
+
+    def __getattr__(self, name):
+        return getattr(self._rt, name)
+
+    def pruned_bw(self, live):
+        from backends.aot.runtime import _prune_absent_tangents
+        rt = self._rt
+        return _prune_absent_tangents(rt.bw_gm, live, rt.tangent_reach())
+
+
+class _Capture:
+    """One capture: the graph being recorded, the lifted hooks, and the changes made to the
+    autograd graph for the capture (undone afterwards)."""
+
     def __init__(self):
-        self.mode = None
+        self.graph = fxlite.Graph()
+        self.mode = _CaptureMode(self.graph, self)
+        self.hooks = []  # the `hooks` input: every callable the graph calls
         self.hooks_node = None
-        self.hooks = []
-        self.restore = []
+        self._undo = []  # (setter, old value), most recent last
 
-    def record_hooks(self, d, recorder_cls):
-        if not d:
-            return
-        for k, fn in list(d.items()):
-            self.restore.append((d, k, fn))
-            d[k] = recorder_cls(self, len(self.hooks))
-            self.hooks.append(fn)
+    # ---- preparing the autograd graph -------------------------------------------------
+    def prepare(self, nodes):
+        """Put recorders in place of the hooks of `nodes` and of gradient accumulation, and
+        graph runtimes in place of compiled AOT backwards."""
+        self._swap_attr(AccumulateGrad, "apply", lambda node, grads: self.accumulate(node, grads))
+        for n in nodes:
+            if n._pre_hooks or n._post_hooks or n._retain_grad:
+                raise _Unsupported("a node pre/post hook or retain_grad in the graph")
+            if isinstance(n, AccumulateGrad):
+                self._record_hooks(n.variable._hooks, _HookRecorder)
+                self._record_hooks(n.variable._post_acc_hooks, _PostAccRecorder)
+            elif n._tensor_pre_hooks:
+                for d in n._tensor_pre_hooks.values():
+                    self._record_hooks(d, _HookRecorder)
+            if isinstance(n, CompiledFunctionBackward) and n._rt is not None:
+                self._swap_attr(n, "_rt", _AOTBackwardGraph(n._rt))
+
+    def _record_hooks(self, d, recorder_cls):
+        for k, fn in list((d or {}).items()):
+            self._swap_item(d, k, recorder_cls(self, fn))
+
+    def _swap_item(self, d, k, new):
+        old = d[k]
+        d[k] = new
+        self._undo.append((lambda v, d=d, k=k: d.__setitem__(k, v) if k in d else None, old))
+
+    def _swap_attr(self, obj, name, new):
+        old = getattr(obj, name)
+        setattr(obj, name, new)
+        self._undo.append((lambda v, obj=obj, name=name: setattr(obj, name, v), old))
 
     def undo(self):
-        for d, k, fn in reversed(self.restore):
-            if k in d:
-                d[k] = fn
-        self.restore.clear()
+        for setter, old in reversed(self._undo):
+            setter(old)
+        self._undo.clear()
+
+    # ---- recording ---------------------------------------------------------------------
+    def record_call(self, target, fn, args, returns=True):
+        """Record target(hooks, i, *args) with fn lifted into hooks[i]. Its value during the
+        capture is a copy of args[0]: the hook does not run, and what comes after it needs
+        only metadata (shape, dtype), which a hook may not change."""
+        mode = self.mode
+        i = len(self.hooks)
+        self.hooks.append(fn)
+        node = self.graph.call_function(target, (self.hooks_node, i, *mode.to_arg(tuple(args))))
+        if not returns:
+            node.meta["val"] = None
+            return None
+        out = tl.Tensor._wrap(args[0]._data.copy())
+        mode.bind_tensor(out, node)
+        return out
+
+    def record_wrapped(self, args, fn):
+        """A trace_wrapped call of the backward: recorded, not run. A hook box (hooks
+        registered inside a compiled forward) is recorded as one call per hook it holds now:
+        each hook is an input of its own, so the graph never depends on the box (a new one
+        per forward call) nor on its handle ids, which would be guarded if the graph read the
+        box's dict."""
+        fns = fn.in_order() if isinstance(fn, HookBox) else [fn]
+        out, rest = args[0], tuple(args[1:])
+        for f in fns:
+            out = self.record_call(call_wrapped, f, (out, *rest))
+        return out
+
+    def accumulate(self, node, grads):
+        """What capture runs instead of AccumulateGrad.apply."""
+        g = grads[0]
+        if g is None:
+            return ()
+        mode = self.mode
+        leaf = node.variable
+        n = self.graph.call_function(accumulate_grad_, (mode.node_of(leaf), mode.node_of(g)))
+        n.meta["val"] = None
+        for fn in list((leaf._post_acc_hooks or {}).values()):
+            fn(leaf)  # recorders (prepare put them in place)
+        return ()
 
 
 def _nodes(roots):
@@ -149,21 +266,28 @@ def _nodes(roots):
     return seen
 
 
-def _record_accumulate(state):
-    def apply(node, grads):
-        g = grads[0]
-        if g is None:
-            return ()
-        mode = state.mode
-        leaf = node.variable
-        n = mode.graph.call_function(accumulate_grad_, (mode.node_of(leaf), mode.node_of(g)))
-        n.meta["val"] = None
-        for fn in list((leaf._post_acc_hooks or {}).values()):
-            fn(leaf)
-        return ()
-    return apply
+def capture(roots):
+    """Trace the backward of roots into a GraphModule; returns (gm, inputs, nodes)."""
+    nodes = _nodes(roots)
+    cap = _Capture()
+    mode = cap.mode
+    try:
+        cap.prepare(nodes)
+        grads = []
+        for i, (_, g) in enumerate(roots):
+            mode.placeholder(f"grads_{i}", g)
+            grads.append(g)
+        cap.hooks_node = mode.placeholder("hooks")
+        with mode:
+            _engine.run(roots, True, False)
+    finally:
+        cap.undo()
+    cap.graph.output(())
+    gm = fxlite.GraphModule({}, cap.graph, "CompiledAutograd")
+    return gm, grads + [cap.hooks] + list(mode.lifted), nodes
 
 
+# ---------------------------------------------------------------- the context manager
 class _Compiled:
     def __init__(self):
         self.cache = {}  # code -> compiled callable
@@ -176,40 +300,6 @@ _CACHES = {}
 
 def reset():
     _CACHES.clear()
-
-
-def capture(roots):
-    """Trace the backward of roots into a GraphModule; returns (gm, inputs)."""
-    nodes = _nodes(roots)
-    state = _State()
-    for n in nodes:
-        if n._pre_hooks or n._post_hooks or n._retain_grad:
-            raise _Unsupported("node pre/post hooks or retain_grad")
-        if isinstance(n, AccumulateGrad):
-            state.record_hooks(n.variable._hooks, _HookRecorder)
-            state.record_hooks(n.variable._post_acc_hooks, _PostAccRecorder)
-        elif n._tensor_pre_hooks:
-            for d in n._tensor_pre_hooks.values():
-                state.record_hooks(d, _HookRecorder)
-    graph = fxlite.Graph()
-    mode = _CaptureMode(graph)
-    state.mode = mode
-    grads = []
-    for i, (_, g) in enumerate(roots):
-        mode.placeholder(f"grads_{i}", g)
-        grads.append(g)
-    state.hooks_node = mode.placeholder("hooks")
-    saved_apply = AccumulateGrad.apply
-    AccumulateGrad.apply = _record_accumulate(state)
-    try:
-        with mode:
-            _engine.run(roots, True, False)
-    finally:
-        AccumulateGrad.apply = saved_apply
-        state.undo()
-    graph.output(())
-    gm = fxlite.GraphModule({}, graph, "CompiledAutograd")
-    return gm, grads + [state.hooks] + list(mode.lifted), nodes
 
 
 class enable(contextlib.ContextDecorator):
@@ -230,31 +320,27 @@ class enable(contextlib.ContextDecorator):
 
     def _run(self, roots, retain_graph):
         if _state.anomaly_enabled:
+            log.debug("compiled autograd: running the backward eagerly: anomaly mode is on")
             return False
         try:
             gm, inputs, nodes = capture(roots)
-        except _Unsupported:
+        except _Unsupported as e:
+            log.debug("compiled autograd: running the backward eagerly: %s", e)
             return False
         key = (gm.code, tuple(_meta(v) for v in inputs))
         fn = self.compiled.cache.get(key)
         if fn is None:
             self.compiled.graphs.append(gm)
-            prev = _engine.compiled_autograd_hook
-            _engine.compiled_autograd_hook = None  # compiling must not recurse into us
-            try:
+            with _no_compiled_autograd():  # compiling must not recurse into us
                 fn = self.compiler_fn(gm)
-            finally:
-                _engine.compiled_autograd_hook = prev
             self.compiled.cache[key] = fn
         prev_grad = _state.grad_enabled
         _state.grad_enabled = False
-        prev_hook = _engine.compiled_autograd_hook
-        _engine.compiled_autograd_hook = None
         try:
-            fn(*inputs)
+            with _no_compiled_autograd():
+                fn(*inputs)
         finally:
             _state.grad_enabled = prev_grad
-            _engine.compiled_autograd_hook = prev_hook
         if not retain_graph:
             for n in nodes:
                 n._release()
@@ -264,6 +350,16 @@ class enable(contextlib.ContextDecorator):
     def graphs(self):
         """The captured backward graphs that were compiled (one per distinct structure)."""
         return self.compiled.graphs
+
+
+@contextlib.contextmanager
+def _no_compiled_autograd():
+    prev = _engine.compiled_autograd_hook
+    _engine.compiled_autograd_hook = None
+    try:
+        yield
+    finally:
+        _engine.compiled_autograd_hook = prev
 
 
 def _meta(v):

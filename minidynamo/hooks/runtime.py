@@ -25,8 +25,12 @@ class HookBox:
         self.hooks[h.id] = hook
         return h
 
+    def in_order(self):
+        """The hooks, in the order they run."""
+        return list(self.hooks.values())
+
     def __call__(self, grad):
-        for fn in list(self.hooks.values()):
+        for fn in self.in_order():
             r = fn(grad)
             if r is not None:
                 grad = r
