@@ -17,12 +17,17 @@ error_on_recompile = False
 automatic_dynamic_shapes = True
 verbose = False
 inline_inbuilt_nn_modules = True
+# wrap_top_frame (PyTorch's option): md.compile(fn) compiles a function that calls fn, so fn is
+# traced inlined into that frame; any callable then compiles, one without a Python frame of its
+# own (a builtin, a callable object) included. md.compile(module) always works this way (the
+# module's hooks run in the same frame as its forward), whatever this says.
+wrap_top_frame = False
 # codegen_cache (True): the codegen backend's on-disk cache (MINIDYNAMO_CACHE_DIR), a setting
 # of the backends (backends.settings) that this module reads and writes, see _ConfigModule
 
 _DEFAULTS = dict(cache_size_limit=8, suppress_errors=False, error_on_recompile=False,
                  automatic_dynamic_shapes=True, verbose=False, inline_inbuilt_nn_modules=True,
-                 codegen_cache=True)
+                 wrap_top_frame=False, codegen_cache=True)
 
 
 class _Patch(contextlib.ContextDecorator):

@@ -259,6 +259,26 @@ class OptimizedModule(tl.nn.Module):
         setattr(self._orig_mod, name, value)
 
 
+def _call_impl_frame(self, /, *args, **kwargs):
+    """The frame `mod.compile()` compiles: the module's call, hooks included, without its
+    compiled call (the interpreter traces `self._call_impl(...)` as calling the module, and
+    run eagerly it does not come back to the compiled call)."""
+    return self._call_impl(*args, **kwargs)
+
+
+def _is_module_call_impl(fn):
+    """Whether fn is `mod._call_impl` (what `Module.compile` hands to compile)."""
+    return inspect.ismethod(fn) and fn.__func__ is tl.nn.Module._call_impl and isinstance(fn.__self__, tl.nn.Module)
+
+
+def _wrap_inline(fn):
+    """A function calling fn (config.wrap_top_frame: fn is traced inlined into it)."""
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return inner
+
+
 def _has_module_hooks(m):
     from tensorlite.nn.modules import module as M
     return bool(m._forward_pre_hooks or m._forward_hooks or m._backward_hooks or m._backward_pre_hooks
@@ -285,6 +305,10 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="eager", optio
     lookup_backend(backend)
     if isinstance(model, tl.nn.Module):
         return OptimizedModule(model, backend, fullgraph, dynamic)
+    if _is_module_call_impl(model):  # mod.compile()
+        return OptimizedFunction(_call_impl_frame, backend, fullgraph, dynamic, bound_self=model.__self__)
+    if config.wrap_top_frame and callable(model) and not isinstance(model, OptimizedFunction):
+        model = _wrap_inline(model)
     if inspect.ismethod(model):
         return OptimizedFunction(model.__func__, backend, fullgraph, dynamic, bound_self=model.__self__)
     if inspect.isfunction(model):
@@ -350,6 +374,10 @@ def compiled_callable(fn, backend):
         if hit is None or hit[0] is not fn or hit[2] is not forward:  # forward changes on recompile()
             hit = _COMPILED_CALLABLES[key] = (fn, OptimizedFunction(forward, backend, bound_self=fn), forward)
         return hit[1]
+    if _is_module_call_impl(fn):
+        # the module's call without its compiled call: its compiled forward, else itself, eagerly
+        compiled = compiled_callable(fn.__self__, backend)
+        return fn if compiled is fn.__self__ else compiled
     if inspect.ismethod(fn) and inspect.isfunction(fn.__func__):
         return functools.partial(compiled_callable(fn.__func__, backend), fn.__self__)
     if inspect.isfunction(fn) and not getattr(fn, "_minidynamo_disable", False):

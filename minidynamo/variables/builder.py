@@ -132,6 +132,7 @@ class VariableBuilder:
             ((tl.no_grad, tl.enable_grad, tl.set_grad_enabled), cls.wrap_grad_mode_class),
             (eval_frame.graph_break, cls.wrap_graph_break),
             (trace_wrapped, cls.wrap_trace_wrapped),
+            (tl.nn.Module._call_impl, cls.wrap_module_call_impl),
         ]
         return _by_id(entries)
 
@@ -247,6 +248,10 @@ class VariableBuilder:
 
     def wrap_trace_wrapped(self, value):
         return TraceWrappedVariable(value, self.source)
+
+    def wrap_module_call_impl(self, value):
+        self.guard("ID_MATCH", value)
+        return ModuleCallImplVariable(self.source)
 
     def wrap_namedtuple(self, value):
         self.guard("TYPE_MATCH", type(value))
@@ -375,6 +380,19 @@ class TraceWrappedVariable(VariableTracker):
 
     def reconstruct(self, cg):
         return self.source.expr() if self.source is not None else cg.global_obj(self.value)
+
+
+class ModuleCallImplVariable(VariableTracker):
+    """tl.nn.Module._call_impl (what `mod.compile()` compiles, bound to the module): calling
+    it calls the module, hooks included, as `mod(...)` does, without its compiled call."""
+
+    def call_function(self, tx, args, kwargs):
+        if not args or not isinstance(args[0], NNModuleVariable):
+            unsupported("Module._call_impl called on something other than a module")
+        return args[0].call_function(tx, list(args[1:]), kwargs)
+
+    def reconstruct(self, cg):
+        return self.source.expr() if self.source is not None else cg.global_obj(tl.nn.Module._call_impl)
 
 
 def _marker(value, name):

@@ -1099,7 +1099,6 @@ def forward(self, L_x_ : tl.Tensor):
         self.assertEqual(cnts.frame_count, 2)
 
     # Source: test/dynamo/test_hooks.py::HooksTests::test_wrap_top_frame_with_hooks
-    @pytest.mark.xfail(strict=True, reason='md.config has no wrap_top_frame option (AttributeError); without it case 2 also fails: mod.compile() captures nothing (graph break on self.__dict__ in Module._call_impl), frame_count 0')
     @md.config.patch(wrap_top_frame=True)
     def test_wrap_top_frame_with_hooks(self):
         class ToyModel(tl.nn.Module):

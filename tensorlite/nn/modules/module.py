@@ -514,7 +514,16 @@ class Module:
         return self._apply(lambda t: t.to(dst_type))
 
     def compile(self, *args, **kwargs):
-        """Compile this module's call in place with `tensorlite.compile` (minidynamo)."""
+        """Compile this module's call (forward and hooks) in place with `tensorlite.compile`
+        (minidynamo), as PyTorch's: later calls of the module run compiled; returns None.
+
+        >>> import tensorlite as tl, minidynamo as md
+        >>> lin = tl.nn.Linear(2, 2)
+        >>> cnt = md.testing.CompileCounter()
+        >>> lin.compile(backend=cnt)
+        >>> _ = lin(tl.ones(2)); cnt.frame_count
+        1
+        """
         import tensorlite
         self._compiled_call_impl = tensorlite.compile(self._call_impl, *args, **kwargs)
 
