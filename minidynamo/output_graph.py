@@ -3,6 +3,7 @@ import dataclasses
 import operator
 import time
 
+from backends.higher_order import invoke_subgraph
 import fxlite
 from fxlite.marks import mark_run_graph_as_is
 import tensorlite as tl
@@ -10,8 +11,9 @@ from tensorlite import _state as tl_state
 from tensorlite._modes import DataDependentError, FakeTensorMode
 
 from . import config
-from .exc import Unsupported
+from .exc import InternalError, Unsupported
 from .guards import Guard, TensorMeta
+from .higher_order import region_message
 from .hooks import HookTracker
 from .side_effects import SideEffects
 from .utils import counters
@@ -46,11 +48,81 @@ class GraphArg:
 
 @dataclasses.dataclass
 class _Region:
-    """An enclosing graph while a nested compile region's graph is being built."""
+    """An enclosing graph while a nested compile region's graph is being built, and what the
+    region's trace did to tensors (its call is wired into the enclosing graph from these)."""
 
     graph: fxlite.Graph  # the enclosing graph
     anchor: object  # its last placeholder (new_placeholder's insertion point)
-    lifted: dict  # enclosing node -> the region's placeholder for it
+    lifted: dict = dataclasses.field(default_factory=dict)  # enclosing node -> the region's placeholder
+    freevars: list = dataclasses.field(default_factory=list)  # enclosing nodes lifted on use, in order
+    # TensorVariables made inside, in order: any of them may be reachable after the region (a
+    # list it appended to, an object it returned), so each is a candidate output
+    made: list = dataclasses.field(default_factory=list)
+    # id(vt) -> (vt, node, last_mutation) before the region changed vt, a tracker from outside,
+    # in place: vt gets them back when the region ends (its node from before reads the value)
+    changed: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class _SubgraphCall:
+    """One `invoke_subgraph` call in the graph: its node and one getitem per subgraph output."""
+
+    node: object
+    items: list
+
+
+@dataclasses.dataclass
+class _Subgraph:
+    """A region's graph, installed as attribute `name` of the graph, and the calls of it."""
+
+    name: str
+    gm: fxlite.GraphModule
+    n_user: int  # its first outputs are what the region returns; the rest are intermediates
+    calls: list = dataclasses.field(default_factory=list)  # [_SubgraphCall]
+
+    def prune_outputs(self, graph_outputs):
+        """Drop the getitems no one reads (graph_outputs: the nodes the graph will return), and
+        the intermediate outputs (made outputs in case they escaped) that no call reads."""
+        def read(item):
+            return bool(item.users) or item in graph_outputs
+
+        out = next(n for n in self.gm.graph.nodes if n.op == "output")
+        values = out.args[0]
+        keep = [i for i in range(len(values)) if i < self.n_user or any(read(c.items[i]) for c in self.calls)]
+        if len(keep) < len(values):
+            out.args = (tuple(values[i] for i in keep),)
+            self.gm.recompile()
+        for call in self.calls:
+            for j, i in enumerate(keep):
+                if read(call.items[i]) and i != j:
+                    call.items[i].update_arg(1, j)
+            for item in call.items:
+                if not read(item):
+                    item.graph.erase_node(item)
+            call.items = [call.items[i] for i in keep]
+            call.node.meta["val"] = tuple(call.node.meta["val"][i] for i in keep)
+
+
+def _subgraph_key(graph, n_user):
+    """What makes two region graphs interchangeable: their code with the inputs renamed
+    positionally, the inputs' metadata, the objects bound to constants without a literal
+    (`x * _const_5`: the same text with other objects is another graph) and n_user."""
+    phs = [n for n in graph.nodes if n.op == "placeholder"]
+    saved = [(n.name, n.target) for n in phs]
+    for i, n in enumerate(phs):
+        n.name = n.target = f"_input_{i}"
+    try:
+        code = graph.python_code("self")
+    finally:
+        for n, (name, target) in zip(phs, saved):
+            n.name, n.target = name, target
+    bound = tuple((k, id(v)) for k, v in code.globals.items() if k.startswith("_const_"))
+    metas = tuple(_input_meta(n.meta.get("val")) for n in phs)
+    return code.src, metas, bound, n_user
+
+
+def _input_meta(t):
+    return (tuple(t.shape), t.dtype.name, t.requires_grad) if isinstance(t, tl.Tensor) else type(t)
 
 
 class OutputGraph:
@@ -78,8 +150,7 @@ class OutputGraph:
         self.current_tx = None  # the innermost running translator (set by the translators)
         self._ph_anchor = None  # the last placeholder: new ones go after it
         self._regions = []  # [_Region]: enclosing graphs of nested compile regions, outermost first
-        self._lifted_order = []  # enclosing nodes lifted into the innermost region, in order
-        self._subgraphs = {}  # (code, input metadata, bound constants) -> subgraph name
+        self._subgraphs = {}  # _subgraph_key(graph, n_user) -> _Subgraph: equal regions share one
 
     # ---- bookkeeping ----------------------------------------------------------------
     def add_guard(self, kind, source, expected=None):
@@ -194,27 +265,36 @@ class OutputGraph:
         return len(self._regions)
 
     def start_subgraph(self):
-        self._regions.append(_Region(self.graph, self._ph_anchor, {}))
+        """Trace into a new graph until end_subgraph; returns the region's record (_Region)."""
+        region = _Region(self.graph, self._ph_anchor)
+        self._regions.append(region)
         self.graph = fxlite.Graph()
         self._ph_anchor = None
+        return region
 
     def subgraph_input(self, vt):
-        """An explicit operand of the region: a placeholder of the subgraph."""
-        lifted = self._regions[-1].lifted
-        node = self.new_placeholder(f"arg{len(lifted)}")
-        node.meta["val"] = vt.example
-        lifted[vt.node] = node
+        """An explicit operand of the region: a placeholder of the subgraph, named as the
+        enclosing graph's node (as Dynamo names a subgraph's inputs)."""
+        node = self._region_placeholder(vt.node, vt.example)
+        self._regions[-1].lifted[vt.node] = node
         return TensorVariable(node, vt.example, None, vt.cls)
+
+    def _region_placeholder(self, parent_node, example):
+        node = self.new_placeholder(parent_node.name)
+        node.target = node.name  # unique: an operand passed twice is two parameters
+        node.meta["val"] = example
+        return node
 
     def lift(self, parent_node, example):
         """A tensor of the enclosing graph used inside the region becomes an operand."""
-        lifted = self._regions[-1].lifted
-        node = lifted.get(parent_node)
+        if not self._regions or parent_node.graph is not self._regions[-1].graph:
+            raise InternalError(region_message("escaped", name=parent_node.name))
+        region = self._regions[-1]
+        node = region.lifted.get(parent_node)
         if node is None:
-            node = self.new_placeholder(f"arg{len(lifted)}")
-            node.meta["val"] = example
-            lifted[parent_node] = node
-            self._lifted_order.append(parent_node)
+            node = self._region_placeholder(parent_node, example)
+            region.lifted[parent_node] = node
+            region.freevars.append(parent_node)
         return node
 
     def end_subgraph(self):
@@ -222,22 +302,55 @@ class OutputGraph:
         region = self._regions.pop()
         self.graph = region.graph
         self._ph_anchor = region.anchor
-        order, self._lifted_order = self._lifted_order, []
-        return [n for n in order if n in region.lifted]
+        return list(region.freevars)
 
-    def register_subgraph(self, graph, meta):
-        """Name a region's graph; identical code and input metadata share one subgraph."""
-        gm = fxlite.GraphModule({}, graph)
-        # constants without a literal are named in the code (`x * _const_5`): the same text
-        # with other objects bound is another graph
-        bound = tuple((k, id(v)) for k, v in gm.forward.__globals__.items() if k.startswith("_const_"))
-        key = (gm.code, meta, bound)
-        cache = self._subgraphs
-        name = cache.get(key)
-        if name is None:
-            name = cache[key] = f"subgraph_{len(cache)}"
-            self.constants[name] = gm
-        return name
+    def _note_made(self, vt):
+        if self._regions:
+            self._regions[-1].made.append(vt)
+
+    def _note_changed(self, vt):
+        """vt is about to be changed in place (its node, its last mutation replaced)."""
+        if self._regions and vt.node.graph is not self.graph:
+            self._regions[-1].changed.setdefault(id(vt), (vt, vt.node, vt.last_mutation))
+
+    def register_subgraph(self, graph, n_user):
+        """The _Subgraph of a region's graph (its first n_user outputs are what the region
+        returns): regions whose graphs are equal up to the names of their inputs share one."""
+        key = _subgraph_key(graph, n_user)
+        sub = self._subgraphs.get(key)
+        if sub is None:
+            name = f"subgraph_{len(self._subgraphs)}"
+            attrs = {n.target: self.constants[n.target] for n in graph.nodes if n.op == "get_attr"}
+            sub = self._subgraphs[key] = _Subgraph(name, fxlite.GraphModule(attrs, graph), n_user)
+            self.constants[name] = sub.gm
+        return sub
+
+    def call_subgraph(self, sub, operands, examples):
+        """`invoke_subgraph(subgraph_k, 'subgraph_k', *operands)` in the graph, then one getitem
+        per output of the subgraph (examples: their values); returns the call and the getitems.
+        As in Dynamo the nodes have no stack trace: calls print as one group of lines."""
+        name = sub.name
+        graph = self.graph
+        attr = graph.create_node("get_attr", name, name=name)  # subgraph_1, ... for later calls
+        call = graph.call_function(invoke_subgraph, (attr, name, *operands))
+        call.meta["val"] = tuple(examples)
+        items = []
+        for i, example in enumerate(examples):
+            item = graph.call_function(operator.getitem, (call, i))
+            item.meta["val"] = example
+            items.append(item)
+        sub.calls.append(_SubgraphCall(call, items))
+        return call, items
+
+    def _finish_subgraphs(self, outputs):
+        """A tensor of a region's graph read after the region must be one of its outputs; the
+        intermediate outputs no one reads are dropped."""
+        for n in outputs:
+            if isinstance(n, fxlite.Node) and n.graph is not self.graph:
+                raise InternalError(region_message("escaped", name=n.name))
+        graph_outputs = set(outputs)
+        for sub in self._subgraphs.values():
+            sub.prune_outputs(graph_outputs)
 
     def specialize_dims(self, vt=None):
         """A size was read as a Python value (of vt; None: of an op's non-tensor result): guard
@@ -277,9 +390,9 @@ class OutputGraph:
         node.meta["_user_named"] = True
         if node.name == name:
             return
-        ns = self.graph._namespace
-        ns.release(node.name)
-        node.name = ns.create_name(name)
+        # the old name stays taken, as torch.fx's Node._rename leaves it: later nodes are
+        # numbered as in Dynamo (a region's second output is getitem_1 after `a = region(x)`)
+        node.name = self.graph._namespace.create_name(name)
 
     # ---- operations -----------------------------------------------------------------
     def _node_arg(self, v):
@@ -342,6 +455,8 @@ class OutputGraph:
             raise UserError(e) from None
         node = self.graph.create_node(kind, target, node_args, node_kwargs)
         node.meta["stack_trace"] = tx.stack_trace()
+        if inplace_of is not None:
+            self._note_changed(inplace_of)
         if inplace_of is not None and target is operator.setitem:
             # x[i] = v returns None: later uses of x keep reading x's node (mutated in place)
             inplace_of.mutated = True
@@ -360,7 +475,9 @@ class OutputGraph:
     def _wrap_result(self, tx, node, result):
         if isinstance(result, tl.Tensor):
             node.meta["val"] = result
-            return TensorVariable(node, result, None, tl.Tensor if not isinstance(result, tl.nn.Parameter) else tl.nn.Parameter)
+            vt = TensorVariable(node, result, None, tl.Tensor if not isinstance(result, tl.nn.Parameter) else tl.nn.Parameter)
+            self._note_made(vt)
+            return vt
         if isinstance(result, (tuple, list)) and any(isinstance(r, tl.Tensor) for r in result):
             node.meta["val"] = tuple(result)
             items = []
@@ -392,6 +509,7 @@ class OutputGraph:
     def finish_graph(self, outputs):
         """Drop inputs no node uses, order the inputs as the placeholders, and end the graph
         with `outputs`. Returns the GraphModule, or None when the frame needs no graph."""
+        self._finish_subgraphs(outputs)
         graph = self.graph
         for ga in list(self.graphargs):
             if not ga.node.users:

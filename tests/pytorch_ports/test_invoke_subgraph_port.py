@@ -70,8 +70,6 @@ RETURN_KIND = ("a region returning a nested tuple, None, a Size or a user object
                "'a nested compile region must return a tensor or a tuple of tensors'")
 CHECKPOINT = ("md cannot trace tl.utils.checkpoint.checkpoint (graph break 'passing LazyVariable(function) "
               "to a tensor operation'), a RegionError inside a region")
-LEAK = ("a tensor made inside a region that escapes through a list append is not made a region output: "
-        "the outer graph names a subgraph node")
 DYNAMO_NAMES = ("Dynamo graph printing: 2nd call's get_attr is subgraph_0_1 (torch subgraph_1), subgraph "
                 "placeholders are arg0, arg1 (torch: the outer names l_x_, l_y_), blank lines around get_attr")
 AOT_GRAPHS = ("AOT graphs: subgraphs are fw_subgraph_0/bw_subgraph_0 called as invoke_subgraph, invoke_subgraph_1 "
@@ -189,7 +187,6 @@ class TestInvokeSubgraphCompile(TestCase):
         self.assertEqual(y.grad, y_clone.grad)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_module_forward
-    @pytest.mark.xfail(strict=True, reason=MODULE_SELF)
     def test_module_forward(self):
         class Mod(tl.nn.Module):
             def __init__(self):
@@ -444,7 +441,6 @@ class GraphModule(tl.nn.Module):
         )
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_buffer_mutation_works_under_no_grad
-    @pytest.mark.xfail(strict=True, reason=MODULE_SELF)
     def test_buffer_mutation_works_under_no_grad(self):
         class Mod(tl.nn.Module):
             def __init__(self):
@@ -542,7 +538,6 @@ class GraphModule(tl.nn.Module):
         self.assertEqual(y.grad, y_clone.grad)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_tuple_of_tuple
-    @pytest.mark.xfail(strict=True, reason=RETURN_KIND)
     def test_tuple_of_tuple(self):
         @nested_compile_region
         def gn(x, y):
@@ -761,7 +756,6 @@ class <lambda>(tl.nn.Module):
             )
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_nonlocal_update
-    @pytest.mark.xfail(strict=True, reason=DYNAMO_NAMES + "; the 2nd output is getitem (torch getitem_2)")
     def test_nonlocal_update(self):
         counter = 2
 
@@ -829,7 +823,6 @@ class GraphModule(tl.nn.Module):
             )
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_nonlocal_list_mutation_hidden
-    @pytest.mark.xfail(strict=True, reason=LEAK + " (BackendCompilerFailed: NameError: name 'out' is not defined)")
     def test_nonlocal_list_mutation_hidden(self):
         """Test that nonlocal list mutation inside nested_compile_region is handled correctly."""
 
@@ -859,7 +852,6 @@ class GraphModule(tl.nn.Module):
         self.assertEqual(ref[1], res[1])
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_normalize_gm
-    @pytest.mark.xfail(strict=True, reason=DYNAMO_NAMES + "; outputs are named x, x_1, .. after the user variable (torch getitem, getitem_5, ..)")
     def test_normalize_gm(self):
         @nested_compile_region
         def gn(x, y):
@@ -1031,7 +1023,6 @@ class GraphModule(tl.nn.Module):
             opt_fn(x)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_input_output_aliasing
-    @pytest.mark.xfail(strict=True, reason="UncapturedHigherOrderOpError's message is 'nested compile region: an output aliases an input (return a copy, e.g. x.clone())'")
     def test_input_output_aliasing(self):
         @nested_compile_region
         def gn(x, y):
@@ -1094,7 +1085,6 @@ class GraphModule(tl.nn.Module):
             opt_fn(x)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_side_effect_with_aliased_intermediate
-    @pytest.mark.xfail(strict=True, reason=LEAK + " (here InternalError 'IndexError: list index out of range' from OutputGraph.lift, torch: 'does not belong to this Graph')")
     def test_side_effect_with_aliased_intermediate(self):
         captured_views = []
 
@@ -1150,7 +1140,6 @@ class GraphModule(tl.nn.Module):
         self.assertEqual(compiled_out, fn(x, y))
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_redundant_compile_region
-    @pytest.mark.xfail(strict=True, reason=DYNAMO_NAMES)
     def test_redundant_compile_region(self):
         @nested_compile_region
         @nested_compile_region
@@ -1714,7 +1703,6 @@ class GraphModule(tl.nn.Module):
         res.sum().backward()
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_fake_tensor_checking
-    @pytest.mark.xfail(strict=True, reason=DYNAMO_NAMES)
     def test_fake_tensor_checking(self):
         @nested_compile_region
         def gn(x):
@@ -1766,7 +1754,6 @@ class GraphModule(tl.nn.Module):
             )
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_return_size
-    @pytest.mark.xfail(strict=True, reason=RETURN_KIND)
     def test_return_size(self):
         def run(dynamic):
             md.reset()
@@ -2133,7 +2120,6 @@ class GraphModule(tl.nn.Module):
         self.assertEqual(ref, res)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_udf_output
-    @pytest.mark.xfail(strict=True, reason=RETURN_KIND)
     def test_udf_output(self):
         class Foo:
             def __init__(self, a, b):
@@ -2239,7 +2225,6 @@ class GraphModule(tl.nn.Module):
 
 class NegativeTesting(TestCase):
     # Source: test/higher_order_ops/test_invoke_subgraph.py::NegativeTesting::test_graph_break
-    @pytest.mark.xfail(strict=True, reason="the region graph-break error says 'graph break inside a nested compile region: graph_break() called. A region marked with md.nested_compile_region must be capturable into a single graph'")
     def test_graph_break(self):
         @nested_compile_region
         def gn(x):
