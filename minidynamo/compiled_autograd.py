@@ -16,11 +16,14 @@ later backward with other hooks (a new hook box per forward call, a rebound hook
 compiled graph. The backward of an AOT-compiled graph (`CompiledFunctionBackward`) is
 captured by running its backward *graph* op by op, not its compiled kernel (which a dispatch
 mode cannot see into: codegen's numpy code), as PyTorch inlines the AOT backward graph. Saved
-tensors, leaves and incoming gradients become graph inputs. `compiler_fn(gm)` compiles the
-graph (typically `md.compile(gm, backend=..., fullgraph=True)`, which inlines the hook bodies
-and replays their Python side effects once per backward; a hook that cannot be traced raises
-there, under fullgraph). Compiled graphs are cached by their code, so a later backward of the
-same shape reuses them, whatever the hooks' closures now hold.
+tensors, leaves and incoming gradients become graph inputs, and so do the Python numbers ops
+saved (`x * i` saves i): the op is recorded as `call_with_scalars`, which gets the number as a
+0-d tensor and calls the op with the number itself. `compiler_fn(gm)` compiles the graph
+(typically `md.compile(gm, backend=..., fullgraph=True)`, which inlines the hook bodies and
+replays their Python side effects once per backward; a hook that cannot be traced raises there,
+under fullgraph). Compiled graphs are cached by their code (and the constants it names rather
+than spells), so a later backward of the same shape reuses them, whatever the hooks' closures
+now hold and whatever the saved numbers now are.
 
 A backward the capture cannot model (node pre/post hooks, retain_grad, anomaly mode) runs
 eagerly; the reason is logged (logger "minidynamo", DEBUG).
@@ -37,14 +40,19 @@ tensor([6., 6., 6.])
 import contextlib
 import logging
 
+import numpy as np
+
 import fxlite
 import tensorlite as tl
 from backends.aot.runtime import CompiledFunctionBackward
 from backends.aot.trace_wrapped import TRACE_WRAPPED, trace_wrapped
+from fxlite.codegen import literal, same_key
 from fxlite.marks import mark_impure
+from fxlite.node import Node, map_aggregate
 from fxlite.proxy_tensor import ProxyMode
 from tensorlite import _engine, _state
-from tensorlite._node import AccumulateGrad
+from tensorlite._node import AccumulateGrad, PrimNode
+from tensorlite._primitive import PRIMITIVES, Primitive
 
 from .hooks.runtime import HookBox
 
@@ -86,6 +94,30 @@ mark_impure(call_post_acc_hook)
 mark_impure(call_wrapped)  # it runs user code, like the trace_wrapped it stands for
 
 
+def _call_with_scalars_impl(*arrays, op, scalars_at, **params):
+    prim = PRIMITIVES[op]
+    args = [np.asarray(a).item() if k in scalars_at else a for k, a in enumerate(arrays)]
+    return prim.impl(*args, **params)
+
+
+def _call_with_scalars_meta(*args, op, scalars_at, **params):
+    prim = PRIMITIVES[op]
+    return prim.meta(*[_example_scalar(a) if k in scalars_at else a for k, a in enumerate(args)], **params)
+
+
+def _example_scalar(t):
+    """A Python number of the kind a lifted scalar's 0-d tensor holds (its value is unknown
+    while tracing; the ops it is lifted for have metadata rules that read only its type)."""
+    return {"i": 1, "u": 1, "f": 1.0, "c": 1j}[t._data.dtype.kind]
+
+
+# `op(*args)` where the args at scalars_at are Python numbers that the graph receives as 0-d
+# tensors (int64, float64: they hold the number exactly), so a graph compiled for one value
+# serves every value and computes exactly what eager computes with the number itself.
+CALL_WITH_SCALARS = PRIMITIVES.get("call_with_scalars") or Primitive(
+    "call_with_scalars", _call_with_scalars_impl, _call_with_scalars_meta)
+
+
 # ---------------------------------------------------------------- capture
 class _Unsupported(Exception):
     """The backward cannot be captured; it runs eagerly (the message says why)."""
@@ -98,7 +130,8 @@ class _CaptureMode(ProxyMode):
     def __init__(self, graph, capture):
         super().__init__(graph)
         self.capture = capture
-        self.lifted = []
+        self.lifted = []  # values of the inputs made while tracing, in placeholder order
+        self._lifted_count = {}  # placeholder prefix -> last number used
         self._anchor = None
 
     def placeholder(self, name, value=None):
@@ -119,14 +152,53 @@ class _CaptureMode(ProxyMode):
         if node is None:
             node = self._node_of_data.get(id(t._data))
         if node is None:
-            node = self.placeholder(f"inputs_{len(self.lifted)}", t)
-            self.lifted.append(t)
+            node = self.lift("inputs", t)
+        return node
+
+    def lift(self, prefix, value):
+        """A new graph input (placeholder `<prefix>_<k>`) the compiled graph receives value for."""
+        k = self._lifted_count[prefix] = self._lifted_count.get(prefix, -1) + 1
+        node = self.placeholder(f"{prefix}_{k}", value)
+        self.lifted.append(value)
         return node
 
     def dispatch(self, prim, args, params):
         if prim is TRACE_WRAPPED:
             return self.capture.record_wrapped(args, params["fn"])
+        if self.capture.lifts_scalars:
+            if any(type(a) in _LIFTED for a in args):
+                return self.capture.record_with_scalars(prim, args, params)
+            params = map_aggregate(params, _unlift)  # a number in params is a constant
         return super().dispatch(prim, args, params)
+
+
+class _LiftedInt(int):
+    """A Python int saved for backward (`x * 3`), as a backward rule sees it during capture:
+    the same number, tagged with the saved slot it came from. Arithmetic on it gives a plain
+    int (a constant of the graph, so its value is in the graph's code and cache key); passed
+    to a primitive, it becomes an input of the graph (_Capture.record_with_scalars)."""
+
+
+class _LiftedFloat(float):
+    __doc__ = _LiftedInt.__doc__.replace("int", "float").replace("x * 3", "x * 0.5")
+
+
+_LIFTED = {_LiftedInt: int, _LiftedFloat: float}
+_INT64 = np.iinfo(np.int64)
+
+
+def _lift(v):
+    """The lifted stand-in for a saved value, or v itself (bools, big ints, non-numbers)."""
+    t = type(v)
+    if t is float or t is int and _INT64.min <= v <= _INT64.max:
+        lifted = (_LiftedInt if t is int else _LiftedFloat)(v)
+        lifted.value = v
+        return lifted
+    return v
+
+
+def _unlift(v):
+    return _LIFTED[type(v)](v) if type(v) in _LIFTED else v
 
 
 class _HookRecorder:
@@ -173,6 +245,8 @@ class _Capture:
         self.mode = _CaptureMode(self.graph, self)
         self.hooks = []  # the `hooks` input: every callable the graph calls
         self.hooks_node = None
+        self.lifts_scalars = False  # some saved Python number was lifted (prepare)
+        self._scalar_nodes = {}  # id(lifted number) -> its placeholder
         self._undo = []  # (setter, old value), most recent last
 
     # ---- preparing the autograd graph -------------------------------------------------
@@ -191,6 +265,16 @@ class _Capture:
                     self._record_hooks(d, _HookRecorder)
             if isinstance(n, CompiledFunctionBackward) and n._rt is not None:
                 self._swap_attr(n, "_rt", _AOTBackwardGraph(n._rt))
+            if isinstance(n, PrimNode) and n._saved:
+                self._lift_saved_numbers(n)
+
+    def _lift_saved_numbers(self, n):
+        """A Python number saved by an op (`x * i` saves i) is lifted: the graph takes it as an
+        input, so one graph serves every value of i (PyTorch lifts it as a SymInt/scalar)."""
+        lifted = tuple(_lift(v) for v in n._saved)
+        if any(a is not b for a, b in zip(lifted, n._saved)):
+            self._swap_attr(n, "_saved", lifted)
+            self.lifts_scalars = True
 
     def _record_hooks(self, d, recorder_cls):
         for k, fn in list((d or {}).items()):
@@ -238,6 +322,41 @@ class _Capture:
         for f in fns:
             out = self.record_call(call_wrapped, f, (out, *rest))
         return out
+
+    def record_with_scalars(self, prim, args, params):
+        """prim(*args) where some args are lifted numbers: recorded as call_with_scalars with
+        those numbers as graph inputs; computed with the plain numbers, as eager computes it."""
+        mode = self.mode
+        at = tuple(k for k, a in enumerate(args) if type(a) in _LIFTED)
+        plain = tuple(_unlift(a) for a in args)
+        params = map_aggregate(params, _unlift)
+        if not self._liftable(prim, plain, params, at):
+            return ProxyMode.dispatch(mode, prim, plain, params)  # the numbers are constants
+        out = mode.redispatch(prim, plain, params)
+        node_args = tuple(self._scalar_node(a) if k in at else mode.to_arg(a) for k, a in enumerate(args))
+        node = self.graph.create_node("call_function", CALL_WITH_SCALARS, node_args,
+                                      {"op": prim.name, "scalars_at": at, **params}, name=prim.name)
+        mode.bind_tensor(out, node)
+        return out
+
+    @staticmethod
+    def _liftable(prim, args, params, at):
+        """Whether call_with_scalars can stand for prim here: one output, no parameter named
+        like its own, and metadata that does not depend on the numbers' values."""
+        if prim.n_outputs != 1 or "op" in params or "scalars_at" in params:
+            return False
+        examples = [type(a)(1) if k in at else a for k, a in enumerate(args)]
+        try:
+            return prim.meta(*examples, **params) == prim.meta(*args, **params)
+        except Exception:  # noqa: BLE001 - a rule that rejects the example: keep the constant
+            return False
+
+    def _scalar_node(self, lifted):
+        node = self._scalar_nodes.get(id(lifted))
+        if node is None:
+            value = tl.Tensor._wrap(np.asarray(lifted.value, np.int64 if type(lifted) is _LiftedInt else np.float64))
+            node = self._scalar_nodes[id(lifted)] = self.mode.lift("scalars", value)
+        return node
 
     def accumulate(self, node, grads):
         """What capture runs instead of AccumulateGrad.apply."""
@@ -327,7 +446,7 @@ class enable(contextlib.ContextDecorator):
         except _Unsupported as e:
             log.debug("compiled autograd: running the backward eagerly: %s", e)
             return False
-        key = (gm.code, tuple(_meta(v) for v in inputs))
+        key = (gm.code, _constants_key(gm), tuple(_meta(v) for v in inputs))
         fn = self.compiled.cache.get(key)
         if fn is None:
             self.compiled.graphs.append(gm)
@@ -360,6 +479,20 @@ def _no_compiled_autograd():
         yield
     finally:
         _engine.compiled_autograd_hook = prev
+
+
+def _constants_key(gm):
+    """The constants of gm's nodes that its code names rather than spells (a numpy scalar, an
+    object): two graphs with the same code may hold different ones."""
+    out = []
+
+    def visit(v):
+        if not isinstance(v, (Node, Primitive)) and literal(v) is None:
+            out.append(same_key(v))
+        return v
+    for n in gm.graph.nodes:
+        map_aggregate((n.args, n.kwargs), visit)
+    return tuple(out)
 
 
 def _meta(v):

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 import fxlite
 import tensorlite as tl
 from backends.codegen import cache, compile_fx_graph, counters
+from minidynamo.compiled_autograd import CALL_WITH_SCALARS  # the primitive compiled autograd registers
 from tensorlite._primitive import PRIMITIVES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -115,6 +116,8 @@ CASES = [
     ("softmax", lambda a: (tl.softmax(a, 1), tl.log_softmax(a, 0)), (x,)),
     ("zero_size", lambda a: (a * 2 + 1, a.sum(0), a.sum(), a.exp()), (tl.randn(0, 3),)),
     ("scalar_tensor", lambda a, s: a * s + s, (x, tl.tensor(2.0, dtype=tl.float64))),
+    ("call_with_scalars", lambda a, s: CALL_WITH_SCALARS(a, s, op="mul", scalars_at=(1,)) + 1,
+     (x, tl.tensor(0.1, dtype=tl.float64))),
     ("input_passthrough", lambda a, b: (a, b * 2, a), (x, y)),
     ("broadcast", lambda a, b: (a + b, a * b - a), (tl.randn(3, 1), tl.randn(4))),
 ]

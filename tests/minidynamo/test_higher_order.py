@@ -129,10 +129,11 @@ def test_compiled_autograd_graph_inlines_the_hook():
     assert x.grad.tolist() == [36.0, 36.0]
     assert_expected_inline(None, normalize_gm(graphs[0].print_readable(False)), """\
 class GraphModule(tl.nn.Module):
-    def forward(self, L_args_0_: "f32[2]"):
+    def forward(self, L_args_0_: "f32[2]", L_args_2_: "i64[]"):
         l_args_0_ = L_args_0_
+        l_args_2_ = L_args_2_
 
-        mul: "f32[2]" = tl.ops.mul(l_args_0_, 3);  l_args_0_ = None
+        mul: "f32[2]" = tl.ops.call_with_scalars(l_args_0_, l_args_2_, op = 'mul', scalars_at = (1,));  l_args_0_ = l_args_2_ = None
 
         r: "f32[2]" = mul * mul;  mul = None
 

@@ -1009,7 +1009,6 @@ def forward(self, L_x_ : tl.Tensor):
                     test_fn(compiled_fn)
 
     # Source: test/dynamo/test_hooks.py::HooksTests::test_recompile
-    @pytest.mark.xfail(strict=True, reason='compiled autograd bakes the Python scalar of x * i into the backward graph (mul(expand, i)), so each i is a new graph and md.compile raises RecompileError under error_on_recompile')
     def test_recompile(self):
         def hook(param):
             param.grad *= 2
