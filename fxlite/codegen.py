@@ -19,6 +19,7 @@ import tensorlite
 from tensorlite._primitive import PRIMITIVES, Primitive
 
 from .node import Node
+from .symbolic import SymInt, sym_shape
 
 _BINARY = {
     operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
@@ -57,10 +58,13 @@ class PythonCode:
 
 
 def type_annotation(val):
-    """The string annotation of a meta value: "f32[2, 3]", "b8[]", or None."""
+    """The string annotation of a meta value: "f32[2, 3]", "f32[s0, 3]", "b8[]", "Sym(s0)",
+    or None."""
     if val is None:
         return None
-    shape = getattr(val, "shape", None)
+    if type(val) is SymInt:
+        return f"Sym({val.expr})"
+    shape = sym_shape(val) or getattr(val, "shape", None)
     dtype = getattr(val, "dtype", None)
     if shape is None or dtype is None:
         return None
