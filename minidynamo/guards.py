@@ -16,6 +16,7 @@ from tensorlite import _state as tl_state
 
 from .namespaces import base_namespace, complex_bits, eval_namespace, float_bits, rename_code, signature_src
 from .source import KEYS, show, strip_local
+from .symbolic_shapes import failure_reason as shape_failure_reason
 
 
 class TensorMeta(NamedTuple):
@@ -132,6 +133,9 @@ KINDS = {k.name: k for k in (
               lambda g, n: f"{n} is {g.expected.name()}"),
     GuardKind("NO_DUPLICATE", lambda g, consts, e: f"{e} is not {g.expected.expr()}",
               lambda g, n: f"{n} is not {g.expected.name()}"),
+    # a fact about symbolic sizes (symbolic_shapes.ShapeGuard); the source reads the sizes
+    GuardKind("SHAPE_ENV", lambda g, consts, e: g.expected.code, lambda g, n: g.expected.text,
+              lambda g, name, value: shape_failure_reason(g.expected, value)),
 )}
 
 

@@ -9,7 +9,8 @@ import os
 
 from backends import settings as _backend_settings
 
-TOPICS = ("graph_code", "guards", "recompiles", "graph_breaks", "bytecode", "output_code", "aot_graphs")
+TOPICS = ("graph_code", "guards", "recompiles", "graph_breaks", "bytecode", "output_code", "aot_graphs",
+          "dynamic")
 log = logging.getLogger("minidynamo")
 _enabled = set()
 _handler = None
@@ -77,6 +78,12 @@ def log_recompile(fn, lines):
     if "recompiles" in _enabled:
         from .eval_frame import recompile_message
         log.info("%s", recompile_message(fn, lines))
+
+
+def log_dynamic(msg):
+    """Why a symbol was created, specialized or guarded (symbolic_shapes.py writes msg)."""
+    if "dynamic" in _enabled:
+        log.info("%s", msg)
 
 
 def log_graph_break(reason, user_stack):
