@@ -10,7 +10,7 @@ tensor([2., 2., 2.])
 """
 from . import config, exc, utils
 from .eval_frame import (OptimizedFunction, OptimizedModule, allow_in_graph, compile, disable,
-                         graph_break, mark_dynamic, mark_static, reset)
+                         graph_break, mark_dynamic, mark_static, maybe_mark_dynamic, reset)
 from .logs import set_logs
 from . import testing
 from .explain import explain
@@ -24,5 +24,5 @@ __all__ = ["compile", "reset", "disable", "graph_break", "allow_in_graph", "conf
            "testing", "set_logs", "OptimizedFunction", "OptimizedModule"]
 
 
-__all__ += ["mark_dynamic", "mark_static", "explain", "inspect", "report", "nested_compile_region", "mark_compile_region", "trace_wrapped",
+__all__ += ["mark_dynamic", "maybe_mark_dynamic", "mark_static", "explain", "inspect", "report", "nested_compile_region", "mark_compile_region", "trace_wrapped",
             "compiled_autograd"]

@@ -237,7 +237,8 @@ class PerShape:
 
     @staticmethod
     def _key(args):
-        return tuple(getattr(getattr(a, "_data", None), "shape", None) for a in args)
+        # a symbolic size is an input too: its tensor need not be one (y.view(x.shape[0], -1))
+        return tuple(a if type(a) is int else getattr(getattr(a, "_data", None), "shape", None) for a in args)
 
     def __call__(self, *args):
         key = self._key(args)

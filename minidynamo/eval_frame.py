@@ -20,6 +20,7 @@ from .exc import RecompileError
 from .graph_break import reads_frames
 from .namespaces import base_namespace, eval_namespace, rename_code, signature_src
 from .symbolic_convert import simple_positional_call
+from .symbolic_shapes import mark_dynamic, mark_static, maybe_mark_dynamic, with_policy  # noqa: F401
 from .utils import counters
 
 log = logging.getLogger("minidynamo")
@@ -169,7 +170,7 @@ class OptimizedFunction:
                 cache.skip_reason = "cache_size_limit reached"
                 return fn(*args, **kwargs)
         result = convert_frame(fn, args, kwargs, self._backend, fullgraph=self._fullgraph,
-                               dynamic_dims=cache.dynamic_dims,
+                               dynamic_dims=with_policy(cache.dynamic_dims, self._dynamic),
                                on_graph=cache.graphs_seen.append)
         if result.entry is not None:
             cache.entries.insert(0, result.entry)
@@ -387,18 +388,6 @@ def compiled_callable(fn, backend):
             w = _COMPILED_CALLABLES[key] = fn if reads_frames(fn.__code__) else OptimizedFunction(fn, backend)
         return w
     return fn
-
-
-def mark_dynamic(t, dim):
-    """Compile t's dimension(s) dim as dynamic from the first compile on (no size guard)."""
-    dims = {dim} if isinstance(dim, int) else set(dim)
-    t._md_dynamic = set(getattr(t, "_md_dynamic", set())) | {d % max(t.dim(), 1) for d in dims}
-
-
-def mark_static(t, dim):
-    """Always guard t's dimension(s) dim on their exact size (even after a recompile)."""
-    dims = {dim} if isinstance(dim, int) else set(dim)
-    t._md_static = set(getattr(t, "_md_static", set())) | {d % max(t.dim(), 1) for d in dims}
 
 
 def graph_break():

@@ -88,7 +88,8 @@ def explain(fn, *extra_args, **extra_kwargs):
         rec = _Recorder()
         cf.OBSERVERS.append(rec)
         try:
-            md_compile(target, backend=backend)(*args, **kwargs)
+            dynamic = fn._dynamic if isinstance(fn, OptimizedFunction) else None  # md.compile's policy
+            md_compile(target, backend=backend, dynamic=dynamic)(*args, **kwargs)
         finally:
             cf.OBSERVERS.remove(rec)
         breaks, guards, times = [], [], []

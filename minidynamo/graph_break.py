@@ -98,13 +98,14 @@ def _next_offset(code, offset):
     raise Unsupported("no instruction after the graph break")
 
 
-def resume_wrapper(fn, code, backend):
-    """The compiled wrapper of a resume function (one per resume code object)."""
+def resume_wrapper(fn, code, backend, dynamic=None):
+    """The compiled wrapper of a resume function (one per resume code object); it compiles
+    with the `dynamic` flag of the frame it resumes."""
     from .eval_frame import _BackendKey
-    key = (code, _BackendKey(backend), fn if fn.__closure__ else None)
+    key = (code, _BackendKey(backend), fn if fn.__closure__ else None, dynamic)
     w = _RESUME_WRAPPERS.get(key)
     if w is None:
-        w = _RESUME_WRAPPERS[key] = _resume_class()(make_resume_function(fn, code), backend)
+        w = _RESUME_WRAPPERS[key] = _resume_class()(make_resume_function(fn, code), backend, dynamic)
     return w
 
 
@@ -119,8 +120,8 @@ def _resume_class():
         from .eval_frame import OptimizedFunction
 
         class ResumeFunction(OptimizedFunction):
-            def __init__(self, fn, backend):
-                super().__init__(fn, backend)
+            def __init__(self, fn, backend, dynamic=None):
+                super().__init__(fn, backend, dynamic=dynamic)
                 self._frame_cache = self._cache
 
             def __call__(self, *args):
@@ -287,7 +288,7 @@ def _break_at_call(tx, inst, cg, fn, backend, varnames):
         call_src = f"{cap(call)}({', '.join(pos_src + kw_src)})"
     lines = _with_grad_mode_restored(cg, tx, f"___result = {call_src}")
     rcode = resume_code(code, _next_offset(code, inst.offset), layout + [True], live)
-    name = cg.global_obj(resume_wrapper(fn, rcode, backend))
+    name = cg.global_obj(resume_wrapper(fn, rcode, backend, tx.output.shape_env.policy.dynamic))
     lines.append(f"return {name}({', '.join(stack_vals + ['___result'] + local_vals)})")
     return lines
 
@@ -316,8 +317,9 @@ def _break_at_jump(tx, inst, cg, fn, backend, varnames):
     cap = _Capture(cg)
     stack_vals = [cap(e) for e in stack_vals]
     lines = _grad_mode_lines(cg, tx)
-    taken = resume_wrapper(fn, resume_code(code, target_inst.offset, layout, taken_live), backend)
-    fall = resume_wrapper(fn, resume_code(code, _next_offset(code, inst.offset), layout, fall_live), backend)
+    dynamic = tx.output.shape_env.policy.dynamic
+    taken = resume_wrapper(fn, resume_code(code, target_inst.offset, layout, taken_live), backend, dynamic)
+    fall = resume_wrapper(fn, resume_code(code, _next_offset(code, inst.offset), layout, fall_live), backend, dynamic)
     t_name, f_name = cg.global_obj(taken), cg.global_obj(fall)
     t_args = stack_vals + [cap(e) for e in _local_exprs(cg, tx, taken_live)]
     f_args = stack_vals + [cap(e) for e in _local_exprs(cg, tx, fall_live)]

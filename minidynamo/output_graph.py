@@ -6,20 +6,23 @@ import time
 from backends.higher_order import invoke_subgraph
 import fxlite
 from fxlite.marks import mark_run_graph_as_is
+from fxlite.symbolic import set_sym_shape, sym_shape
 import tensorlite as tl
 from tensorlite import _state as tl_state
 from tensorlite._modes import DataDependentError, FakeTensorMode
 
-from . import config
 from .exc import InternalError, Unsupported
 from .guards import Guard, TensorMeta
 from .higher_order import region_message
 from .hooks import HookTracker
+from .shape_rules import propagate
 from .side_effects import SideEffects
+from .symbolic_shapes import ShapeEnv
 from .utils import counters
 from .variables.base import ConstantVariable, UserError, unsupported
 from .variables.dicts import DictVariable
-from .variables.lists import ListVariable, NamedTupleVariable, TupleVariable
+from .variables.lists import ListVariable, NamedTupleVariable, SliceVariable, TupleVariable
+from .variables.sym import SymNodeVariable
 from .variables.tensor import TensorVariable
 
 
@@ -142,6 +145,7 @@ class OutputGraph:
         self.fullgraph = fullgraph
         self.instructions = 0
         self.fake_mode = FakeTensorMode()
+        self.shape_env = ShapeEnv(self, dynamic_dims)  # symbols of dynamic sizes, and their guards
         self.initial_grad_mode = tl_state.grad_enabled
         self.current_grad_mode = tl_state.grad_enabled
         self.add_guard("GRAD_MODE", None, self.initial_grad_mode)
@@ -196,9 +200,9 @@ class OutputGraph:
 
     # ---- graph inputs ---------------------------------------------------------------
     def graph_input_tensor(self, tx, value, source):
-        dyn = set(self.dynamic_dims.get(source.name(), set())) if config.automatic_dynamic_shapes else set()
-        dyn |= getattr(value, "_md_dynamic", set())
-        dyn -= getattr(value, "_md_static", set())
+        # the dynamic dims get symbols (and placeholders, before the tensor's own); a region's
+        # graph takes no symbols yet, so inputs met inside one are static
+        dyn = {} if self._regions else self.shape_env.tensor_dims(source, value)
         shape = tuple(None if i in dyn else s for i, s in enumerate(value.shape)) if dyn else tuple(value.shape)
         self.add_guard("TENSOR_MATCH", source, TensorMeta(value._data.dtype, shape, value.requires_grad, type(value)))
         target = source.graph_name()
@@ -214,13 +218,15 @@ class OutputGraph:
         else:
             node = self.new_placeholder(target)
         fake = self.fake_mode.from_real(value)
+        if dyn:
+            set_sym_shape(fake, [dyn.get(i, s) for i, s in enumerate(value.shape)])
         node.meta["val"] = fake
         node.meta["source"] = source.name()
         node.meta["example_value"] = fake
         self.graphargs.append(GraphArg(source, value, node))
         self.real_values[node] = value
         vt = TensorVariable(node, fake, source, type(value))
-        vt.dynamic_dims = set(dyn)
+        vt.dynamic_dims = frozenset(dyn)
         return vt
 
     def graph_input_object(self, source, value):
@@ -353,20 +359,13 @@ class OutputGraph:
             sub.prune_outputs(graph_outputs)
 
     def specialize_dims(self, vt=None):
-        """A size was read as a Python value (of vt; None: of an op's non-tensor result): guard
-        exactly the input sizes it depends on. An input's own sizes are its own; a tensor
-        computed in the frame (or a region's operand) may depend on any input's, so all are."""
-        if not self.has_dynamic_dims():
+        """A size was read as a Python value (of vt; None: of an op's non-tensor result): the
+        symbols it depends on become constants (guarded), vt's own or else every symbol."""
+        if not self.shape_env.symbols:
             return
-        own = vt is not None and vt.source is not None and vt.dynamic_dims
-        name = vt.source.name() if own else None
-        for k, g in list(self.guards.items()):
-            if k[0] == "TENSOR_MATCH" and (name is None or k[1] == name) and None in g.expected.shape:
-                # by source: after an in-place op vt.node is no longer the placeholder
-                real = next(ga.value for ga in self.graphargs if ga.source.name() == k[1])
-                g.expected = g.expected._replace(shape=tuple(real.shape))
-        if own:
-            vt.dynamic_dims = frozenset()
+        shape = sym_shape(vt.example) if vt is not None else None
+        if vt is None or shape is not None:
+            self.shape_env.specialize_shape(shape, "a size was read as a Python value")
 
     def constant_tensor(self, tx, value):
         """A tensor without a source (created outside the graph, reached through a constant)."""
@@ -396,6 +395,10 @@ class OutputGraph:
 
     # ---- operations -----------------------------------------------------------------
     def _node_arg(self, v):
+        if isinstance(v, SymNodeVariable):  # a symbolic int: a node computing it
+            return v.as_node()
+        if isinstance(v, SliceVariable):  # with symbolic bounds
+            return slice(*map(self._node_arg, v.parts))
         if isinstance(v, TensorVariable):
             if v.node.graph is not self.graph:
                 return self.lift(v.node, v.example)
@@ -412,6 +415,10 @@ class OutputGraph:
     def _fake_arg(self, v):
         if isinstance(v, TensorVariable):
             return v.example
+        if isinstance(v, SymNodeVariable):  # the fake run computes with the values at capture
+            return v.hint
+        if isinstance(v, SliceVariable):
+            return slice(*map(self._fake_arg, v.parts))
         if isinstance(v, (TupleVariable, ListVariable)) and not isinstance(v, NamedTupleVariable):
             items = [self._fake_arg(i) for i in v.items]
             return tuple(items) if isinstance(v, TupleVariable) else items
@@ -423,6 +430,7 @@ class OutputGraph:
         graph = self.graph
         node_args = []
         fake_args = []
+        convert = []  # positions of the arguments whose node values are made after the fake run
         for a in args:
             t = type(a)
             if t is TensorVariable and a.node.graph is graph:  # by exact type: nothing to convert
@@ -432,14 +440,10 @@ class OutputGraph:
                 node_args.append(a.value)
                 fake_args.append(a.value)
             else:
-                node_args.append(self._node_arg(a))
+                convert.append(len(node_args))
+                node_args.append(a)
                 fake_args.append(self._fake_arg(a))
-        node_args = tuple(node_args)
-        if kwargs:
-            node_kwargs = {k: self._node_arg(v) for k, v in kwargs.items()}
-            fake_kwargs = {k: self._fake_arg(v) for k, v in kwargs.items()}
-        else:
-            node_kwargs = fake_kwargs = None
+        fake_kwargs = {k: self._fake_arg(v) for k, v in kwargs.items()} if kwargs else None
         try:
             with self.fake_mode:
                 if kind == "call_function":
@@ -453,7 +457,13 @@ class OutputGraph:
             raise
         except Exception as e:
             raise UserError(e) from None
-        node = self.graph.create_node(kind, target, node_args, node_kwargs)
+        if self.shape_env.symbols and inplace_of is None:  # the results' symbolic shapes
+            propagate(self.shape_env, kind, target, args, kwargs, result)
+        # now that the shape rule may have specialized a symbolic size, its graph value
+        for i in convert:
+            node_args[i] = self._node_arg(node_args[i])
+        node_kwargs = {k: self._node_arg(v) for k, v in kwargs.items()} if kwargs else None
+        node = self.graph.create_node(kind, target, tuple(node_args), node_kwargs)
         node.meta["stack_trace"] = tx.stack_trace()
         if inplace_of is not None:
             self._note_changed(inplace_of)
@@ -509,10 +519,12 @@ class OutputGraph:
     def finish_graph(self, outputs):
         """Drop inputs no node uses, order the inputs as the placeholders, and end the graph
         with `outputs`. Returns the GraphModule, or None when the frame needs no graph."""
+        self.shape_env.finish()  # the shape guards, before the inputs they read are dropped
         self._finish_subgraphs(outputs)
         graph = self.graph
+        kept = self.shape_env.symbol_inputs()  # the sizes of the tensors it takes, as in PyTorch
         for ga in list(self.graphargs):
-            if not ga.node.users:
+            if not ga.node.users and ga.node not in kept:
                 graph.erase_node(ga.node)
                 self.graphargs.remove(ga)
         self.graphargs = self.ordered_graphargs()

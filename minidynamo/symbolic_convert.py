@@ -24,6 +24,8 @@ from .variables.lists import BaseListVariable, ListVariable, SliceVariable, Tupl
 from .variables.objects import GradModeVariable, UserDefinedObjectVariable
 from .variables.operators import container_binary_op, contains, inplace
 from .variables.sets import SetVariable
+from .variables import sym
+from .variables.sym import SymNodeVariable
 from .variables.tensor import TensorVariable
 
 MAX_INSTRUCTIONS = 200_000  # past this many traced instructions, a frame is assumed not to end
@@ -321,6 +323,10 @@ class InstructionTranslatorBase:
     def binary_op(self, fn, a, b):
         if isinstance(a, TensorVariable) or isinstance(b, TensorVariable):
             return self.output.tensor_op(self, "call_function", fn, [a, b], {})
+        if isinstance(a, SymNodeVariable) or isinstance(b, SymNodeVariable):
+            r = sym.binary(self, fn, a, b)  # None: folded below, which specializes
+            if r is not None:
+                return r
         lazy = lazy_arithmetic(fn, a, b)
         if lazy is not None:
             self.output.lazy_exprs.append(lazy)
@@ -408,6 +414,10 @@ class InstructionTranslatorBase:
     def _unary(self, fn, v):
         if isinstance(v, TensorVariable):
             return self.output.tensor_op(self, "call_function", fn, [v], {})
+        if isinstance(v, SymNodeVariable):
+            r = sym.unary(self, fn, v)
+            if r is not None:
+                return r
         if v.is_python_constant():
             try:
                 return ConstantVariable(fn(v.as_python_constant()))
@@ -836,6 +846,8 @@ def _bound_arguments(fn, args, kwargs):
 
 def _slice(start, stop, step):
     s = SliceVariable(start, stop, step)
+    if any(isinstance(p, SymNodeVariable) for p in s.parts):
+        return s  # symbolic bounds: the slice of a tensor stays symbolic (x[:, :T])
     if s.is_python_constant() and all(type(p) is ConstantVariable for p in (start, stop, step)):
         return ConstantVariable(s.as_python_constant())
     # a list as a bound (slice([1], [2])) would become one list shared by every call

@@ -21,6 +21,7 @@ from .iterators import (ConstantIteratorVariable, DictIteratorVariable, Enumerat
 from .lists import BaseListVariable, ListVariable, TupleVariable, sort_keys
 from .operators import contains, inplace
 from .sets import SetVariable
+from .sym import SymNodeVariable, builtin as sym_builtin
 from .tensor import TensorVariable
 
 _TENSOR_OPERATORS = {
@@ -71,6 +72,10 @@ def get_iter(tx, v):
 
 
 def call_builtin(tx, fn, args, kwargs):
+    if tx.output.shape_env.symbols and any(isinstance(a, SymNodeVariable) for a in args):
+        r = sym_builtin(tx, fn, args, kwargs)  # min/max/int/abs of sizes stay symbolic
+        if r is not None:
+            return r
     # tensors: record the operation
     if fn in _TENSOR_OPERATORS and _has_tensor(args):
         if fn is abs:
@@ -138,8 +143,7 @@ def _len(tx, args, kwargs):
     if isinstance(v, TensorVariable):
         if v.example.ndim == 0:
             raise UserError(TypeError("len() of a 0-d tensor"))
-        v._specialize_shape(tx)
-        return ConstantVariable(v.example.shape[0])
+        return v.call_method(tx, "__len__", [], {})
     if v.is_python_constant():
         return NotImplemented
     return v.call_method(tx, "__len__", [], {})

@@ -2,6 +2,7 @@
 import operator
 
 import tensorlite as tl
+from fxlite.symbolic import sym_shape
 
 from .base import ConstantVariable, VariableTracker, unsupported
 
@@ -36,8 +37,8 @@ class TensorVariable(VariableTracker):
 
     # ---- metadata ---------------------------------------------------------------------
     def _specialize_shape(self, tx):
-        """Reading a size bakes it into the trace: guard exactly again the input sizes it can
-        depend on (its own for an input, every input's for a tensor computed in the frame)."""
+        """Reading a size as a constant bakes it into the trace: the symbols of this tensor's
+        shape are specialized (guarded to their values)."""
         tx.output.specialize_dims(self)
 
     def var_getattr(self, tx, name):
@@ -45,7 +46,9 @@ class TensorVariable(VariableTracker):
             return TensorMethodVariable(self, name)
         ex = self.example
         if name in ("shape",):
-            self._specialize_shape(tx)
+            if sym_shape(ex) is not None:  # symbolic sizes stay symbolic
+                from .sym import size_of
+                return size_of(tx, self)
             return ConstantVariable(tl.Size(ex.shape))
         if name == "ndim":
             return ConstantVariable(ex.ndim)
@@ -77,7 +80,11 @@ class TensorVariable(VariableTracker):
     def call_method(self, tx, name, args, kwargs):
         ex = self.example
         if name in _META_METHODS:
-            if name in _SIZE_METHODS:
+            if name in _SIZE_METHODS and sym_shape(ex) is not None:
+                from .sym import meta_method
+                r = meta_method(tx, self, name, args, kwargs)  # None: it specializes
+                if r is not None:
+                    return r
                 self._specialize_shape(tx)
             cargs = [a.as_python_constant() for a in args]
             ckw = {k: v.as_python_constant() for k, v in kwargs.items()}
@@ -102,6 +109,9 @@ class TensorVariable(VariableTracker):
             return tx.output.tensor_op(tx, "call_function", operator.setitem, [self] + list(args), kwargs,
                                        inplace_of=self)
         if name == "__len__":
+            if sym_shape(ex) is not None and ex.ndim:
+                from .sym import meta_method
+                return meta_method(tx, self, name, args, kwargs)
             return ConstantVariable(len(ex))
         if name.endswith("_") and not name.endswith("__"):
             return tx.output.tensor_op(tx, "call_method", name, [self] + list(args), kwargs, inplace_of=self)
