@@ -13,7 +13,7 @@ import functools
 import math
 import warnings
 
-from .. import _prims_conv, _prims_pool, _state
+from .. import _prims_conv, _prims_norm, _prims_pool, _state
 from .._functions import _find_override
 from .._primitive import bind
 from .._tensor import Tensor
@@ -21,7 +21,8 @@ from . import _layer_args as A
 
 __all__ = ["relu", "gelu", "silu", "sigmoid", "tanh", "linear", "softmax", "log_softmax", "dropout",
            "mse_loss", "l1_loss", "nll_loss", "cross_entropy", "layer_norm", "embedding", "leaky_relu",
-           "softplus", "one_hot", "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+           "softplus", "one_hot", "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+           "batch_norm"]
 
 
 def _overridable(fn):
@@ -273,6 +274,55 @@ def adaptive_avg_pool2d(input, output_size):
                                f"dimensions, but input has sizes {list(input.shape)} with dimension {d} being empty")
     A.check_dtype("adaptive_avg_pool2d", input, input.dtype.np.kind == "f")
     return bind(_prims_pool.adaptive_avg_pool, (input,), {"output_size": size})
+
+
+# ---------------------------------------------------------------------- batch norm
+def _check_channels(c, **tensors):
+    for name, t in tensors.items():
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+
+
+def _check_same_dtype(input, *tensors):
+    for t in tensors:
+        if t is not None and t.dtype != input.dtype:
+            if input.dtype.name == "float32":
+                raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+
+
+@_overridable
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalize each channel (dim 1) over the batch and spatial dims, then scale by weight and
+    shift by bias. Training uses the batch's statistics (biased variance) and, given running
+    statistics, updates them in place: running = (1 - momentum) * running + momentum * batch,
+    with the unbiased variance. Evaluation uses the running statistics."""
+    _check_tensor(input, "batch_norm")
+    c = input.size(1)
+    if training and input.numel() // c <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    _check_channels(c, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    _check_same_dtype(input, running_mean, running_var, weight, bias)
+    if training:
+        stats = bind(_prims_norm.batch_norm_stats, (input,), {})
+        _update_running_stats(running_mean, running_var, stats, momentum, input.numel() // c)
+    else:
+        for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+            if t is None:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
+        from .. import stack
+        stats = stack([running_mean, running_var])
+    return bind(_prims_norm.batch_norm_apply, (input, stats, weight, bias), {"eps": eps})
+
+
+def _update_running_stats(running_mean, running_var, stats, momentum, n):
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(stats[0] * momentum)
+        if running_var is not None:  # with the unbiased variance, as PyTorch
+            running_var.mul_(1 - momentum).add_(stats[1] * (momentum * n / (n - 1)))
 
 
 def _check_indices(input, fname):

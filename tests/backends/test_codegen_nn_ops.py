@@ -1,4 +1,4 @@
-"""codegen lowers convolution and pooling (forward and backward primitives) to calls of their
+"""codegen lowers convolution, pooling and batch norm (forward and backward primitives) to calls of their
 numpy implementations: the generated source calls each one, and the compiled graph gives
 eager's values and gradients."""
 import numpy as np
@@ -70,6 +70,10 @@ CASES = {
                    ["avg_pool", "avg_pool_backward"]),
     "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (3, 4)), (_rg(2, 3, 8, 9),),
                             ["adaptive_avg_pool", "adaptive_avg_pool_backward"]),
+    "batch_norm_train": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True).relu(),
+                         (_rg(4, 3, 5, 2), _rg(3), _rg(3)), ["batch_norm_stats", "batch_norm_apply"]),
+    "batch_norm_eval": (lambda x, w: F.batch_norm(x, tl.zeros(3) + 0.5, tl.ones(3) * 2, w, None), (_rg(4, 3, 5), _rg(3)),
+                        ["batch_norm_apply"]),
 }
 
 # every primitive this file compiles (tests/backends/test_codegen.py checks that every

@@ -1,4 +1,4 @@
-"""Convolution and pooling: every primitive under gradcheck (and gradgradcheck), values against
+"""Convolution, pooling and batch norm: every primitive under gradcheck (and gradgradcheck), values against
 small numpy references written here and against PyTorch when it is installed, PyTorch's error
 messages, the modules, and compiled (eager, aot_eager, codegen) against eager."""
 import itertools
@@ -19,7 +19,7 @@ RNG = np.random.default_rng(2024)
 # tested somewhere)
 NN_PRIMITIVES = {"convolution", "convolution_backward_input", "convolution_backward_weight", "max_pool",
                  "max_pool_backward", "max_pool_select", "max_pool_indices", "avg_pool", "avg_pool_backward",
-                 "adaptive_avg_pool", "adaptive_avg_pool_backward"}
+                 "adaptive_avg_pool", "adaptive_avg_pool_backward", "batch_norm_stats", "batch_norm_apply"}
 BACKENDS = ["eager", "aot_eager", "codegen"]
 
 
@@ -220,6 +220,9 @@ GRADCHECK_CASES = {
     "adaptive_avg_pool": lambda: (lambda x: ops.adaptive_avg_pool(x, output_size=(3, 2)), (f64(2, 2, 5, 4),)),
     "adaptive_avg_pool_backward": lambda: (
         lambda g: ops.adaptive_avg_pool_backward(g, input_size=(5, 4)), (f64(2, 2, 3, 2),)),
+    "batch_norm_stats": lambda: (ops.batch_norm_stats, (f64(3, 2, 4),)),
+    "batch_norm_apply": lambda: (lambda x, s, w, b: ops.batch_norm_apply(x, s, w, b, eps=0.1),
+                                 (f64(3, 2, 4), f64(2, 2) * 0.1 + 1, f64(2), f64(2))),
 }
 
 
@@ -229,18 +232,22 @@ def test_gradcheck_primitive(name):
     assert gradcheck(fn, inputs)
 
 
-@pytest.mark.parametrize("name", ["convolution", "max_pool", "avg_pool", "adaptive_avg_pool"])
+@pytest.mark.parametrize("name", ["convolution", "max_pool", "avg_pool", "adaptive_avg_pool", "batch_norm_stats",
+                                  "batch_norm_apply"])
 def test_gradgradcheck_primitive(name):
     fn, inputs = GRADCHECK_CASES[name]()
     assert gradgradcheck(fn, inputs)
 
 
 def test_every_primitive_here_has_a_gradcheck_case():
-    from tensorlite import _prims_conv, _prims_pool
+    from tensorlite import _prims_conv, _prims_norm, _prims_pool
     from tensorlite._primitive import Primitive
-    mine = {p.name for m in (_prims_conv, _prims_pool) for p in vars(m).values()
+    mine = {p.name for m in (_prims_conv, _prims_norm, _prims_pool) for p in vars(m).values()
             if isinstance(p, Primitive) and p.backward is not None and p.name in NN_PRIMITIVES}
     assert mine == set(GRADCHECK_CASES)
+
+
+RUNNING = (tl.tensor([0.5, -0.25], dtype=tl.float64), tl.tensor([2.0, 0.5], dtype=tl.float64))
 
 
 @pytest.mark.parametrize("fn", [
@@ -249,9 +256,60 @@ def test_every_primitive_here_has_a_gradcheck_case():
     lambda x, w, b: F.max_pool2d(x * w.sum(), 2, 1, ceil_mode=True),
     lambda x, w, b: F.avg_pool2d(x + b.sum(), 3, 2, 1, count_include_pad=False),
     lambda x, w, b: F.adaptive_avg_pool2d(x, (2, 3)) * w.mean(),
-], ids=["conv2d_same", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"])
+    lambda x, w, b: F.batch_norm(x, None, None, b[:2], w[0, 0, 0], training=True),
+    lambda x, w, b: F.batch_norm(x, RUNNING[0], RUNNING[1], w[0, 0, 0], None, eps=0.1),
+], ids=["conv2d_same", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm_train",
+        "batch_norm_eval"])
 def test_gradcheck_functional(fn):
     assert gradcheck(fn, (distinct(1, 2, 4, 3), f64(3, 2, 2, 2), f64(3)))
+
+
+def ref_batch_norm(x, mean, var, w, b, eps):
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * w.reshape(shape) + b.reshape(shape)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6), (2, 3, 4, 5)])
+def test_batch_norm_matches_numpy_reference(shape):
+    x, w, b = RNG.standard_normal(shape) * 3 + 2, RNG.standard_normal(3), RNG.standard_normal(3)
+    axes = (0,) + tuple(range(2, len(shape)))
+    rm, rv = tl.zeros(3, dtype=tl.float64), tl.ones(3, dtype=tl.float64)
+    got = F.batch_norm(tl.tensor(x), rm, rv, tl.tensor(w), tl.tensor(b), training=True, momentum=0.25, eps=1e-3)
+    want = ref_batch_norm(x, x.mean(axes), x.var(axes), w, b, 1e-3)
+    np.testing.assert_allclose(_np(got), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_np(rm), 0.25 * x.mean(axes), rtol=1e-12)
+    np.testing.assert_allclose(_np(rv), 0.75 + 0.25 * x.var(axes, ddof=1), rtol=1e-12)  # unbiased
+    evaluated = F.batch_norm(tl.tensor(x), rm, rv, tl.tensor(w), tl.tensor(b), eps=1e-3)
+    np.testing.assert_allclose(_np(evaluated), ref_batch_norm(x, _np(rm), _np(rv), w, b, 1e-3), rtol=1e-12)
+
+
+def test_batchnorm_modules_train_eval_and_buffers():
+    bn = nn.BatchNorm2d(3, momentum=0.5).double()
+    assert repr(bn) == "BatchNorm2d(3, eps=1e-05, momentum=0.5, affine=True, bias=True, track_running_stats=True)"
+    assert [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var", "num_batches_tracked"]
+    x = RNG.standard_normal((4, 3, 2, 2)) + 1
+    bn(tl.tensor(x))
+    bn(tl.tensor(x))
+    assert bn.num_batches_tracked.item() == 2 and bn.num_batches_tracked.dtype == tl.int64
+    np.testing.assert_allclose(_np(bn.running_mean), 0.75 * x.mean((0, 2, 3)), rtol=1e-12)
+    bn.eval()
+    out = bn(tl.tensor(x))
+    assert bn.num_batches_tracked.item() == 2  # eval leaves the statistics alone
+    np.testing.assert_allclose(_np(out), ref_batch_norm(x, _np(bn.running_mean), _np(bn.running_var), np.ones(3),
+                                                        np.zeros(3), 1e-5), rtol=1e-12)
+    cumulative = nn.BatchNorm1d(2, momentum=None, affine=False).double()  # a running average
+    a, b = RNG.standard_normal((5, 2)), RNG.standard_normal((5, 2))
+    cumulative(tl.tensor(a))
+    cumulative(tl.tensor(b))
+    np.testing.assert_allclose(_np(cumulative.running_mean), (a.mean(0) + b.mean(0)) / 2, rtol=1e-12)
+    assert cumulative.weight is None and repr(cumulative).startswith("BatchNorm1d(2, eps=1e-05, momentum=None")
+    untracked = nn.BatchNorm1d(2, track_running_stats=False).double().eval()  # batch statistics always
+    assert untracked.running_mean is None
+    np.testing.assert_allclose(_np(untracked(tl.tensor(a))), (a - a.mean(0)) / np.sqrt(a.var(0) + 1e-5), rtol=1e-10)
+    with pytest.raises(ValueError, match=r"expected 4D input \(got 3D input\)"):
+        nn.BatchNorm2d(3)(tl.ones(2, 3, 4))
+    with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
+        nn.BatchNorm1d(3)(tl.ones(2, 3, 4, 5))
 
 
 # ----------------------------------------------------------------------------- against PyTorch
@@ -311,6 +369,35 @@ def test_pooling_matches_pytorch(k, s, p, d, ceil_mode):
         _same_as_torch(torch, lambda a: F.adaptive_avg_pool2d(a, size), lambda a: tf.adaptive_avg_pool2d(a, size), x)
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6), (2, 3, 4, 5)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_matches_pytorch(shape, training):
+    torch = pytest.importorskip("torch")
+    x, w, b = RNG.standard_normal(shape) * 3 + 2, RNG.standard_normal(3), RNG.standard_normal(3)
+    stats = [RNG.standard_normal(3), RNG.random(3) + 0.5]
+    rm, rv = (tl.tensor(s) for s in stats)
+    trm, trv = (torch.tensor(s) for s in stats)
+    _same_as_torch(torch, lambda *a: F.batch_norm(a[0], rm, rv, a[1], a[2], training, 0.3, 1e-3),
+                   lambda *a: torch.nn.functional.batch_norm(a[0], trm, trv, a[1], a[2], training, 0.3, 1e-3), x, w, b)
+    np.testing.assert_allclose(_np(rm), trm.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(_np(rv), trv.numpy(), rtol=1e-12)
+
+
+def test_batchnorm2d_module_matches_pytorch_over_steps():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.BatchNorm2d(4, momentum=None), torch.nn.BatchNorm2d(4, momentum=None)
+    for step in range(3):
+        x = RNG.standard_normal((3, 4, 5, 5)).astype(np.float32) * (step + 1)
+        np.testing.assert_allclose(_np(ours(tl.tensor(x))), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(_np(getattr(ours, name)), getattr(theirs, name).numpy(), rtol=1e-5)
+    assert ours.num_batches_tracked.item() == theirs.num_batches_tracked.item() == 3
+    ours.eval()
+    theirs.eval()
+    x = RNG.standard_normal((2, 4, 3, 3)).astype(np.float32)
+    np.testing.assert_allclose(_np(ours(tl.tensor(x))), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
 ERROR_CASES = [  # (call, message): PyTorch's messages
     (lambda: F.conv2d(tl.ones(2, 3), tl.ones(6, 3, 3, 3)),
      "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [2, 3]"),
@@ -346,6 +433,13 @@ ERROR_CASES = [  # (call, message): PyTorch's messages
     (lambda: F.adaptive_avg_pool2d(tl.ones(5, 5), 2), "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got [5, 5]"),
     (lambda: F.max_pool2d(tl.ones(2, 4, 5, 5).bool(), 2), "\"max_pool2d\" not implemented for 'Bool'"),
     (lambda: F.adaptive_avg_pool2d(tl.ones(2, 4, 5, 5).long(), 2), "\"adaptive_avg_pool2d\" not implemented for 'Long'"),
+    (lambda: F.batch_norm(tl.ones(4, 3), None, None), "running_mean must be defined in evaluation mode"),
+    (lambda: F.batch_norm(tl.ones(1, 3), None, None, training=True),
+     "Expected more than 1 value per channel when training, got input size tensorlite.Size([1, 3])"),
+    (lambda: F.batch_norm(tl.ones(4, 3), tl.zeros(4), tl.ones(4), training=True), "running_mean should contain 3 elements not 4"),
+    (lambda: F.batch_norm(tl.ones(4, 3), None, None, tl.ones(2), training=True), "weight should contain 3 elements not 2"),
+    (lambda: F.batch_norm(tl.ones(4, 3), tl.zeros(3).double(), tl.ones(3).double()),
+     "mixed dtype (CPU): expect parameter to have scalar type of Float"),
 ]
 
 
@@ -406,6 +500,7 @@ class SmallCNN(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
         self.pool = nn.MaxPool2d(2)
         self.conv2 = nn.Conv2d(8, 8, 3, stride=2, groups=2, padding="valid")
         self.avg = nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False, padding=1)
@@ -413,7 +508,7 @@ class SmallCNN(nn.Module):
         self.head = nn.Conv1d(8, 4, 1)
 
     def forward(self, x):
-        x = self.pool(self.conv1(x).relu())
+        x = self.pool(self.bn(self.conv1(x)).relu())
         x = self.avg(self.conv2(x))
         y, idx = F.max_pool2d(x, 2, 1, 1, return_indices=True)
         x = self.gap(x * 2 + y[..., :x.shape[2], :x.shape[3]])
@@ -436,6 +531,12 @@ def test_compiled_cnn_matches_eager(backend):
         want.backward()
         for p, q in zip(compiled_model.parameters(), eager.parameters()):
             np.testing.assert_allclose(_np(p.grad), _np(q.grad), rtol=1e-4, atol=1e-6)
+        for p, q in zip(compiled_model.buffers(), eager.buffers()):  # running statistics
+            np.testing.assert_allclose(_np(p), _np(q), rtol=1e-5, atol=1e-7)
+    compiled_model.eval()
+    eager.eval()
+    x = tl.randn(2, 3, 12, 12)
+    np.testing.assert_allclose(compiled(x)[0].item(), eager(x)[0].item(), rtol=1e-5)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
