@@ -63,11 +63,12 @@ log = logging.getLogger("minidynamo")
 
 # ---------------------------------------------------------------- what the graph calls
 def call_hook(hooks, i, grad):
-    """Run the i-th captured tensor hook on grad (None keeps the gradient)."""
-    r = hooks[i](grad)
-    if r is None:
+    """Run the i-th captured tensor hook on grad (None keeps the gradient). The local is named
+    `result` as in PyTorch's call_hook: minidynamo names the hook's output node after it."""
+    result = hooks[i](grad)
+    if result is None:
         return grad
-    return r
+    return result
 
 
 def call_wrapped(hooks, i, *args):

@@ -135,9 +135,9 @@ class GraphModule(tl.nn.Module):
 
         mul: "f32[2]" = tl.ops.call_with_scalars(l_args_0_, l_args_2_, op = 'mul', scalars_at = (1,));  l_args_0_ = l_args_2_ = None
 
-        r: "f32[2]" = mul * mul;  mul = None
+        result: "f32[2]" = mul * mul;  mul = None
 
-        clone: "f32[2]" = r.clone();  r = None
+        clone: "f32[2]" = result.clone();  result = None
         return (clone,)
 """)
 

@@ -111,7 +111,7 @@ class _multiply_invoke(tl.nn.Module):
     # (tangent-stride guessing and the numbering of AOT graphs, "aot1_tangents_1"); this
     # project has no strides and no AOT graph counter, so there is nothing to patch and the
     # mock argument `_` is given a default.
-    @pytest.mark.xfail(strict=True, reason="compiled autograd captures another graph: one L_args_0_ tensor input, the hook inlined, accumulation as clone outputs; no L_inputs_ list, sizes, validate_outputs, call_aot_bwd_prologue or AccumulateGrad nodes")
+    @pytest.mark.xfail(strict=True, reason="minidynamo's graph of the captured backward is forward(self, s0: Sym(s0), L_args_0_: f32[s0]) with result = l_args_0_ * l_args_0_ and gradient accumulation inlined (clone outputs, .grad assignments replayed after the graph): minidynamo gives each tensor of the inputs list its own placeholder (no L_inputs_ : list with getitems) and there is no sizes input; the capture validates gradients while it runs (no validate_outputs node), runs the AOT backward graph op by op (no call_aot_bwd_prologue, no aot1_ names) and records accumulation as accumulate_grad_ calls (no AccumulateGrad op)")
     def test_invoke_in_pt2_compiled_autograd(self, _=None):
         graph = None
 
@@ -210,7 +210,7 @@ class GraphModule(tl.nn.Module):
     # Source: test/dynamo/test_backward_higher_order_ops.py::BackwardHigherOrderOpTests::test_invoke_in_pt2_compiled_autograd_side_effect
     # PyTorch's decorators (functorch config patch, AOT_COUNTER mock): see
     # test_invoke_in_pt2_compiled_autograd.
-    @pytest.mark.xfail(strict=True, reason="compiled autograd captures another graph: as in test_invoke_in_pt2_compiled_autograd, and obj.counter is replayed as a side effect, not a Sym(s45) graph input with an `add` output")
+    @pytest.mark.xfail(strict=True, reason="minidynamo's graph of the captured backward is the one of test_invoke_in_pt2_compiled_autograd (no L_inputs_ list, sizes, validate_outputs, call_aot_bwd_prologue or AccumulateGrad nodes), and obj.counter + 1 is computed outside the graph and written back as a replayed side effect: minidynamo has no unspecialized int graph inputs, so there is no Sym(s45) input and no `add` output")
     def test_invoke_in_pt2_compiled_autograd_side_effect(self, _=None):
         def _side_effect_stateful_fn2(x, obj):
             obj.counter = obj.counter + 1
