@@ -45,6 +45,11 @@ class InplaceMixin:
             raise RuntimeError(
                 "unsupported operation: more than one element of the written-to tensor refers to a single "
                 "memory location. Please clone() the tensor before performing the operation.")
+        if self._base is not None and _made_by_view_op(self.grad_fn):
+            # the op reads the view through a node regenerated from the base, not through the
+            # view op's node: PyTorch's CopySlices calls the op's backward itself, so the old
+            # view node (and hooks registered on it) is not on the new value's path
+            self._view_version = -1
 
     def _commit_inplace(self, res):
         """Write res (computed out of place from self) into self, and give self res's history."""
@@ -80,8 +85,11 @@ class InplaceMixin:
             _adopt(self, res)
             if base is not None:
                 # as in PyTorch, the view's gradient flows through the base's new history (so
-                # hooks on the base see it): regenerated from the base when next used
+                # hooks on the base see it): regenerated from the base when next used, or now
+                # if it retains grad (its .grad is that of the regenerated node)
                 self._view_version = -1
+                if self._retains_grad:
+                    self._refresh_view_history()
 
     def _inplace_binary(self, prim, other):
         self._check_inplace(other)
@@ -164,6 +172,13 @@ class InplaceMixin:
         return self
 
 
+def _made_by_view_op(fn):
+    """fn is the node of a view primitive (what replaying the view's chain makes again), not of
+    a custom Function returning a view, nor of an in-place op: those nodes must stay."""
+    prim = getattr(fn, "prim", None)
+    return prim is not None and prim.view
+
+
 def _snapshot_saved_self(t, fn):
     """fn saved t (the value before an in-place op on t): keep a copy of that value instead."""
     old = None
@@ -187,8 +202,7 @@ def _snapshot_saved_self(t, fn):
 def _adopt(t, res):
     """t now holds res's value: take res's autograd history."""
     fn = res.grad_fn
-    t.grad_fn = fn
-    t._out_nr = res._out_nr
+    t._set_history(fn, res._out_nr)
     t._rg = True
     if fn is not None and fn._saved:
         for s in fn._saved:  # an output saved by fn now lives on in t

@@ -187,6 +187,16 @@ class Node:
         d[h.id] = fn
         return h
 
+    def _retain(self, output_nr, t):
+        """Keep the gradient of output output_nr in t.grad (t.retain_grad())."""
+        if self._retain_grad is None:
+            self._retain_grad = {}
+        self._retain_grad[output_nr] = t
+
+    def _unretain(self, output_nr):
+        if self._retain_grad:
+            self._retain_grad.pop(output_nr, None)
+
     def _release(self):
         if self._saved:
             self._saved = None

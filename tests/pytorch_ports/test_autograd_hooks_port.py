@@ -817,7 +817,6 @@ class TestAutograd(PortTestCase):
     # NB: See test/cpp/api/autograd.cpp for more tests on the interaction between
     #     retains_grad and hooks in cpp
     # Source: test/test_autograd.py::TestAutograd::test_retain_grad_inplace
-    @pytest.mark.xfail(strict=True, reason="wrong value: retain_grad stays on the grad_fn a had at retain time; after a.mul_(2) a.grad is 2 (PyTorch moves it to the new grad_fn: 1)")
     def test_retain_grad_inplace(self):
         a = tl.tensor([1.0], requires_grad=True).clone()
         a.retain_grad()
@@ -852,7 +851,6 @@ class TestAutograd(PortTestCase):
         y.add_(tl.randn(2, 2, requires_grad=True))
 
     # Source: test/test_autograd.py::TestAutograd::test_retain_grad_inplace_over_view
-    @pytest.mark.xfail(strict=True, reason="wrong value: after view.mul_(2), view.grad is [4.] and view2.grad None (PyTorch: both [1.]): retains_grad not moved to the rebased view, sibling view not rebased")
     def test_retain_grad_inplace_over_view(self):
         base = tl.tensor([1.0], requires_grad=True).clone()
         view = base[:]
@@ -958,7 +956,6 @@ class TestAutograd(PortTestCase):
             h3.remove()
 
     # Source: test/test_autograd.py::TestAutograd::test_tensor_hooks_inplace_over_view
-    @pytest.mark.xfail(strict=True, reason="a hook registered on a view before view.mul_(2) still fires (PyTorch drops it) and the hook on sibling view2 after the view2.grad_fn refresh never fires")
     def test_tensor_hooks_inplace_over_view(self):
         # There might be a better UX here, but this is the way it is now
         count = [0]

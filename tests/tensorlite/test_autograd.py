@@ -741,6 +741,46 @@ def test_sibling_view_after_inplace_on_other_view():
     np.testing.assert_allclose(a.grad.numpy(), [3.0, 0.0, 1.0, 0.0])
 
 
+def test_retain_grad_follows_the_tensor_through_inplace_ops():
+    a = t64([1.0]).clone()
+    a.retain_grad()
+    a.mul_(2)
+    a.mul_(3)
+    (a * 5).sum().backward()
+    assert a.grad.tolist() == [5.0]  # d/d(latest a), as PyTorch; not the clone's 30
+    base = t64([1.0]).clone()
+    view, view2 = base[:], base[:]
+    view.retain_grad()
+    view2.retain_grad()
+    view.mul_(2)  # both views now read the base's new history
+    (view * 3 + view2 * 4).sum().backward()
+    assert (view.grad.tolist(), view2.grad.tolist()) == ([3.0], [4.0])
+
+
+def test_retained_view_not_used_after_its_inplace_gets_no_grad():
+    base = t64([1.0]).clone()
+    view = base[:]
+    view.retain_grad()
+    view.mul_(2)
+    (base * 5).sum().backward()
+    assert view.grad is None  # as PyTorch: its regenerated node is not in this graph
+
+
+def test_hooks_on_a_view_stay_with_the_version_they_were_registered_on():
+    base = t64([1.0, 2.0]).clone()
+    view, view2 = base[:1], base[1:]
+    calls = []
+    view.register_hook(lambda g: calls.append(("old view", g.tolist())))
+    view2.register_hook(lambda g: calls.append(("old view2", g.tolist())))
+    y = view * 3  # reads the old view: its hook fires for this path only
+    view.mul_(2)
+    # a hook goes to the node in use, regenerated first (PyTorch puts a stale view's second
+    # hook where its first one is, on the old node, unless view2.grad_fn was read before)
+    view2.register_hook(lambda g: calls.append(("new view2", g.tolist())))
+    (view * 5 + y + view2 * 7).sum().backward()
+    assert sorted(calls) == [("new view2", [7.0]), ("old view", [3.0])]
+
+
 def test_mark_non_differentiable_on_input_returned_unchanged():
     class Id(Function):
         @staticmethod
