@@ -242,8 +242,9 @@ def _make_fx(fn, args, grad_enabled, partition_fn=None):
 
     from .subgraph import SubgraphTracer
 
-    with SubgraphTracer(partition_fn):  # invoke_subgraph calls become opaque subgraph calls
-        return _make_fx_inner(make_fx, fn, args, grad_enabled)
+    with SubgraphTracer(partition_fn) as tracer:  # invoke_subgraph calls become opaque subgraph calls
+        gm = _make_fx_inner(make_fx, fn, args, grad_enabled)
+    return tracer.partition_calls(gm)
 
 
 def _make_fx_inner(make_fx, fn, args, grad_enabled):

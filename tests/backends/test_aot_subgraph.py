@@ -72,50 +72,54 @@ def test_region_called_twice_fw_and_bw_graphs():
     assert_expected_inline(None, _printed(rec.fw_graphs[0]), """\
 class GraphModule(tl.nn.Module):
     def forward(self, primals_1: "f32[4]", primals_2: "f32[4]"):
-        fw_subgraph_0 = self.fw_subgraph_0
-        invoke_subgraph = backends_higher_order_invoke_subgraph(fw_subgraph_0, 'fw_subgraph_0', primals_1, primals_2);  fw_subgraph_0 = None
-        getitem: "f32[4]" = invoke_subgraph[0]
-        getitem_1: "f32[4]" = invoke_subgraph[3]
-        getitem_2: "f32[4]" = invoke_subgraph[4];  invoke_subgraph = None
-        fw_subgraph_0_1 = self.fw_subgraph_0
-        invoke_subgraph_1 = backends_higher_order_invoke_subgraph(fw_subgraph_0_1, 'fw_subgraph_0', getitem, primals_2);  fw_subgraph_0_1 = None
-        getitem_3: "f32[4]" = invoke_subgraph_1[0]
-        getitem_4: "f32[4]" = invoke_subgraph_1[3]
-        getitem_5: "f32[4]" = invoke_subgraph_1[4];  invoke_subgraph_1 = None
-        sum_1: "f32[]" = tl.ops.sum(getitem_3, dims = (0,), keepdim = False, dtype = None);  getitem_3 = None
-        return (sum_1, primals_1, primals_2, getitem, getitem_1, getitem_2, getitem_4, getitem_5)
+        partitioned_fw_subgraph_0_0 = self.partitioned_fw_subgraph_0_0
+        invoke_subgraph_4 = backends_higher_order_invoke_subgraph(partitioned_fw_subgraph_0_0, 'partitioned_fw_subgraph_0_0', primals_1, primals_2);  partitioned_fw_subgraph_0_0 = primals_1 = None
+        getitem_11: "f32[4]" = invoke_subgraph_4[4]
+        getitem_10: "f32[4]" = invoke_subgraph_4[3]
+        getitem_9: "f32[4]" = invoke_subgraph_4[2]
+        getitem_8: "f32[4]" = invoke_subgraph_4[1]
+        getitem: "f32[4]" = invoke_subgraph_4[0];  invoke_subgraph_4 = None
+        partitioned_fw_subgraph_0_1 = self.partitioned_fw_subgraph_0_0
+        invoke_subgraph_6 = backends_higher_order_invoke_subgraph(partitioned_fw_subgraph_0_1, 'partitioned_fw_subgraph_0_0', getitem, primals_2);  partitioned_fw_subgraph_0_1 = getitem = primals_2 = None
+        getitem_15: "f32[4]" = invoke_subgraph_6[4]
+        getitem_14: "f32[4]" = invoke_subgraph_6[3]
+        getitem_13: "f32[4]" = invoke_subgraph_6[2]
+        getitem_12: "f32[4]" = invoke_subgraph_6[1]
+        getitem_1: "f32[4]" = invoke_subgraph_6[0];  invoke_subgraph_6 = None
+        sum_1: "f32[]" = tl.ops.sum(getitem_1, dims = (0,), keepdim = False, dtype = None);  getitem_1 = None
+        return (sum_1, getitem_11, getitem_10, getitem_9, getitem_8, getitem_15, getitem_14, getitem_13, getitem_12)
 
-    class fw_subgraph_0(tl.nn.Module):
-        def forward(self, primals_1: "f32[4]", primals_2: "f32[4]"):
-            sin: "f32[4]" = tl.ops.sin(primals_1)
-            mul: "f32[4]" = tl.ops.mul(sin, primals_2)
+    class partitioned_fw_subgraph_0_0(tl.nn.Module):
+        def forward(self, primals_0: "f32[4]", primals_1: "f32[4]"):
+            sin: "f32[4]" = tl.ops.sin(primals_0)
+            mul: "f32[4]" = tl.ops.mul(sin, primals_1)
             cos: "f32[4]" = tl.ops.cos(mul)
-            return (cos, primals_1, primals_2, sin, mul)
+            return (cos, primals_0, primals_1, sin, mul)
 """)
     assert_expected_inline(None, _printed(rec.bw_graphs[0]), """\
 class GraphModule(tl.nn.Module):
-    def forward(self, primals_1: "f32[4]", primals_2: "f32[4]", getitem: "f32[4]", getitem_1: "f32[4]", getitem_2: "f32[4]", getitem_4: "f32[4]", getitem_5: "f32[4]", tangents_1: "f32[]"):
+    def forward(self, getitem_11: "f32[4]", getitem_10: "f32[4]", getitem_9: "f32[4]", getitem_8: "f32[4]", getitem_15: "f32[4]", getitem_14: "f32[4]", getitem_13: "f32[4]", getitem_12: "f32[4]", tangents_1: "f32[]"):
         reshape: "f32[1]" = tl.ops.reshape(tangents_1, shape = (1,));  tangents_1 = None
         expand: "f32[4]" = tl.ops.expand(reshape, shape = (4,));  reshape = None
-        bw_subgraph_0 = self.bw_subgraph_0
-        invoke_subgraph_2 = backends_higher_order_invoke_subgraph(bw_subgraph_0, 'bw_subgraph_0', getitem, primals_2, getitem_4, getitem_5, expand);  bw_subgraph_0 = getitem = getitem_4 = getitem_5 = expand = None
-        getitem_6: "f32[4]" = invoke_subgraph_2[0]
-        getitem_7: "f32[4]" = invoke_subgraph_2[1];  invoke_subgraph_2 = None
-        bw_subgraph_0_1 = self.bw_subgraph_0
-        invoke_subgraph_3 = backends_higher_order_invoke_subgraph(bw_subgraph_0_1, 'bw_subgraph_0', primals_1, primals_2, getitem_1, getitem_2, getitem_6);  bw_subgraph_0_1 = primals_1 = primals_2 = getitem_1 = getitem_2 = getitem_6 = None
-        getitem_8: "f32[4]" = invoke_subgraph_3[0]
-        getitem_9: "f32[4]" = invoke_subgraph_3[1];  invoke_subgraph_3 = None
-        add: "f32[4]" = tl.ops.add(getitem_7, getitem_9);  getitem_7 = getitem_9 = None
-        return (getitem_8, add)
+        partitioned_bw_subgraph_0_1 = self.partitioned_bw_subgraph_0_0
+        invoke_subgraph_7 = backends_higher_order_invoke_subgraph(partitioned_bw_subgraph_0_1, 'partitioned_bw_subgraph_0_0', getitem_12, getitem_13, getitem_14, getitem_15, expand);  partitioned_bw_subgraph_0_1 = getitem_12 = getitem_13 = getitem_14 = getitem_15 = expand = None
+        getitem_2: "f32[4]" = invoke_subgraph_7[0]
+        getitem_3: "f32[4]" = invoke_subgraph_7[1];  invoke_subgraph_7 = None
+        partitioned_bw_subgraph_0_0 = self.partitioned_bw_subgraph_0_0
+        invoke_subgraph_5 = backends_higher_order_invoke_subgraph(partitioned_bw_subgraph_0_0, 'partitioned_bw_subgraph_0_0', getitem_8, getitem_9, getitem_10, getitem_11, getitem_2);  partitioned_bw_subgraph_0_0 = getitem_8 = getitem_9 = getitem_10 = getitem_11 = getitem_2 = None
+        getitem_5: "f32[4]" = invoke_subgraph_5[0]
+        getitem_6: "f32[4]" = invoke_subgraph_5[1];  invoke_subgraph_5 = None
+        add: "f32[4]" = tl.ops.add(getitem_3, getitem_6);  getitem_3 = getitem_6 = None
+        return (getitem_5, add)
 
-    class bw_subgraph_0(tl.nn.Module):
-        def forward(self, primals_1: "f32[4]", primals_2: "f32[4]", sin: "f32[4]", mul: "f32[4]", tangents_1: "f32[4]"):
+    class partitioned_bw_subgraph_0_0(tl.nn.Module):
+        def forward(self, primals_0: "f32[4]", primals_1: "f32[4]", sin: "f32[4]", mul: "f32[4]", tangents_0: "f32[4]"):
             sin_1: "f32[4]" = tl.ops.sin(mul);  mul = None
-            mul_1: "f32[4]" = tl.ops.mul(tangents_1, sin_1);  tangents_1 = sin_1 = None
+            mul_1: "f32[4]" = tl.ops.mul(tangents_0, sin_1);  tangents_0 = sin_1 = None
             neg: "f32[4]" = tl.ops.neg(mul_1);  mul_1 = None
-            mul_2: "f32[4]" = tl.ops.mul(neg, primals_2);  primals_2 = None
+            mul_2: "f32[4]" = tl.ops.mul(neg, primals_1);  primals_1 = None
             mul_3: "f32[4]" = tl.ops.mul(neg, sin);  neg = sin = None
-            cos_1: "f32[4]" = tl.ops.cos(primals_1);  primals_1 = None
+            cos_1: "f32[4]" = tl.ops.cos(primals_0);  primals_0 = None
             mul_4: "f32[4]" = tl.ops.mul(mul_2, cos_1);  mul_2 = cos_1 = None
             return (mul_4, mul_3)
 """)
@@ -131,27 +135,27 @@ def test_backward_calls_run_in_reverse_order():
 
     f(tl.randn(4, requires_grad=True), tl.randn(4, requires_grad=True)).backward()
     fw_calls, bw_calls = _calls(rec.fw_graphs[0]), _calls(rec.bw_graphs[0])
-    assert [c.args[1] for c in fw_calls] == ["fw_subgraph_0", "fw_subgraph_0"]
-    assert [c.args[1] for c in bw_calls] == ["bw_subgraph_0", "bw_subgraph_0"]
+    assert [c.args[1] for c in fw_calls] == ["partitioned_fw_subgraph_0_0"] * 2
+    assert [c.args[1] for c in bw_calls] == ["partitioned_bw_subgraph_0_0"] * 2
     # the first backward call takes the gradient of the graph output; the second takes the
     # gradient the first one produced (its first result: the gradient of `a`)
     second = bw_calls[1]
     assert any(a.op == "call_function" and a.args[0] is bw_calls[0] and a.args[1] == 0
                for a in second.args[2:])
     # one subgraph attribute per graph, shared by both call sites
-    assert sorted(n for n, _ in rec.fw_graphs[0].named_children()) == ["fw_subgraph_0"]
-    assert sorted(n for n, _ in rec.bw_graphs[0].named_children()) == ["bw_subgraph_0"]
+    assert sorted(n for n, _ in rec.fw_graphs[0].named_children()) == ["partitioned_fw_subgraph_0_0"]
+    assert sorted(n for n, _ in rec.bw_graphs[0].named_children()) == ["partitioned_bw_subgraph_0_0"]
 
 
 def test_one_joint_trace_per_distinct_subgraph(monkeypatch):
     traced = []
-    orig = aot_subgraph._Entry.trace.__func__
+    orig = aot_subgraph._Joint.trace.__func__
 
-    def counting(cls, tracer, subgraph, identifier, operands, rg):
-        traced.append(identifier)
-        return orig(cls, tracer, subgraph, identifier, operands, rg)
+    def counting(cls, tracer, forward, suffix, groups):
+        traced.append(forward.identifier)
+        return orig(cls, tracer, forward, suffix, groups)
 
-    monkeypatch.setattr(aot_subgraph._Entry, "trace", classmethod(counting))
+    monkeypatch.setattr(aot_subgraph._Joint, "trace", classmethod(counting))
     rec = AotEagerAndRecordGraphs()
 
     @md.compile(backend=rec)
@@ -164,10 +168,10 @@ def test_one_joint_trace_per_distinct_subgraph(monkeypatch):
     f(*args).backward()
     assert sorted(traced) == ["subgraph_0", "subgraph_1"]
     fw, bw = rec.fw_graphs[0], rec.bw_graphs[0]
-    assert [c.args[1] for c in _calls(fw)] == ["fw_subgraph_0"] * 3 + ["fw_subgraph_1"]
-    assert [c.args[1] for c in _calls(bw)] == ["bw_subgraph_1"] + ["bw_subgraph_0"] * 3
-    assert sorted(n for n, _ in fw.named_children()) == ["fw_subgraph_0", "fw_subgraph_1"]
-    assert sorted(n for n, _ in bw.named_children()) == ["bw_subgraph_0", "bw_subgraph_1"]
+    assert [c.args[1] for c in _calls(fw)] == ["partitioned_fw_subgraph_0_0"] * 3 + ["partitioned_fw_subgraph_1_0"]
+    assert [c.args[1] for c in _calls(bw)] == ["partitioned_bw_subgraph_1_0"] + ["partitioned_bw_subgraph_0_0"] * 3
+    assert sorted(n for n, _ in fw.named_children()) == ["partitioned_fw_subgraph_0_0", "partitioned_fw_subgraph_1_0"]
+    assert sorted(n for n, _ in bw.named_children()) == ["partitioned_bw_subgraph_0_0", "partitioned_bw_subgraph_1_0"]
 
 
 def test_inference_graph_calls_forward_only_subgraph():
@@ -183,15 +187,15 @@ def test_inference_graph_calls_forward_only_subgraph():
     assert_expected_inline(None, _printed(rec.fw_graphs[0]), """\
 class inner_f(tl.nn.Module):
     def forward(self, primals_1: "f32[4]", primals_2: "f32[4]"):
-        subgraph_0 = self.subgraph_0
-        invoke_subgraph = backends_higher_order_invoke_subgraph(subgraph_0, 'subgraph_0', primals_1, primals_2);  subgraph_0 = primals_1 = None
+        repeated_subgraph0 = self.repeated_subgraph0
+        invoke_subgraph = backends_higher_order_invoke_subgraph(repeated_subgraph0, 'subgraph_0', primals_1, primals_2);  repeated_subgraph0 = primals_1 = None
         getitem: "f32[4]" = invoke_subgraph[0];  invoke_subgraph = None
-        subgraph_0_1 = self.subgraph_0
-        invoke_subgraph_1 = backends_higher_order_invoke_subgraph(subgraph_0_1, 'subgraph_0', getitem, primals_2);  subgraph_0_1 = getitem = primals_2 = None
+        repeated_subgraph0_1 = self.repeated_subgraph0
+        invoke_subgraph_1 = backends_higher_order_invoke_subgraph(repeated_subgraph0_1, 'subgraph_0', getitem, primals_2);  repeated_subgraph0_1 = getitem = primals_2 = None
         getitem_1: "f32[4]" = invoke_subgraph_1[0];  invoke_subgraph_1 = None
         return (getitem_1,)
 
-    class subgraph_0(tl.nn.Module):
+    class repeated_subgraph0(tl.nn.Module):
         def forward(self, primals_1: "f32[4]", primals_2: "f32[4]"):
             sin: "f32[4]" = tl.ops.sin(primals_1);  primals_1 = None
             mul: "f32[4]" = tl.ops.mul(sin, primals_2);  sin = primals_2 = None
@@ -251,3 +255,47 @@ def test_region_on_module_parameter_gradients():
     md.compile(m, backend=rec)(x).backward()
     assert all(same(a, b) for a, b in zip(expected, [p.grad for p in m.parameters()] + [x.grad]))
     assert len(_calls(rec.fw_graphs[0])) == 2 and len(_calls(rec.bw_graphs[0])) == 2
+
+
+def test_dead_code_in_a_region_is_dropped():
+    @md.nested_compile_region
+    def dead(x):
+        x = tl.sin(x)
+        y = tl.cos(x)  # noqa: F841 - never used
+        return x
+
+    rec = AotEagerAndRecordGraphs()
+    md.compile(lambda x: dead(x), backend=rec, fullgraph=True)(tl.randn(4))
+    sub = rec.fw_graphs[0].repeated_subgraph0
+    assert [n.target for n in sub.graph.nodes if n.op == "call_function"] == [tl.ops.sin]
+
+
+@md.nested_compile_region
+def doubled_and_tripled(x):
+    return x * 2, x * 3
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_region_outputs_given_one_gradient_tensor(backend):
+    # a + b passes one gradient tensor to both outputs: that backward subgraph reads it once
+    # (as PyTorch traces it), so a call whose outputs get two tensors needs another one
+    def f(x):
+        a, b = doubled_and_tripled(x)
+        c, d = doubled_and_tripled(x + 1)
+        return (a + b).sum() + (c * 2 + d * 5).sum()
+
+    _check_grads(f, [tl.randn(3, requires_grad=True)], backend)
+
+
+def test_backward_subgraph_per_tangent_aliasing():
+    rec = AotEagerAndRecordGraphs()
+
+    @md.compile(backend=rec)
+    def f(x):
+        a, b = doubled_and_tripled(x)
+        c, d = doubled_and_tripled(x + 1)
+        return (a + b).sum() + (c * 2 + d * 5).sum()
+
+    f(tl.randn(3, requires_grad=True)).backward()
+    assert [c.args[1] for c in _calls(rec.bw_graphs[0])] == ["partitioned_bw_subgraph_0_0",
+                                                              "partitioned_bw_subgraph_0_1"]

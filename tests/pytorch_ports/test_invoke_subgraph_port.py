@@ -64,16 +64,8 @@ class TestCase(_TestCase):
 
 
 # Why ports fail here (each xfail names one of these, or its own one-line cause).
-MODULE_SELF = ("a nested_compile_region method of an nn.Module (forward or a helper) raises Unsupported "
-               "'nested compile region argument NNModuleVariable(Mod) (only tensors and constants)'")
-RETURN_KIND = ("a region returning a nested tuple, None, a Size or a user object raises Unsupported "
-               "'a nested compile region must return a tensor or a tuple of tensors'")
 CHECKPOINT = ("md cannot trace tl.utils.checkpoint.checkpoint (graph break 'passing LazyVariable(function) "
               "to a tensor operation'), a RegionError inside a region")
-DYNAMO_NAMES = ("Dynamo graph printing: 2nd call's get_attr is subgraph_0_1 (torch subgraph_1), subgraph "
-                "placeholders are arg0, arg1 (torch: the outer names l_x_, l_y_), blank lines around get_attr")
-AOT_GRAPHS = ("AOT graphs: subgraphs are fw_subgraph_0/bw_subgraph_0 called as invoke_subgraph, invoke_subgraph_1 "
-              "(torch partitioned_fw_subgraph_0_0, invoke_subgraph_4) and save other values")
 NO_SYMBOLIC = ("md.mark_dynamic does not make graphs symbolic: placeholders keep static sizes (f32[8, 8]), "
                "no Sym(s77) input")
 SCALAR_OUTPUTS = ("md.config has no option capture_scalar_outputs (AttributeError); md never captures "
@@ -350,7 +342,7 @@ class GraphModule(tl.nn.Module):
         self.assertEqual(mod.buf, mod_ref.buf)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_auto_functionalize
-    @pytest.mark.xfail(strict=True, reason=MODULE_SELF)
+    @pytest.mark.xfail(strict=True, reason="AOT: aot_eager splits a region's joint graph with default_partition (PyTorch's aot_eager uses min-cut: its forward saves only the primals and its backward recomputes mul and cos), and tensorlite's mul backward computes the two gradients in the other order (mul_6 and mul_7 swapped)")
     def test_auto_functionalize(self):
         class Mod(tl.nn.Module):
             def __init__(self):
@@ -485,7 +477,7 @@ class GraphModule(tl.nn.Module):
         self.assertEqual(mod_ref.buf, mod.buf)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_buffer_mutation_errors_under_training
-    @pytest.mark.xfail(strict=True, reason=MODULE_SELF)
+    @pytest.mark.xfail(strict=True, reason="md compiles a region that changes a buffer in place under training and matches eager; PyTorch's invoke_subgraph raises 'does not currently support training with in-place input or buffer mutations'")
     def test_buffer_mutation_errors_under_training(self):
         class Mod(tl.nn.Module):
             def __init__(self):
@@ -634,7 +626,6 @@ class GraphModule(tl.nn.Module):
         res.sum().backward()
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_dedupe
-    @pytest.mark.xfail(strict=True, reason=DYNAMO_NAMES + "; the 2nd output is getitem (torch getitem_1)")
     def test_dedupe(self):
         @nested_compile_region
         def gn(x, y):
@@ -720,7 +711,7 @@ class GraphModule(tl.nn.Module):
         )
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_dce
-    @pytest.mark.xfail(strict=True, reason="the inference graph's subgraph keeps the dead cos node (no DCE); also named inner_f/subgraph_0/primals_1 (torch <lambda>/repeated_subgraph0/arg0_1)")
+    @pytest.mark.xfail(strict=True, reason="the inference graph is named inner_f and its inputs primals_1, also in its subgraph (torch: <lambda>, arg0_1); the dead cos is dropped")
     def test_dce(self):
         @nested_compile_region
         def gn(x):
@@ -1201,7 +1192,7 @@ class GraphModule(tl.nn.Module):
         self.assertEqual(ref, res)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_module_method
-    @pytest.mark.xfail(strict=True, reason=MODULE_SELF)
+    @pytest.mark.xfail(strict=True, reason="md.compile(module) names its inputs L_args_0_, L_self_linear_weight, L_self_linear_bias (torch L_x_, L_self_modules_linear_parameters_weight_, L_self_modules_linear_parameters_bias_)")
     def test_module_method(self):
         class Mod(tl.nn.Module):
             def __init__(self):
@@ -1255,7 +1246,7 @@ class GraphModule(tl.nn.Module):
             )
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_module
-    @pytest.mark.xfail(strict=True, reason=DYNAMO_NAMES + "; md.compile(module)'s input is L_args_0_ (torch L_x_)")
+    @pytest.mark.xfail(strict=True, reason="md.compile(module)'s input is L_args_0_ (torch L_x_)")
     def test_module(self):
         class SubMod(tl.nn.Module):
             def __init__(self):
@@ -1310,7 +1301,7 @@ class GraphModule(tl.nn.Module):
             )
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_return_none_from_fwd
-    @pytest.mark.xfail(strict=True, reason=RETURN_KIND)
+    @pytest.mark.xfail(strict=True, reason="AOT graphs carry no stack traces, so the forward graph has no blank line before add (the Dynamo and backward graphs match)")
     def test_return_none_from_fwd(self):
         @nested_compile_region
         def gn(x):
@@ -1511,7 +1502,7 @@ class GraphModule(tl.nn.Module):
         self.assertEqual(ref, res)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_bwd_partitioning
-    @pytest.mark.xfail(strict=True, reason=AOT_GRAPHS + "; ops are matmul/permute (torch mm/t), cos is recomputed in backward")
+    @pytest.mark.xfail(strict=True, reason="tensorlite's matmul is one op (torch: mm, and t in the backward, so its partitioned forward saves t, t_1); the outer forward saves the region's output where PyTorch's min-cut aot_eager saves cos of it; AOT graphs carry no stack traces (no blank lines)")
     def test_bwd_partitioning(self):
         @nested_compile_region
         def gn(x, y):
@@ -1856,7 +1847,7 @@ class GraphModule(tl.nn.Module):
             )
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_autograd_function
-    @pytest.mark.xfail(strict=True, reason=DYNAMO_NAMES + "; Function.apply is one tensorlite_autograd_function_Function_apply call (torch: autograd_function_apply HOP with fwd_body_0/bwd_body_0)")
+    @pytest.mark.xfail(strict=True, reason="Function.apply is one tensorlite_autograd_function_Function_apply call (torch: autograd_function_apply HOP with fwd_body_0/bwd_body_0)")
     def test_autograd_function(self):
         class CustomOp(tl.autograd.Function):
             @staticmethod
@@ -1959,7 +1950,7 @@ class GraphModule(tl.nn.Module):
         self.assertEqual(ref, res)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_different_strides_in_backward
-    @pytest.mark.xfail(strict=True, reason=NO_SYMBOLIC + "; and " + AOT_GRAPHS)
+    @pytest.mark.xfail(strict=True, reason=NO_SYMBOLIC)
     def test_different_strides_in_backward(self):
         @nested_compile_region
         def gn(x):
