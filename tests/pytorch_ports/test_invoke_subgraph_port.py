@@ -66,8 +66,8 @@ class TestCase(_TestCase):
 # Why ports fail here (each xfail names one of these, or its own one-line cause).
 CHECKPOINT = ("md cannot trace tl.utils.checkpoint.checkpoint (graph break 'passing LazyVariable(function) "
               "to a tensor operation'), a RegionError inside a region")
-NO_SYMBOLIC = ("md.mark_dynamic does not make graphs symbolic: placeholders keep static sizes (f32[8, 8]), "
-               "no Sym(s77) input")
+NO_SYMBOLIC = ("md names size symbols s0, s1, .. (torch s77), and a region's graph takes no symbolic size as "
+               "an input (torch passes s77 as its first operand), so the calls, subgraphs and getitem numbers differ")
 SCALAR_OUTPUTS = ("md.config has no option capture_scalar_outputs (AttributeError); md never captures "
                   "Tensor.item() (a graph break, so a RegionError inside a region)")
 
