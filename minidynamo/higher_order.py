@@ -191,5 +191,5 @@ def _restore_inputs(region, operands, call):
         if sub.mutated:
             outer.mutated, outer.last_mutation = True, call
         sub.node, sub.mutated, sub.last_mutation = outer.node, outer.mutated, outer.last_mutation
-    for vt, node, _ in region.changed.values():
+    for vt, node in region.changed.values():
         vt.node, vt.mutated, vt.last_mutation = node, True, call

@@ -61,8 +61,8 @@ class _Region:
     # TensorVariables made inside, in order: any of them may be reachable after the region (a
     # list it appended to, an object it returned), so each is a candidate output
     made: list = dataclasses.field(default_factory=list)
-    # id(vt) -> (vt, node, last_mutation) before the region changed vt, a tracker from outside,
-    # in place: vt gets them back when the region ends (its node from before reads the value)
+    # id(vt) -> (vt, its node before): trackers from outside that the region changed in place;
+    # they read that node again after the region (it reads the same tensor, changed by the call)
     changed: dict = dataclasses.field(default_factory=dict)
 
 
@@ -315,9 +315,9 @@ class OutputGraph:
             self._regions[-1].made.append(vt)
 
     def _note_changed(self, vt):
-        """vt is about to be changed in place (its node, its last mutation replaced)."""
+        """vt is about to be changed in place (its node replaced by the in-place op's)."""
         if self._regions and vt.node.graph is not self.graph:
-            self._regions[-1].changed.setdefault(id(vt), (vt, vt.node, vt.last_mutation))
+            self._regions[-1].changed.setdefault(id(vt), (vt, vt.node))
 
     def register_subgraph(self, graph, n_user):
         """The _Subgraph of a region's graph (its first n_user outputs are what the region
