@@ -548,9 +548,10 @@ def _split(env, self, split_size, dim=0):
 @rule("chunk")
 def _chunk(env, self, chunks, dim=0):
     d = _norm(dim, self.ndim)
-    n = self.shape[d]
-    if type(n) is not int or type(chunks) is not int:
-        raise NoRule("chunks of a symbolic dimension")
+    if type(chunks) is not int or chunks <= 0:
+        raise NoRule("a symbolic number of chunks")
+    # how many chunks, and their sizes, depend on the size: that dimension only is specialized
+    n = env.specialize(self.shape[d], "chunk() of it makes a number of tensors that depends on it")
     size = -(-n // chunks)
     return [self.shape[:d] + (min(size, n - k),) + self.shape[d + 1:] for k in range(0, n, size)]
 
@@ -558,9 +559,7 @@ def _chunk(env, self, chunks, dim=0):
 @rule("unbind")
 def _unbind(env, self, dim=0):
     d = _norm(dim, self.ndim)
-    n = self.shape[d]
-    if type(n) is not int:
-        raise NoRule("unbind of a symbolic dimension")
+    n = env.specialize(self.shape[d], "unbind() of it makes one tensor per index")
     return [self.shape[:d] + self.shape[d + 1:]] * n
 
 

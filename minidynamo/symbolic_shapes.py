@@ -72,6 +72,7 @@ class SymbolInfo:
     lo: int = 2  # sizes 0 and 1 specialize
     hi: float = INF
     strict: bool = False  # md.mark_dynamic: specializing it is an error
+    merged: bool = False  # replaced by another symbol, which took its range
     node: object = None  # its graph placeholder (dropped at the end when unused)
     where: str = ""  # the user code that created it or last narrowed its range
 
@@ -235,7 +236,7 @@ class ShapeEnv:
         node.meta["source"] = src.name()
         out.graphargs.append(GraphArg(src, hint, node))
         where = self._where()
-        self.symbols[name] = SymbolInfo(name, src, hint, lo, hi, strict, node, where)
+        self.symbols[name] = SymbolInfo(name, src, hint, lo, hi, strict=strict, node=node, where=where)
         self.hints[name] = hint
         self._nodes[expr] = node
         log_dynamic(f"create_symbol {name} = {hint} for {src.name()} {_range_text(lo, hi)} ({why}) at {where}")
@@ -380,6 +381,12 @@ class ShapeEnv:
         self._nodes = {}  # cached nodes may compute expressions that now simplify
         verb = "specialize" if type(value) is int else "replace"
         log_dynamic(f"{verb} {name} = {value} ({info.source.name()}) because {why} at {where}")
+        if type(value) is Expr and value.is_symbol():  # one size now: its range is both ranges
+            into = self.symbols[next(iter(free_symbols(value)))]
+            into.lo, into.hi = max(into.lo, info.lo), min(into.hi, info.hi)
+            info.merged = True
+            if into.lo == into.hi:
+                self._replace(into.name, into.lo, "its range has one value")
 
     # ---- graph values ---------------------------------------------------------------
     def node_of(self, e):
@@ -433,7 +440,8 @@ class ShapeEnv:
             if fact.diff() != 0 and not (type(fact.diff()) is int and fact.holds_for(fact.diff())):
                 self._guard(fact, where)
         for info in self.symbols.values():
-            if info.name not in self.replacements:
+            # a symbol replaced by an expression keeps its own range (its size must lie in it)
+            if info.name not in self.replacements or not (info.merged or type(self.replacements[info.name]) is int):
                 self._range_guard(info)
         for node in out.graph.nodes:
             self._resimplify(node.meta.get("val"))

@@ -532,6 +532,21 @@ SHAPE_ENV: 2 <= L['x'].size()[0]
 SHAPE_ENV: 2 <= L['x'].size()[1]""")
 
 
+def test_a_shared_symbol_keeps_both_ranges():
+    # y's range (>= 5) must survive y's symbol being replaced by x's when x + y unifies them
+    def f(x, y):
+        if y.shape[0] > 4:
+            return x + y
+        return x - y
+
+    opt = md.compile(f, backend="eager", dynamic=True)
+    for n in (6, 3, 7, 2):
+        assert same(opt(tl.ones(n), tl.ones(n)), f(tl.ones(n), tl.ones(n)))
+    assert entries(opt) == 2
+    assert shape_guards(opt, 1).splitlines()[2:] == [
+        "SHAPE_ENV: L['y'].size()[0] == L['x'].size()[0]", "SHAPE_ENV: 5 <= L['x'].size()[0]"]
+
+
 # ------------------------------------------------------------------------------ guards
 def test_failing_shape_guard_names_expression_and_values():
     def f(x):
