@@ -623,12 +623,12 @@ def _embedding(env, input, weight, *args, **kwargs):
 
 # ---------------------------------------------------------------------------- creation
 @rule("zeros", "ones", "empty", "rand", "randn")
-def _factory(env, *size, dtype=None, requires_grad=False):
+def _factory(env, *size, **options):  # dtype, device, requires_grad: not shapes
     return _sizes(size)
 
 
 @rule("full")
-def _full(env, size, fill_value, *, dtype=None, requires_grad=False):
+def _full(env, size, fill_value, **options):
     return _sizes((size,)) if not isinstance(size, (tuple, list)) else _sizes(size)
 
 
@@ -638,7 +638,7 @@ def _like(env, t, *args, **kwargs):
 
 
 @rule("arange")
-def _arange(env, start, end=None, step=1, *, dtype=None, requires_grad=False):
+def _arange(env, start, end=None, step=1, **options):
     if end is None:
         start, end = 0, start
     for v in (start, end, step):
@@ -655,5 +655,15 @@ def _eye(env, n, m=None, **kwargs):
 
 
 @rule("tensor", "as_tensor")
-def _tensor(env, *args, **kwargs):
-    return STATIC  # the nesting of the data gives the shape, whatever the values
+def _tensor(env, data, *args, **kwargs):
+    if isinstance(data, ShapeArg):  # a copy of a tensor: its shape
+        return data.shape
+    if _holds_tensor(data):
+        raise NoRule("a tensor made of tensors")
+    return STATIC  # the nesting of plain data gives the shape, whatever the (symbolic) values
+
+
+def _holds_tensor(data):
+    if isinstance(data, ShapeArg) or data is _OPAQUE:
+        return True
+    return isinstance(data, (tuple, list)) and any(_holds_tensor(d) for d in data)

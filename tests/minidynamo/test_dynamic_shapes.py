@@ -188,6 +188,11 @@ def tensor_of_sizes(x):
     return x + tl.tensor([x.shape[0], 1, 2]).float()
 
 
+@prog(lambda n: [(n,)])
+def tensor_copy_of_a_tensor(x):
+    return tl.tensor(x) * x.shape[0] + tl.zeros(x.shape[0], dtype=tl.float32)
+
+
 @prog(lambda n: [(n, 3)], auto=8, true=8, mark=None)  # iterating unrolls: a constant length (cache limit 8)
 def iterate_rows(x):
     return tl.stack([r * 2 for r in x])
