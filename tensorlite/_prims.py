@@ -879,4 +879,4 @@ view_scatter = Primitive("view_scatter", _view_scatter_impl,
                          _view_scatter_bwd, node_name="CopySlices")
 
 
-from . import _prims_conv, _prims_norm, _prims_pool  # noqa: E402,F401  (registers their primitives)
+from . import _prims_array, _prims_conv, _prims_norm, _prims_pool  # noqa: E402,F401  (registers their primitives)

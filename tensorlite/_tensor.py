@@ -13,6 +13,7 @@ from . import _state
 from ._device import CPU as _CPU, check_device, device as _device
 from ._dtype import as_dtype, from_np, scalar_type_name
 from ._inplace import InplaceMixin
+from ._tensor_ops import OpsMixin
 from ._node import AccumulateGrad
 from . import _primitive
 from ._primitive import bind, record, record_binary, record_unary, tensor_of
@@ -109,7 +110,7 @@ def _to_index(key):
     return tuple(spec), tensors
 
 
-class Tensor(InplaceMixin):
+class Tensor(InplaceMixin, OpsMixin):
     """An n-dimensional array with reverse-mode autograd. Create with `tl.tensor(...)`."""
 
     # Every attribute but _data has a class-level default, so a tensor made by object.__new__

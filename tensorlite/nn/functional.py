@@ -13,7 +13,7 @@ import functools
 import math
 import warnings
 
-from .. import _prims_conv, _prims_norm, _prims_pool, _state
+from .. import _prims_array, _prims_conv, _prims_norm, _prims_pool, _state
 from .._functions import _find_override
 from .._primitive import bind
 from .._tensor import Tensor
@@ -22,7 +22,7 @@ from . import _layer_args as A
 __all__ = ["relu", "gelu", "silu", "sigmoid", "tanh", "linear", "softmax", "log_softmax", "dropout",
            "mse_loss", "l1_loss", "nll_loss", "cross_entropy", "layer_norm", "embedding", "leaky_relu",
            "softplus", "one_hot", "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-           "batch_norm"]
+           "batch_norm", "pad"]
 
 
 def _overridable(fn):
@@ -323,6 +323,59 @@ def _update_running_stats(running_mean, running_var, stats, momentum, n):
             running_mean.mul_(1 - momentum).add_(stats[0] * momentum)
         if running_var is not None:  # with the unbiased variance, as PyTorch
             running_var.mul_(1 - momentum).add_(stats[1] * (momentum * n / (n - 1)))
+
+
+# ---------------------------------------------------------------------- padding
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+# (padding length, input dims) pairs the non-constant modes take: 1-3 trailing dims, with a batch dim or not
+_NON_CONSTANT_PADS = {(2, 2), (2, 3), (4, 3), (4, 4), (6, 4), (6, 5)}
+
+
+@_overridable
+def pad(input, pad, mode="constant", value=None):
+    """Pad the trailing dims: pad = (left, right) of the last dim, then of the one before, ...
+    mode "constant" fills with value (negative padding crops); "reflect" mirrors the input
+    without repeating its edge, "replicate" repeats the edge, "circular" wraps around."""
+    _check_tensor(input, "pad")
+    pad = [int(p) for p in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    n = len(pad) // 2
+    if n > input.ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but "
+                           f"got padding length {len(pad)} and input of dimension {input.ndim}")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in reversed(range(n)))  # the first padded dim first
+    sizes = tuple(input.shape[input.ndim - n:])
+    if mode == "constant":
+        if any(s + lo + hi < 0 for s, (lo, hi) in zip(sizes, pairs)):
+            raise RuntimeError("narrow(): length must be non-negative.")
+        return bind(_prims_array.pad, (input,), {"pad": pairs, "mode": mode, "value": 0 if value is None else value})
+    if value is not None:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    _check_non_constant_pad(input, pad, pairs, sizes, mode)
+    return bind(_prims_array.pad, (input,), {"pad": pairs, "mode": mode, "value": 0})
+
+
+def _check_non_constant_pad(input, pad, pairs, sizes, mode):
+    if (len(pad), input.ndim) not in _NON_CONSTANT_PADS:
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    for dim, s, (lo, hi) in reversed(list(zip(range(input.ndim - len(sizes), input.ndim), sizes, pairs))):
+        if mode == "reflect" and (lo >= s or hi >= s):
+            arg = 4 + 2 * (input.ndim - 1 - dim)  # PyTorch's argument number for that dim
+            raise RuntimeError(f"Argument #{arg}: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({lo}, {hi}) at dimension {dim} of input {list(input.shape)}")
+        if mode == "circular" and (lo > s or hi > s):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if s + lo + hi < 0 or mode != "circular" and s == 0:
+            raise RuntimeError(f"input tensor must have non-zero size in the padded dimension {dim}, "
+                               f"but got {list(input.shape)}")
 
 
 def _check_indices(input, fname):

@@ -1,4 +1,4 @@
-"""codegen lowers convolution, pooling and batch norm (forward and backward primitives) to calls of their
+"""codegen lowers convolution, pooling, batch norm, padding, triangles and cumsum (forward and backward primitives) to calls of their
 numpy implementations: the generated source calls each one, and the compiled graph gives
 eager's values and gradients."""
 import numpy as np
@@ -74,6 +74,9 @@ CASES = {
                          (_rg(4, 3, 5, 2), _rg(3), _rg(3)), ["batch_norm_stats", "batch_norm_apply"]),
     "batch_norm_eval": (lambda x, w: F.batch_norm(x, tl.zeros(3) + 0.5, tl.ones(3) * 2, w, None), (_rg(4, 3, 5), _rg(3)),
                         ["batch_norm_apply"]),
+    "pad_constant": (lambda x: F.pad(x, (1, -1, 2, 0), value=0.5), (_rg(2, 3, 4),), ["pad"]),
+    "pad_reflect": (lambda x: F.pad(x, (2, 1, 1, 2), mode="reflect"), (_rg(2, 3, 4, 5),), ["pad", "pad_backward"]),
+    "tril_triu_cumsum": (lambda x: (x.tril(-1) + x.triu(2)).cumsum(1), (_rg(3, 5, 5),), ["tril", "triu", "cumsum"]),
 }
 
 # every primitive this file compiles (tests/backends/test_codegen.py checks that every
