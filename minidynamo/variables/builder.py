@@ -133,6 +133,7 @@ class VariableBuilder:
             (eval_frame.graph_break, cls.wrap_graph_break),
             (trace_wrapped, cls.wrap_trace_wrapped),
             (tl.nn.Module._call_impl, cls.wrap_module_call_impl),
+            (tl.cond, cls.wrap_cond),
         ]
         return _by_id(entries)
 
@@ -252,6 +253,11 @@ class VariableBuilder:
     def wrap_module_call_impl(self, value):
         self.guard("ID_MATCH", value)
         return ModuleCallImplVariable(self.source)
+
+    def wrap_cond(self, value):
+        from ..cond import CondVariable  # cycle: cond imports this package
+        self.guard("ID_MATCH", value)
+        return CondVariable(value, self.source)
 
     def wrap_namedtuple(self, value):
         self.guard("TYPE_MATCH", type(value))
