@@ -128,12 +128,14 @@ class VariableBuilder:
         no other object takes their id)."""
         from .. import eval_frame  # cycle: eval_frame imports the interpreter, which imports this module
         from backends.aot.trace_wrapped import trace_wrapped
+        from tensorlite.utils.checkpoint import checkpoint
         entries = [
             ((tl.no_grad, tl.enable_grad, tl.set_grad_enabled), cls.wrap_grad_mode_class),
             (eval_frame.graph_break, cls.wrap_graph_break),
             (trace_wrapped, cls.wrap_trace_wrapped),
             (tl.nn.Module._call_impl, cls.wrap_module_call_impl),
             (tl.cond, cls.wrap_cond),
+            (checkpoint, cls.wrap_checkpoint),
         ]
         return _by_id(entries)
 
@@ -258,6 +260,11 @@ class VariableBuilder:
         from ..cond import CondVariable  # cycle: cond imports this package
         self.guard("ID_MATCH", value)
         return CondVariable(value, self.source)
+
+    def wrap_checkpoint(self, value):
+        from ..checkpoint import CheckpointVariable  # cycle: checkpoint imports this package
+        self.guard("ID_MATCH", value)
+        return CheckpointVariable(value, self.source)
 
     def wrap_namedtuple(self, value):
         self.guard("TYPE_MATCH", type(value))
