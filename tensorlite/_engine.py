@@ -11,7 +11,7 @@ import threading
 import numpy as np
 
 from . import _state
-from ._node import AccumulateGrad
+from ._node import AccumulateGrad, PrimNode
 
 
 def _root_edge(t, i):
@@ -320,6 +320,8 @@ def _hook_name(fn):
 def _check_hook_result(fn, old, new):
     from ._tensor import Tensor
 
+    if old is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
     if not isinstance(new, Tensor):
         raise TypeError(f"hook '{_hook_name(fn)}' returned {type(new).__name__}; expected a Tensor or None")
     if new._data.shape != old._data.shape:
@@ -332,30 +334,19 @@ def _check_hook_result(fn, old, new):
 
 
 def _call_tensor_hooks(node, grads):
+    """The tensor hooks of node's outputs that got a gradient, then retain_grad."""
     if isinstance(node, AccumulateGrad):
         hooks = node.variable._hooks
         if hooks and grads[0] is not None:
-            g = grads[0]
-            for fn in list(hooks.values()):
-                r = fn(g)
-                if r is not None:
-                    _check_hook_result(fn, g, r)
-                    g = r
-            grads = [g]
+            grads = [_run_hooks(hooks, grads[0])]
         return grads
     th = node._tensor_pre_hooks
     if th:
         grads = list(grads)
+        missing_too = _hooks_see_missing(node, grads)
         for nr, hooks in th.items():
-            g = grads[nr]
-            if g is None:
-                continue
-            for fn in list(hooks.values()):
-                r = fn(g)
-                if r is not None:
-                    _check_hook_result(fn, g, r)
-                    g = r
-            grads[nr] = g
+            if grads[nr] is not None or missing_too:
+                grads[nr] = _run_hooks(hooks, grads[nr])
     rg = node._retain_grad
     if rg:
         for nr, t in rg.items():
@@ -370,6 +361,23 @@ def _call_tensor_hooks(node, grads):
             else:
                 t._grad = t._grad + g
     return grads
+
+
+def _hooks_see_missing(node, grads):
+    """Whether the hooks of node's outputs that got no gradient run too, with None: PyTorch
+    does so when another output of the node got one. Only for tensorlite's own multi-output
+    primitives (unbind, var_mean): a compiled graph's node joins outputs that are separate
+    nodes in eager, whose hooks must not see a None that eager's do not."""
+    return node.n_outputs > 1 and isinstance(node, PrimNode) and any(g is not None for g in grads)
+
+
+def _run_hooks(hooks, g):
+    for fn in list(hooks.values()):
+        r = fn(g)
+        if r is not None:
+            _check_hook_result(fn, g, r)
+            g = r
+    return g
 
 
 def _call_node(node, grads, Tensor):

@@ -160,8 +160,10 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(input.var(...), input.mean(...)) with var's arguments, as torch.var_mean."""
     if isinstance(dim, bool):  # var_mean(input, unbiased)
         dim, unbiased = None, dim
-    return (input.var(dim, unbiased, keepdim, correction=correction),
-            input.mean(dim, keepdim))
+    if correction is None:
+        correction = 1 if unbiased in (None, True) else 0
+    dims = P._norm_dims(dim, input._data.ndim)
+    return bind(P.var_mean, (input,), {"dims": dims, "correction": correction, "keepdim": keepdim})
 
 
 @overridable

@@ -33,7 +33,7 @@ the primitive's shape rule, with autograd recording exactly as in eager.
 import numpy as np
 
 from . import _state
-from ._primitive import _mark_view, eager, record
+from ._primitive import eager, mark_views, record
 from ._tensor import Tensor
 
 __all__ = ["DispatchMode", "FakeTensorMode", "FakeTensor", "DataDependentError", "is_fake",
@@ -254,7 +254,7 @@ class FakeTensorMode(DispatchMode):
         else:
             outs = tuple(FakeTensor._wrap(fake_array(*sd)) for sd in m)
         if prim.view and not (prim.name == "index" and len(args) > 1):
-            _mark_view(args[0], outs[0], prim, args[1:], params)
+            mark_views(args[0], outs, prim, args[1:], params)
         if _state.grad_enabled:
             for a in args:  # record() does nothing unless an input requires grad
                 if isinstance(a, Tensor) and a._rg:

@@ -25,17 +25,22 @@ def _camel(name):
 
 
 class Primitive:
-    __slots__ = ("name", "impl", "meta", "backward", "n_outputs", "view", "save_inputs",
-                 "save_outputs", "save_if", "save", "node_name", "__weakref__")
+    __slots__ = ("name", "impl", "meta", "backward", "n_outputs", "view", "output_view",
+                 "save_inputs", "save_outputs", "save_if", "save", "node_name", "__weakref__")
 
     def __init__(self, name, impl, meta, backward=None, *, n_outputs=1, view=False,
-                 save_inputs=(), save_outputs=(), save_if=None, node_name=None):
+                 output_view=None, save_inputs=(), save_outputs=(), save_if=None, node_name=None):
         self.name = name
         self.impl = impl
         self.meta = meta
         self.backward = backward
+        # 1, a fixed number of outputs, or None: a tuple whose length the inputs decide (unbind);
+        # a multi-output primitive's node has one output per result, as PyTorch's UnbindBackward0
         self.n_outputs = n_outputs
         self.view = view
+        # a multi-output view: output_view(i, **params) -> (prim, extra, params), the one-output
+        # view op computing output i (what a view's history is regenerated with)
+        self.output_view = output_view
         self.save_inputs = save_inputs
         self.save_outputs = save_outputs
         # save_if[k]: the saved input k is needed only if one of these inputs needs a gradient
@@ -88,7 +93,10 @@ def eager(prim, args, params):
         return t
     outs = tuple(tensor_of(o) for o in out)
     if prim.view:
-        _mark_view(args[0], outs[0], prim, args[1:], params)
+        mark_views(args[0], outs, prim, args[1:], params)
+        if inference_depth:
+            for o in outs:
+                o._inference = args[0]._inference
     if _state.grad_enabled:
         record(prim, args, params, outs)
     return outs
@@ -117,6 +125,17 @@ def _is_view_of(out, src, prim, params):
     if prim.name == "reshape":  # a copy only when the source is not contiguous
         return src._data.flags.c_contiguous or np.may_share_memory(out._data, src._data)
     return True
+
+
+def mark_views(src, outs, prim, extra, params):
+    """Mark the outputs of view primitive prim as views of src: each output of a multi-output
+    view through the one-output view op that computes it."""
+    if prim.output_view is None:
+        _mark_view(src, outs[0], prim, extra, params)
+        return
+    for i, o in enumerate(outs):
+        vprim, vextra, vparams = prim.output_view(i, **params)
+        _mark_view(src, o, vprim, vextra, vparams)
 
 
 def _mark_view(src, out, prim, extra, params):

@@ -542,6 +542,65 @@ amax = Primitive("amax", _amax_impl, _red_meta, _amax_bwd, save_inputs=(0,), sav
 amin = Primitive("amin", _amin_impl, _red_meta, _amax_bwd, save_inputs=(0,), save_outputs=(0,))
 
 
+def _count(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+def _var_mean_impl(a, dims, correction, keepdim):
+    _check_floating("var_mean", a.dtype)
+    return quiet(_var_mean_arrays, a, dims, correction, keepdim)  # 0/0 is nan, as in PyTorch
+
+
+def _check_floating(name, dtype):
+    if dtype.kind != "f":
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
+
+
+def _var_mean_arrays(a, dims, correction, keepdim):
+    """(var, mean) over dims, with the arithmetic of x.var() and x.mean(): the mean, the
+    squared deviations summed, divided by max(n - correction, 0)."""
+    n = _count(a.shape, dims)
+    mean = a.sum(axis=dims, keepdims=True) / n
+    dev = a - mean
+    var = (dev * dev).sum(axis=dims, keepdims=keepdim) / max(n - correction, 0)
+    if not keepdim:
+        mean = mean.reshape(var.shape)
+    return np.asarray(var, a.dtype), np.asarray(mean, a.dtype)
+
+
+def _var_mean_meta(a, dims, correction, keepdim):
+    d = a._data.dtype
+    _check_floating("var_mean", d)
+    shape = _reduced_shape(a._data.shape, dims, keepdim)
+    return (shape, d), (shape, d)
+
+
+def _var_mean_bwd(ctx, gvar, gmean):
+    """d var / d x = 2 (x - mean) / (n - correction); d mean / d x = 1 / n. Either gradient
+    may be missing (None): only the other output was used."""
+    x, mean = ctx.saved
+    p = ctx.params
+    shape, dims, keepdim = ctx._in_meta[0][0], p["dims"], p["keepdim"]
+    n = _count(shape, dims)
+    gx = None
+    if gvar is not None:
+        dof = n - p["correction"]
+        m = mean if keepdim else reshape(mean, shape=_reduced_shape(shape, dims, True))
+        gv = gvar if keepdim else reshape(gvar, shape=_reduced_shape(shape, dims, True))
+        gx = mul(mul(gv, sub(x, m)), 2.0 / dof if dof > 0 else math.inf)
+    if gmean is not None:
+        gm = _expand_back(div(gmean, n), shape, dims, keepdim)
+        gx = gm if gx is None else add(gx, gm)
+    return (gx,)
+
+
+var_mean = Primitive("var_mean", _var_mean_impl, _var_mean_meta,
+                     _var_mean_bwd, n_outputs=2, save_inputs=(0,), save_outputs=(1,))
+
+
 def _arg_meta(a, dim, keepdim):
     if dim is None:
         return ((1,) * a._data.ndim if keepdim else ()), np.dtype(np.int64)
@@ -693,6 +752,34 @@ def _index_bwd(ctx, g):
 
 index = Primitive("index", _index_impl, _index_meta, _index_bwd, view=True,
                   save_inputs=slice(1, None), node_name="IndexBackward0")
+
+
+def _unbind_spec(dim, i):
+    return (slice(None),) * dim + (i,)
+
+
+def _unbind_impl(a, dim):
+    return tuple(a[_unbind_spec(dim, i) + (Ellipsis,)] for i in range(a.shape[dim]))
+
+
+def _unbind_meta(a, dim):
+    shape = a._data.shape
+    return tuple((shape[:dim] + shape[dim + 1:], a._data.dtype) for _ in range(shape[dim]))
+
+
+def _unbind_bwd(ctx, *grads):
+    """The gradients stacked along dim; an output that got none contributes zeros."""
+    shape, dtype = ctx._in_meta[0]
+    dim = ctx.params["dim"]
+    piece = shape[:dim] + (1,) + shape[dim + 1:]
+    parts = [full(shape=piece, value=0, dtype=_dt(dtype)) if g is None else reshape(g, shape=piece)
+             for g in grads]
+    return (cat(*parts, dim=dim),)
+
+
+# every output is a view of the input, the one `input[:, ..., i]` (dim slices) computes
+unbind = Primitive("unbind", _unbind_impl, _unbind_meta, _unbind_bwd, n_outputs=None, view=True,
+                   output_view=lambda i, dim: (index, (), {"spec": _unbind_spec(dim, i)}))
 
 
 def _index_put_impl(a, v, *idx, spec, accumulate):

@@ -949,8 +949,9 @@ class Tensor(InplaceMixin, OpsMixin):
                         + ", ".join(type(a).__name__ for a in args) + ")")
 
     def unbind(self, dim=0):
-        d = _dim(dim, self._data.ndim)
-        return tuple(self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d]))
+        if self._data.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return bind(P.unbind, (self,), {"dim": _dim(dim, self._data.ndim)})
 
 
 _primitive.Tensor = Tensor

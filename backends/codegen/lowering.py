@@ -18,6 +18,7 @@ eager implementation runs, so promotion always matches eager tensorlite exactly.
 """
 import hashlib
 import math
+import operator
 import struct
 
 import numpy as np
@@ -58,7 +59,7 @@ FLOAT_UFUNCS = {"exp": "np.exp", "log": "np.log", "sin": "np.sin", "cos": "np.co
 ELEMENTWISE = set(BINARY_UFUNCS) | set(UNARY_UFUNCS) | set(FLOAT_UFUNCS) | {
     "relu", "rsqrt", "clamp", "sigmoid", "erf", "round", "where", "cast", "clone"}
 # results that share memory with their first argument
-VIEW_PRIMS = {"reshape", "permute", "expand", "index", "detach"}
+VIEW_PRIMS = {"reshape", "permute", "expand", "index", "detach", "unbind"}
 
 # ufuncs taking `out` as their last positional argument (np.maximum/np.minimum deprecate it)
 POSITIONAL_OUT = (set(BINARY_UFUNCS.values()) | set(UNARY_UFUNCS.values()) | set(FLOAT_UFUNCS.values())
@@ -338,6 +339,8 @@ def lower_node(node, src, meta, consts):
 
     src(arg) gives an argument's source; meta(arg) its TensorMeta (None for a scalar).
     """
+    if node.target is operator.getitem:  # an output of a multi-output primitive call
+        return f"{src(node.args[0])}[{node.args[1]}]"
     name = node.target.name
     s = [src(x) for x in node.args]
     low = _ufunc_steps(name, node.args, node.kwargs, s, meta, consts)

@@ -18,6 +18,7 @@ constants, parameters, prologue, and the memory.Value of every array.
 >>> [n.name for n in merge_common(nodes, live, k)], k.src[nodes[2]]  # sin_1 reads sin
 (['sin', 'add'], 'sin')
 """
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,6 +92,18 @@ def _array_value(name, m, operands=(), kind="input"):
 
 def _is_primitive_call(n):
     return n.op == "call_function" and isinstance(n.target, Primitive)
+
+
+def _is_output_item(n):
+    """`getitem` of a multi-output primitive call (var_mean, unbind): computed by the kernel
+    right after its call, as `name = call[i]`."""
+    return n.op == "call_function" and n.target is operator.getitem and isinstance(n.args[0], Node) \
+        and _is_primitive_call(n.args[0])
+
+
+def _op_name(n):
+    """The primitive's name, "getitem" for an output of a multi-output one."""
+    return "getitem" if _is_output_item(n) else n.target.name
 
 
 # ----------------------------------------------------------------------------- DCE
@@ -198,6 +211,8 @@ def _bind_placeholder(k, n, example):
 
 def _bind_item(k, n):
     """`getitem` of an input (a tuple input, an item of an attribute): unpacked in the prologue."""
+    if _is_output_item(n):
+        return  # computed with the kernel's ops (merge_common)
     if getattr(n.target, "__name__", None) != "getitem":
         raise NotImplementedError(f"codegen: unsupported call target {n.target!r} ({n.name})")
     if n.args[0] not in k.src:  # the prologue runs before the kernel computes anything
@@ -230,7 +245,7 @@ def merge_common(nodes, live, k):
     first = {}  # key -> the node computing it
     ops = []
     for n in nodes:
-        if n not in live or n in k.src or not _is_primitive_call(n):
+        if n not in live or n in k.src or not (_is_primitive_call(n) or _is_output_item(n)):
             continue
         key = None if n.is_impure() else _cse_key(n, k.src)
         if key is not None and key in first and n not in escapes:
@@ -245,7 +260,7 @@ def merge_common(nodes, live, k):
 
 def _cse_key(n, src):
     try:
-        return n.target.name, key_text(n.args, src.__getitem__), key_text(n.kwargs, src.__getitem__)
+        return _op_name(n), key_text(n.args, src.__getitem__), key_text(n.kwargs, src.__getitem__)
     except Uncacheable:
         return None
 
@@ -268,7 +283,7 @@ def elide_expands(ops, live, k):
     """
     elided = set()
     for n in ops:
-        if n.target.name != "expand":
+        if _op_name(n) != "expand":
             continue
         group = {n} | {d for d, s_ in k.src.items() if d is not n and s_ == n.name}  # with its CSE duplicates
         if all(d not in k.outputs and _elidable(d, live, elided | group) for d in group):
@@ -379,7 +394,7 @@ def _checked_lowering(n, k, probes):
         except Exception:
             ok = False
         return lowering.typed_scalars(low, m, k.consts, probes, probes.ns) if ok else _eager(n, k)
-    if n.target.name == "where":
+    if _op_name(n) == "where":
         try:
             with np.errstate(all="ignore"):
                 ok = np.asarray(eval(low, probes.ns, probes)).dtype == np_dtype(m)
@@ -397,9 +412,11 @@ def _eager(n, k):
 
 def _value_of(n, low, k, vnames):
     """The memory.Value of node n lowered to low; vnames: the arrays defined before it."""
-    name = n.target.name
+    name = _op_name(n)
     operands = list(dict.fromkeys(k.src[d] for d in n.all_input_nodes if k.src[d] in vnames))
-    kind = "steps" if isinstance(low, Steps) else ("view" if name in VIEW_PRIMS else "expr")
+    # an output of a multi-output call lives in (or views what) the call returned
+    view = name in VIEW_PRIMS or name == "getitem"
+    kind = "steps" if isinstance(low, Steps) else ("view" if view else "expr")
     if n.is_impure():
         kind = "input"  # the hook's result (or its argument) is never written in place
     elif kind == "view":

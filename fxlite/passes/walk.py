@@ -8,6 +8,8 @@
 >>> sorted(n.name for n in viewed_by([out]))
 ['add', 'reshape']
 """
+import operator
+
 from ..node import Node
 
 __all__ = ["ancestors", "viewed_by", "sharing_memory"]
@@ -28,8 +30,13 @@ def ancestors(roots, stop=()):
 
 
 def _is_view(n):
-    return n.op == "call_function" and getattr(n.target, "view", False) and n.args \
-        and isinstance(n.args[0], Node)
+    """n is a view of n.args[0]: a view primitive's result, or an output (getitem) of a
+    multi-output view primitive's (unbind) result."""
+    if n.op != "call_function" or not n.args or not isinstance(n.args[0], Node):
+        return False
+    if n.target is operator.getitem:
+        return _is_view(n.args[0])
+    return getattr(n.target, "view", False)
 
 
 def viewed_by(nodes):

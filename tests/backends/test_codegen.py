@@ -120,12 +120,20 @@ CASES = [
      (x, tl.tensor(0.1, dtype=tl.float64))),
     ("input_passthrough", lambda a, b: (a, b * 2, a), (x, y)),
     ("broadcast", lambda a, b: (a + b, a * b - a), (tl.randn(3, 1), tl.randn(4))),
+    ("multi_output", lambda a: (a.unbind(1)[2] * 2, a.unbind(0), tl.var_mean(a, 0), tl.var_mean(a[0], 0)), (x,)),
 ]
 
 
 @pytest.mark.parametrize("name,fn,args", CASES, ids=[c[0] for c in CASES])
 def test_primitive_programs(name, fn, args):
     check(fn, *args)
+
+
+def test_multi_output_primitives_compile_without_falling_back():
+    # unbind and var_mean return tuples: the kernel reads each output from the call's result
+    before = counters.get("fallbacks", 0)
+    check(lambda a: (a.unbind(1), tl.var_mean(a, 0)), x)
+    assert counters.get("fallbacks", 0) == before
 
 
 def test_every_primitive_is_covered():
@@ -165,6 +173,7 @@ GRAD_CASES = [
     ("layer_norm", lambda a, w: tl.nn.functional.layer_norm(a, (4,), w, None), (_rg(x), _rg(tl.randn(4)))),
     ("erf_rsqrt", lambda a: (a.rsqrt() + tl.ops.erf(a)).max(), (_rg(pos),)),
     ("maxmin", lambda a, b: tl.maximum(a, b) * tl.minimum(a, 0.2), (_rg(x), _rg(y))),
+    ("multi_output", lambda a: (a.unbind(1)[1] * tl.var_mean(a, 1, keepdim=True)[0], tl.var_mean(a, 0)[1]), (_rg(x),)),
 ]
 
 

@@ -722,6 +722,16 @@ def tensor_unbind(a, b):
 
 
 @prog()
+def tensor_unbind_write_and_var_mean(a, b):
+    # unbind's outputs are views: a write through one reaches the stacked base
+    y = tl.stack([a, b])
+    p, q = y.unbind(0)
+    q.mul_(3)
+    v, m = tl.var_mean(y, 1)
+    return y.sum(0) + p, v + m
+
+
+@prog()
 def tensor_masked_fill(a, b):
     return a.masked_fill(b > 0, 0.0)
 

@@ -98,7 +98,6 @@ class PortTestCase(TestCase):
 @instantiate_parametrized_tests
 class TestAutograd(PortTestCase):
     # Source: test/test_autograd.py::TestAutograd::test_grad_nonleaf_register_hook
-    @pytest.mark.xfail(strict=True, reason="unbind records one IndexBackward0 per output (PyTorch: one UnbindBackward0), so x_list[0]'s hook is not called (PyTorch: called with None) on x_list[1].backward()")
     def test_grad_nonleaf_register_hook(self):
         # This checks an edge case for register_hook.
         # We want to capture grad of a nonleaf tensor,
@@ -589,7 +588,6 @@ class TestAutograd(PortTestCase):
             self.assertTrue(tl.allclose(a.grad, tl.ones(3, 3) * 2))
 
     # Source: test/test_autograd.py::TestAutograd::test_grad_fn_prehooks_multiple_outputs
-    @pytest.mark.xfail(strict=True, reason="var_mean records var and mean on two separate DivBackward0 nodes, not one 2-output VarMeanBackward0, so mean.grad_fn's prehook gets 1 grad, not (gvar, gmean)")
     def test_grad_fn_prehooks_multiple_outputs(self):
         # Compute gradients without hooks
         b = tl.rand(3, 3, requires_grad=True)

@@ -781,6 +781,43 @@ def test_hooks_on_a_view_stay_with_the_version_they_were_registered_on():
     assert sorted(calls) == [("new view2", [7.0]), ("old view", [3.0])]
 
 
+def test_unbind_is_one_node_whose_outputs_are_views():
+    x = t64([[1.0, 2.0], [3.0, 4.0]])
+    y = x * 1
+    a, b = y.unbind(1)
+    assert a.grad_fn is b.grad_fn and a.grad_fn.name() == "UnbindBackward0"
+    assert (a.output_nr, b.output_nr) == (0, 1) and a._base is y and b._base is y
+    b.mul_(3)  # writes through to y, as in PyTorch (which forbids it: tensorlite allows it)
+    assert y.tolist() == [[1.0, 6.0], [3.0, 12.0]]
+    (y.sum() + a.sum()).backward()
+    assert x.grad.tolist() == [[2.0, 3.0], [2.0, 3.0]]
+    assert gradcheck(lambda t: t.unbind(0), (t64([[1.0, 2.0], [3.0, 4.0]]),))
+
+
+def test_unbind_outputs_are_views_under_fake_tensors():
+    # dynamo traces with fake tensors: an in-place write through any output must reach the base
+    from tensorlite._modes import FakeTensorMode
+    with FakeTensorMode() as m:
+        x = m.from_real(tl.ones(2, 3))
+        a, b = x.unbind(0)
+    assert a._base is x and b._base is x
+    assert [t._view_chain[-1][2]["spec"] for t in (a, b)] == [(0,), (1,)]
+
+
+def test_var_mean_is_one_node_with_var_and_mean_values():
+    x = t64([[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]])
+    var, mean = tl.var_mean(x, dim=1)
+    assert var.grad_fn is mean.grad_fn and var.grad_fn.name() == "VarMeanBackward0"
+    np.testing.assert_allclose(var.detach().numpy(), x.detach().numpy().var(1, ddof=1))
+    np.testing.assert_allclose(mean.detach().numpy(), [7 / 3, 17 / 3])
+    v0, m0 = tl.var_mean(x, unbiased=False, keepdim=True)
+    assert v0.shape == (1, 1) and v0.item() == pytest.approx(x.detach().numpy().var())
+    with pytest.raises(RuntimeError, match="var_mean only support floating point"):
+        tl.var_mean(tl.tensor([1, 2]))
+    assert gradcheck(lambda t: tl.var_mean(t, 0, correction=0), (x,))
+    assert gradgradcheck(lambda t: tl.var_mean(t, (0, 1), keepdim=True), (x,))
+
+
 def test_mark_non_differentiable_on_input_returned_unchanged():
     class Id(Function):
         @staticmethod

@@ -264,6 +264,29 @@ def test_tensor_hooks_see_gradient_before_node_prehook_changes_it():
     assert x.grad.item() == 6.0
 
 
+def test_hook_on_an_output_that_got_no_gradient_sees_none():
+    # PyTorch: unbind is one node; backward from xs[1] calls xs[0]'s hook with None
+    x = leaf([1.0, 2.0, 3.0])
+    xs = x.unbind()
+    seen = []
+    xs[0].register_hook(lambda g: seen.append(None if g is None else g.item()))
+    xs[0].retain_grad()
+    xs[1].backward()
+    assert seen == [None] and xs[0].grad is None and x.grad.tolist() == [0.0, 1.0, 0.0]
+    xs[0].register_hook(lambda g: tl.ones(()))
+    with pytest.raises(RuntimeError, match="can't replace a None gradient with a non-None value"):
+        xs[2].backward()
+
+
+def test_prehook_of_var_mean_node_sees_both_gradients():
+    a = leaf([[1.0, 2.0], [4.0, 8.0]])
+    var, mean = tl.var_mean(a, dim=0)
+    seen = []
+    mean.grad_fn.register_prehook(lambda go: seen.append([None if g is None else g.tolist() for g in go]))
+    (var * 2).sum().backward()
+    assert seen == [[[2.0, 2.0], None]]
+
+
 # ----------------------------------------------------------------------------- multi grad hooks
 
 def test_multi_grad_hook_all_mode():

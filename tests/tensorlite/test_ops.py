@@ -79,6 +79,8 @@ PRIM_CASES = {
                                                      accumulate=False),
                           (rand64(4, 3), rand64(3))),
     "cat": lambda: (lambda a, b: ops.cat(a, b, dim=1), (rand64(2, 3), rand64(2, 2))),
+    "unbind": lambda: (lambda a: ops.unbind(a, dim=1), (rand64(2, 3),)),
+    "var_mean": lambda: (lambda a: ops.var_mean(a, dims=(0,), correction=1, keepdim=False), (rand64(4, 3),)),
     "matmul": lambda: (ops.matmul, (rand64(2, 3), rand64(3, 4))),
     "view_scatter": lambda: (
         lambda base, src: ops.view_scatter(base, src, chain=((PRIMITIVES["permute"], (), {"dims": (1, 0)}),)),
@@ -110,7 +112,7 @@ def test_gradcheck_primitive(name):
 
 @pytest.mark.parametrize("name", ["mul", "div", "pow", "exp", "log", "sin", "tanh", "sigmoid", "sqrt",
                                   "rsqrt", "matmul", "sum", "amax", "where", "index", "cat", "erf",
-                                  "expand", "permute", "maximum"])
+                                  "expand", "permute", "maximum", "unbind", "var_mean"])
 def test_gradgradcheck_primitive(name):
     fn, inputs = PRIM_CASES[name]()
     assert gradgradcheck(fn, inputs)
