@@ -966,4 +966,5 @@ view_scatter = Primitive("view_scatter", _view_scatter_impl,
                          _view_scatter_bwd, node_name="CopySlices")
 
 
-from . import _prims_array, _prims_conv, _prims_norm, _prims_pool  # noqa: E402,F401  (registers their primitives)
+# registers the primitives of the layers and of the indexing ops, one module per family
+from . import _prims_array, _prims_conv, _prims_index, _prims_norm, _prims_pool  # noqa: E402,F401

@@ -77,6 +77,12 @@ CASES = {
     "pad_constant": (lambda x: F.pad(x, (1, -1, 2, 0), value=0.5), (_rg(2, 3, 4),), ["pad"]),
     "pad_reflect": (lambda x: F.pad(x, (2, 1, 1, 2), mode="reflect"), (_rg(2, 3, 4, 5),), ["pad", "pad_backward"]),
     "tril_triu_cumsum": (lambda x: (x.tril(-1) + x.triu(2)).cumsum(1), (_rg(3, 5, 5),), ["tril", "triu", "cumsum"]),
+    "gather_scatter": (lambda x: x.gather(1, tl.tensor([[0, 3], [2, 2], [1, 0]])).exp() + x.scatter(1, tl.tensor([[1], [0], [2]]), 0.5)[:, :2],
+                       (_rg(3, 4),), ["gather", "scatter"]),
+    "index_select_add": (lambda x: x.index_select(0, tl.tensor([2, 0, 2])).index_add(1, tl.tensor([1, 1]), x[:, :2]),
+                         (_rg(3, 4),), ["index_select", "index_add"]),
+    "sort_topk": (lambda x: (x.sort(1, descending=True).values * 2, x.topk(2, 0).values, x.argsort(0)),
+                  (_rg(5, 4),), ["argsort", "topk_indices", "gather"]),
 }
 
 # every primitive this file compiles (tests/backends/test_codegen.py checks that every
