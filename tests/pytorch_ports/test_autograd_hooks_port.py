@@ -998,7 +998,7 @@ class TestAutograd(PortTestCase):
         z.sum().backward()
 
     # Source: test/test_autograd.py::TestAutograd::test_backward_hook_relative_ordering
-    @pytest.mark.xfail(strict=True, reason="node names differ: Linear backward is AddBackward0+MmBackward0+PermuteBackward0 (PyTorch AddmmBackward0+TBackward0) and AccumulateGrad.name() lacks 'torch::autograd::', so 25 hook calls, not 23")
+    @pytest.mark.xfail(strict=True, reason="tl.nn.Linear's backward is AddBackward0 + MmBackward0 + PermuteBackward0 (PyTorch: one AddmmBackward0 + TBackward0), so 25 hook calls, not 23; the other nodes' names (torch::autograd::AccumulateGrad, BackwardHookFunctionBackward) and the hooks' relative order are PyTorch's")
     def test_backward_hook_relative_ordering(self):
         order = []
 
