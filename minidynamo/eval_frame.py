@@ -20,7 +20,7 @@ from .exc import RecompileError
 from .graph_break import reads_frames
 from .namespaces import base_namespace, eval_namespace, rename_code, signature_src
 from .symbolic_convert import simple_positional_call
-from .symbolic_shapes import mark_dynamic, mark_static, maybe_mark_dynamic, with_policy  # noqa: F401
+from .symbolic_shapes import changed_dims, mark_dynamic, mark_static, maybe_mark_dynamic, with_policy  # noqa: F401
 from .utils import counters
 
 log = logging.getLogger("minidynamo")
@@ -205,18 +205,15 @@ class OptimizedFunction:
         ns = eval_namespace(fn.__code__, fn, args, kwargs)
         ns.update(e.guard_set.extra_ns)
         for g in e.guards:
-            if g.kind != "TENSOR_MATCH":
+            if g.kind not in ("TENSOR_MATCH", "EQUALS_MATCH"):
                 continue
             try:
                 v = eval(g.source.expr(), ns)  # noqa: S307
             except Exception:
                 continue
-            m = g.expected
-            if (isinstance(v, tl.Tensor) and v._data.dtype == m.dtype and v.requires_grad == m.requires_grad
-                    and v.dim() == len(m.shape)):
-                dims = {i for i, (a, b) in enumerate(zip(m.shape, v.shape)) if a is not None and a != b}
-                if dims:
-                    cache.dynamic_dims.setdefault(g.source.name(), set()).update(dims)
+            dims = changed_dims(g, v)  # the sizes (or the int) that changed become symbols
+            if dims:
+                cache.dynamic_dims.setdefault(g.source.name(), set()).update(dims)
 
 
 def recompile_message(fn, lines):

@@ -158,6 +158,23 @@ def mark_static(t, dim):
     t._md_static = set(getattr(t, "_md_static", set())) | _dims(t, dim)
 
 
+INT = "int"  # in a DimPolicy entry: the value at that source is an int whose value changed
+
+
+def changed_dims(guard, value):
+    """What a failed guard says became dynamic at its source: the dims of a tensor whose
+    sizes changed, or INT for an int whose value changed (automatic dynamic)."""
+    if guard.kind == "TENSOR_MATCH":
+        m = guard.expected
+        if (isinstance(value, tl.Tensor) and value._data.dtype == m.dtype and value.requires_grad == m.requires_grad
+                and value.dim() == len(m.shape)):
+            return {i for i, (a, b) in enumerate(zip(m.shape, value.shape)) if a is not None and a != b}
+    elif guard.kind == "EQUALS_MATCH" and type(guard.expected) is int and type(value) is int \
+            and value != guard.expected and not _module_state(guard.source, None):
+        return {INT}
+    return set()
+
+
 def _module_state(source, value):
     """Parameters, and tensors reached through an attribute (module buffers): static under
     dynamic=True, as PyTorch keeps nn.Module state static."""
@@ -221,17 +238,37 @@ class ShapeEnv:
                 out.setdefault(d, "dynamic=True")
         elif dynamic is None and config.automatic_dynamic_shapes:
             for d in self.policy.get(source.name(), ()):
-                out.setdefault(d, "automatic dynamic: its size changed")
+                if type(d) is int:
+                    out.setdefault(d, "automatic dynamic: its size changed")
         for d in getattr(value, "_md_static", ()):
             out.pop(d, None)
         return out
+
+    def int_input(self, source, value):
+        """A SymNodeVariable for an int argument that is dynamic (dynamic=True, or automatic
+        dynamic after its value changed), else None (the int is a guarded constant). Ints that
+        are 0, 1 or negative, and module state, stay constants."""
+        if type(value) is not int or not 2 <= value < 2 ** 62 or _module_state(source, None) \
+                or self.output.subgraph_depth():
+            return None  # (a huge int is no size: a constant, as it was)
+        dynamic = self.policy.dynamic
+        if dynamic is True:
+            why = "dynamic=True"
+        elif dynamic is None and config.automatic_dynamic_shapes and INT in self.policy.get(source.name(), ()):
+            why = "automatic dynamic: its value changed"
+        else:
+            return None
+        from .variables.sym import SymNodeVariable  # cycle: the variables import this module
+        self.output.add_guard("TYPE_MATCH", source, int)
+        return SymNodeVariable(self, self._create(source, value, 2, INF, False, why))
 
     def _create(self, src, hint, lo, hi, strict, why):
         from .output_graph import GraphArg  # cycle: output_graph owns a ShapeEnv
         name = f"s{len(self.symbols)}"
         expr = symbol(name)
         out = self.output
-        node = out.new_placeholder(name)
+        # a size is an input named as its symbol (s0); an int argument keeps its source's name
+        node = out.new_placeholder(name if isinstance(src, SizeSource) else src.graph_name())
         node.meta["val"] = SymInt(expr, hint)
         node.meta["source"] = src.name()
         out.graphargs.append(GraphArg(src, hint, node))
@@ -453,10 +490,12 @@ class ShapeEnv:
         if not self.symbols:
             return ()
         used = {ga.source.name() for ga in self.output.graphargs if ga.node.users}
-        return {info.node for info in self.symbols.values()
-                if info.name not in self.replacements and info.source.base.name() in used}
+        return {info.node for info in self.symbols.values() if info.name not in self.replacements
+                and isinstance(info.source, SizeSource) and info.source.base.name() in used}
 
     def _fold_into_tensor_match(self, info, value):
+        if not isinstance(info.source, SizeSource):
+            return False  # an int input: its guard is `L['n'] == 5`
         base = info.source.base.name()
         for g in self.output.guards.values():
             if g.kind == "TENSOR_MATCH" and g.source.name() == base:

@@ -233,6 +233,9 @@ class VariableBuilder:
 
     def wrap_literal(self, value):
         if self.source is not None:
+            sym = self.tx.output.shape_env.int_input(self.source, value)  # a dynamic int: a symbol
+            if sym is not None:
+                return sym
             return LazyConstantVariable(value, self.source, lambda: self.guard("EQUALS_MATCH", value))
         return ConstantVariable(value, self.source)
 

@@ -552,6 +552,56 @@ def test_a_shared_symbol_keeps_both_ranges():
         "SHAPE_ENV: L['y'].size()[0] == L['x'].size()[0]", "SHAPE_ENV: 5 <= L['x'].size()[0]"]
 
 
+# ------------------------------------------------------------------------------ int inputs
+def test_an_int_argument_whose_value_changes_becomes_a_symbol():
+    def f(x, n):
+        return x * n + n
+
+    opt = md.compile(f, backend="eager")
+    for n in range(2, 9):
+        assert same(opt(tl.ones(3), n), f(tl.ones(3), n))
+    assert entries(opt) == 2
+    assert md.inspect(opt).recompile_reasons == ["n == 2"]
+    guards = [str(g) for g in md.inspect(opt).entries[0].guards]
+    assert "TYPE_MATCH: type(L['n']) is int" in guards and "SHAPE_ENV: 2 <= L['n']" in guards
+    assert same(opt(tl.ones(3), 1), f(tl.ones(3), 1)) and entries(opt) == 3  # 0 and 1 stay constants
+
+
+def test_int_argument_prints_as_pytorch_under_dynamic_true():
+    # PyTorch 2.13 prints this program as forward(self, s77, L_x_: "f32[s77]", L_n_: "Sym(s86)")
+    graphs = EagerAndRecordGraphs()
+    opt = md.compile(lambda x, n: x * n + n, backend=graphs, dynamic=True)
+    opt(tl.ones(3), 4)
+    assert_expected_inline(None, graph_text(graphs), """\
+class GraphModule(tl.nn.Module):
+    def forward(self, s0: "Sym(s0)", L_x_: "f32[s0]", L_n_: "Sym(s1)"):
+        l_x_ = L_x_
+        l_n_ = L_n_
+
+        mul: "f32[s0]" = l_x_ * l_n_;  l_x_ = None
+        add: "f32[s0]" = mul + l_n_;  mul = l_n_ = None
+        return (add,)
+""")
+    assert same(opt(tl.ones(5), 7), tl.ones(5) * 14) and entries(opt) == 1
+
+
+def test_a_size_live_across_a_graph_break_stays_symbolic():
+    import importlib
+    graph_break = importlib.import_module("minidynamo.graph_break")
+
+    def f(x):
+        t = x.shape[0]
+        md.graph_break()
+        return x * t
+
+    opt = md.compile(f, backend="eager")
+    for n in range(2, 11):
+        assert same(opt(tl.ones(n, 3)), f(tl.ones(n, 3)))
+    assert entries(opt) == 2
+    resumes = [w._cache for w in graph_break._RESUME_WRAPPERS.values()]
+    assert [len(c.entries) for c in resumes] == [2]  # t is an int argument of the resume function
+
+
 # ------------------------------------------------------------------------------ guards
 def test_failing_shape_guard_names_expression_and_values():
     def f(x):

@@ -713,19 +713,19 @@ def test_cache_size_limit_warns_once_then_eager():
     opt, cnt = compiled(limited)
     x = tl.randn(3)
     with md.config.patch(cache_size_limit=3):
-        for n in range(3):
-            check(opt, limited, x, n)
+        for n in range(3):  # floats: an int whose value changes becomes a symbol (issue 22)
+            check(opt, limited, x, float(n))
         assert cnt.frame_count == 3
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
             for n in range(3, 8):
-                check(opt, limited, x, n)
+                check(opt, limited, x, float(n))
         msgs = [str(m.message) for m in w if "cache_size_limit" in str(m.message)]
         assert len(msgs) == 1
         assert "limited" in msgs[0] and "n == 2" in msgs[0] or "n ==" in msgs[0]
         assert cnt.frame_count == 3
         # the cached entries are still used
-        check(opt, limited, x, 1)
+        check(opt, limited, x, 1.0)
 
 
 def test_error_on_recompile():
