@@ -21,6 +21,7 @@ from ._functions import (add, allclose, cat, concat, div, equal, is_tensor, mul,
                          true_divide, where, is_floating_point, is_inference, numel, var_mean,
                          std_mean)
 from . import _functions as _F
+from ._einsum import einsum  # noqa: F401
 from . import autograd
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)

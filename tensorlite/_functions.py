@@ -63,7 +63,7 @@ neg clamp clip sum mean var std amax amin argmax argmin max min softmax log_soft
 reshape flatten transpose permute t unsqueeze squeeze expand_as broadcast_to chunk split unbind
 masked_fill clone detach numel dot norm logical_not eq ne lt le gt ge maximum minimum square
 repeat prod all any narrow tril triu cumsum gather scatter scatter_add index_select index_add sort argsort
-topk""".split()
+topk multinomial""".split()
 
 for _name in _METHOD_FUNCTIONS:
     globals()[_name] = _method(_name)

@@ -9,6 +9,7 @@ tensor([[1., 2., 3.],
 """
 from . import _prims_array as A
 from . import _prims_index as I
+from . import _prims_random as R
 from ._dtype import as_dtype, scalar_type_name
 from ._primitive import bind
 
@@ -172,3 +173,18 @@ class OpsMixin:
         if self._data.ndim == 0:
             return bind(I.gather, (self, order), {"dim": 0})
         return bind(I.gather, (self, order), {"dim": dim % self._data.ndim})
+
+    # ------------------------------------------------------------------ sampling
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """num_samples indices per row, drawn with probabilities proportional to self's entries
+        (each row a distribution over the last dim); without replacement no index repeats."""
+        if self._data.ndim not in (1, 2):
+            raise RuntimeError("prob_dist must be 1 or 2 dim")
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                               f"{scalar_type_name(self.dtype)}")
+        if num_samples <= 0:
+            raise RuntimeError("cannot sample n_sample <= 0 samples")
+        if not replacement and num_samples > self._data.shape[-1]:
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+        return bind(R.multinomial, (self,), {"num_samples": int(num_samples), "replacement": bool(replacement)})

@@ -14,6 +14,7 @@ import math
 import warnings
 
 from .. import _prims_array, _prims_conv, _prims_norm, _prims_pool, _state
+from .._dtype import scalar_type_name
 from .._functions import _find_override
 from .._primitive import bind
 from .._tensor import Tensor
@@ -22,7 +23,7 @@ from . import _layer_args as A
 __all__ = ["relu", "gelu", "silu", "sigmoid", "tanh", "linear", "softmax", "log_softmax", "dropout",
            "mse_loss", "l1_loss", "nll_loss", "cross_entropy", "layer_norm", "embedding", "leaky_relu",
            "softplus", "one_hot", "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-           "batch_norm", "pad"]
+           "batch_norm", "pad", "scaled_dot_product_attention"]
 
 
 def _overridable(fn):
@@ -376,6 +377,58 @@ def _check_non_constant_pad(input, pad, pairs, sizes, mode):
         if s + lo + hi < 0 or mode != "circular" and s == 0:
             raise RuntimeError(f"input tensor must have non-zero size in the padded dimension {dim}, "
                                f"but got {list(input.shape)}")
+
+
+# ---------------------------------------------------------------------- attention
+@_overridable
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(query @ key^T * scale + mask) @ value over the last two dims (L queries, S keys).
+
+    attn_mask: bool (True = attend) or a float added to the scores; is_causal: query i attends
+    to keys 0..i (top-left aligned); scale defaults to 1/sqrt(E). A row with every key masked
+    gives zeros, as PyTorch. enable_gqa repeats each key/value head for its group of query heads.
+    dropout_p > 0 drops attention weights (whatever the module's training mode, as PyTorch)."""
+    _check_attention(query, key, value, attn_mask, is_causal)
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
+    scores = (query @ key.transpose(-2, -1)) * (1.0 / math.sqrt(query.shape[-1]) if scale is None else scale)
+    if is_causal:
+        from .. import ones
+        attn_mask = ones(query.shape[-2], key.shape[-2], dtype=bool).tril()
+    if attn_mask is not None:
+        scores = scores.masked_fill(~attn_mask, -math.inf) if attn_mask.dtype.name == "bool" else scores + attn_mask
+    # a row of -inf only: softmax of zeros instead (no nan, in values or gradients), then 0
+    from .. import where
+    empty = scores.amax(-1, keepdim=True) == -math.inf
+    attn = where(empty, 0.0, where(empty, 0.0, scores).softmax(-1))
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p)
+    return attn @ value
+
+
+def _check_attention(query, key, value, attn_mask, is_causal):
+    if not (query.dtype == key.dtype == value.dtype):
+        names = {t: scalar_type_name(t).lower() for t in (query.dtype, key.dtype, value.dtype)}
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
+                           f"{names[query.dtype]} key.dtype: {names[key.dtype]} and value.dtype: {names[value.dtype]} "
+                           "instead.")
+    if attn_mask is not None and is_causal:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if attn_mask is not None and attn_mask.dtype.name != "bool" and attn_mask.dtype != query.dtype:
+        raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                           f"attn_mask.dtype: {_C_NAMES.get(attn_mask.dtype.name, attn_mask.dtype.name)} and  "
+                           f"query.dtype: {_C_NAMES.get(query.dtype.name, query.dtype.name)} instead.")
+
+
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int"}
+
+
+def _repeat_heads(t, heads):
+    """t (..., H, S, E) with each head repeated heads // H times in a row (repeat_interleave)."""
+    h = t.shape[-3]
+    lead = tuple(t.shape[:-3])
+    return t.unsqueeze(-3).expand(*lead, h, heads // h, *t.shape[-2:]).reshape(*lead, heads, *t.shape[-2:])
 
 
 def _check_indices(input, fname):

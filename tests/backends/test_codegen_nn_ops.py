@@ -83,11 +83,14 @@ CASES = {
                          (_rg(3, 4),), ["index_select", "index_add"]),
     "sort_topk": (lambda x: (x.sort(1, descending=True).values * 2, x.topk(2, 0).values, x.argsort(0)),
                   (_rg(5, 4),), ["argsort", "topk_indices", "gather"]),
+    "einsum_attention": (lambda q, k: F.scaled_dot_product_attention(q, k, tl.einsum("bhsd,hd->bhsd", k, q[0, :, 0]),
+                                                                     is_causal=True),
+                         (_rg(2, 3, 4, 5), _rg(2, 3, 6, 5)), ["einsum"]),
 }
 
 # every primitive this file compiles (tests/backends/test_codegen.py checks that every
 # primitive is compiled somewhere)
-CODEGEN_PRIMITIVES = {p for _, _, prims in CASES.values() for p in prims} | {"max_pool_select"}
+CODEGEN_PRIMITIVES = {p for _, _, prims in CASES.values() for p in prims} | {"max_pool_select", "multinomial"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -111,3 +114,20 @@ def test_double_backward_of_max_pool_compiles():
 def test_int_pooling_compiles():
     x = tl.randint(-9, 9, (2, 2, 6, 6))
     compile_and_check(lambda a: (F.max_pool2d(a, 2), F.avg_pool2d(a, 3, 1, 1)), x)
+
+
+def test_multinomial_is_drawn_on_every_call():
+    """A random kernel is never folded into a constant, merged with an equal call, or dropped."""
+    def fn(p):
+        return p.multinomial(5, True), p.multinomial(5, True), tl.tensor([0.5, 0.5]).multinomial(9, True)
+
+    p = tl.tensor([[0.2, 0.3, 0.5], [1.0, 2.0, 3.0]])
+    gm = fxlite.make_fx(fn)(p)
+    compiled = compile_fx_graph(gm, [p])
+    assert compiled.source.count("_impl_multinomial(") == 3
+    tl.manual_seed(1)
+    got = compiled(p) + compiled(p)
+    tl.manual_seed(1)
+    want = fn(p) + fn(p)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

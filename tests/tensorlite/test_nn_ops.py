@@ -14,12 +14,13 @@ import tensorlite.nn.functional as F
 from tensorlite import ops
 from tensorlite.autograd import gradcheck, gradgradcheck
 from tests.tensorlite.test_array_ops import ARRAY_PRIMITIVES
+from tests.tensorlite.test_einsum_attention import EINSUM_PRIMITIVES
 from tests.tensorlite.test_index_ops import INDEX_PRIMITIVES
 
 RNG = np.random.default_rng(2024)
-# the primitives this file, test_array_ops.py and test_index_ops.py test
-# (tests/tensorlite/test_ops.py checks that every primitive is tested somewhere)
-NN_PRIMITIVES = ARRAY_PRIMITIVES | INDEX_PRIMITIVES | {"convolution", "convolution_backward_input", "convolution_backward_weight", "max_pool",
+# the primitives this file, test_array_ops.py, test_index_ops.py and test_einsum_attention.py
+# test (tests/tensorlite/test_ops.py checks that every primitive is tested somewhere)
+NN_PRIMITIVES = ARRAY_PRIMITIVES | INDEX_PRIMITIVES | EINSUM_PRIMITIVES | {"convolution", "convolution_backward_input", "convolution_backward_weight", "max_pool",
                  "max_pool_backward", "max_pool_select", "max_pool_indices", "avg_pool", "avg_pool_backward",
                  "adaptive_avg_pool", "adaptive_avg_pool_backward", "batch_norm_stats", "batch_norm_apply"}
 BACKENDS = ["eager", "aot_eager", "codegen"]
