@@ -968,4 +968,4 @@ view_scatter = Primitive("view_scatter", _view_scatter_impl,
 
 # registers the primitives of the layers and of the indexing ops, one module per family
 from . import _prims_array, _prims_conv, _prims_einsum, _prims_index  # noqa: E402,F401
-from . import _prims_norm, _prims_pool, _prims_random  # noqa: E402,F401
+from . import _prims_norm, _prims_pool, _prims_sample  # noqa: E402,F401

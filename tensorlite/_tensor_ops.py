@@ -9,7 +9,7 @@ tensor([[1., 2., 3.],
 """
 from . import _prims_array as A
 from . import _prims_index as I
-from . import _prims_random as R
+from . import _prims_sample as S
 from ._dtype import as_dtype, scalar_type_name
 from ._primitive import bind
 
@@ -187,4 +187,4 @@ class OpsMixin:
             raise RuntimeError("cannot sample n_sample <= 0 samples")
         if not replacement and num_samples > self._data.shape[-1]:
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-        return bind(R.multinomial, (self,), {"num_samples": int(num_samples), "replacement": bool(replacement)})
+        return bind(S.multinomial, (self,), {"num_samples": int(num_samples), "replacement": bool(replacement)})
