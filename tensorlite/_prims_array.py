@@ -70,7 +70,7 @@ def _pad_backward_impl(g, *, pad, mode, input_size):
         acc = np.zeros(shape, g.dtype)
         acc[(slice(None),) * axis + (sources,)] = sums
         out = acc
-    return out
+    return out if out is not g else g.copy()  # always a new array, never the input
 
 
 def _pad_meta(x, *, pad, mode, value):

@@ -72,15 +72,16 @@ def offset_key(offset, stride, dilation, out):
 
 
 def scatter_windows(cols, size, kernel, stride, padding, dilation):
-    """The adjoint of `windows`: cols (N, C, *kernel, *out) added back where each entry was
+    """The adjoint of `windows`: cols (N, *kernel, C, *out) added back where each entry was
     read from, unpadded to (N, C, *size). One strided add per kernel position (9 for a 3x3
-    kernel), each over the whole batch."""
+    kernel), each over the whole batch; the kernel dims come before C so that each add reads
+    one contiguous block per sample."""
     nd = len(kernel)
     out = cols.shape[cols.ndim - nd:]
     full = tuple(s + lo + hi for s, (lo, hi) in zip(size, padding))
-    acc = np.zeros(cols.shape[:2] + full, cols.dtype)
+    acc = np.zeros((cols.shape[0], cols.shape[1 + nd]) + full, cols.dtype)
     for offset in np.ndindex(*kernel):
-        acc[offset_key(offset, stride, dilation, out)] += cols[(slice(None), slice(None)) + offset]
+        acc[offset_key(offset, stride, dilation, out)] += cols[(slice(None),) + offset]
     if full == tuple(size):
         return acc
     return np.ascontiguousarray(acc[inner(size, padding)])
@@ -117,11 +118,15 @@ def _check_grad_size(g_size, input_size, kernel, stride, padding, dilation):
 
 def _conv_input_impl(g, w, *, input_size, stride, padding, dilation, groups):
     n, o = g.shape[:2]
-    kernel = w.shape[2:]
+    cg, kernel = w.shape[1], w.shape[2:]
     _check_grad_size(g.shape[2:], input_size, kernel, stride, padding, dilation)
-    wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G*K, O/G)
-    cols = np.matmul(wt, g.reshape(n, groups, o // groups, -1))  # (N, G, C/G*K, L)
-    cols = cols.reshape((n, w.shape[1] * groups) + kernel + g.shape[2:])
+    # rows ordered (kernel position, channel): each position's columns are one block
+    wt = w.reshape(groups, o // groups, cg, -1).transpose(0, 3, 2, 1).reshape(groups, -1, o // groups)
+    cols = np.matmul(wt, g.reshape(n, groups, o // groups, -1))  # (N, G, K * C/G, L)
+    cols = cols.reshape((n, groups, math.prod(kernel), cg, -1))
+    if groups > 1:  # (N, K, G, C/G, L): the groups' channels side by side
+        cols = cols.transpose(0, 2, 1, 3, 4)
+    cols = cols.reshape((n,) + kernel + (groups * cg,) + g.shape[2:])
     return scatter_windows(cols, input_size, kernel, stride, padding, dilation)
 
 

@@ -238,9 +238,21 @@ def _along(y, axis, m):
     return np.swapaxes(np.matmul(np.swapaxes(y, axis, -1), m.T), axis, -1)
 
 
+def _even_split(size, output_size):
+    """(O1, k1, O2, k2, ...) when each dim splits into equal bins (k = S / O), else None."""
+    if any(o == 0 or s % o for s, o in zip(size, output_size)):
+        return None
+    return tuple(v for s, o in zip(size, output_size) for v in (o, s // o))
+
+
 def _adaptive_impl(x, *, output_size):
-    """Window sums as one matmul per spatial dim with the 0/1 bin matrix, then / area."""
+    """Window sums as one matmul per spatial dim with the 0/1 bin matrix, then / area (equal
+    bins, global pooling among them: a reshape and one mean)."""
     nd = len(output_size)
+    split = _even_split(x.shape[x.ndim - nd:], output_size)
+    if split is not None:
+        lead = x.shape[:x.ndim - nd]
+        return x.reshape(lead + split).mean(axis=tuple(len(lead) + 2 * i + 1 for i in range(nd)))
     y, area = x, 1
     for axis, o in zip(range(x.ndim - nd, x.ndim), output_size):
         m, n = _bins(x.shape[axis], o, x.dtype)
@@ -251,6 +263,14 @@ def _adaptive_impl(x, *, output_size):
 
 def _adaptive_backward_impl(g, *, input_size):
     nd = len(input_size)
+    split = _even_split(input_size, g.shape[g.ndim - nd:])
+    if split is not None:  # each bin's gradient spread evenly over it
+        lead = g.shape[:g.ndim - nd]
+        area = np.asarray(np.prod(split[1::2]), g.dtype)
+        spread = (g / area).reshape(lead + tuple(v for o in g.shape[g.ndim - nd:] for v in (o, 1)))
+        out = np.empty(lead + split, g.dtype)
+        out[...] = spread  # a new writable array (codegen may write into a kernel's result)
+        return out.reshape(lead + tuple(input_size))
     y, area = g, 1
     for s, o in zip(input_size, g.shape[g.ndim - nd:]):
         area = np.multiply.outer(area, _bins(s, o, g.dtype)[1])
