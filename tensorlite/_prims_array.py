@@ -129,7 +129,7 @@ def _cumsum_dtype(x_dtype, dtype):
 def _cumsum_impl(x, *, dim, reverse, dtype):
     dt = _cumsum_dtype(x.dtype, dtype)
     if x.ndim == 0:
-        return x.astype(dt)
+        return np.array(x, dtype=dt)  # a 0-d array, also for a numpy scalar (codegen passes those)
     if not reverse:
         return np.cumsum(x, axis=dim, dtype=dt)
     flipped = np.cumsum(np.flip(x, dim), axis=dim, dtype=dt)

@@ -131,3 +131,51 @@ def test_multinomial_is_drawn_on_every_call():
     want = fn(p) + fn(p)
     for a, b in zip(got, want):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def _kernel_calls():
+    """(primitive, arrays, params): one call of each kernel this file's primitives lower to."""
+    rng = np.random.default_rng(0)
+    x, g = rng.standard_normal((2, 4, 6, 6)), rng.standard_normal((2, 4, 3, 3))
+    conv = {"stride": (2, 2), "padding": ((1, 1), (1, 1)), "dilation": (1, 1), "groups": 1}
+    pool = {"kernel_size": (2, 2), "stride": (2, 2), "padding": ((0, 0), (0, 0)), "dilation": (1, 1)}
+    avg = {"kernel_size": (2, 2), "stride": (2, 2), "padding": ((0, 0), (0, 0)), "count_include_pad": True,
+           "divisor_override": None}
+    idx = np.array([[0, 1], [1, 0]])
+    return [
+        ("convolution", (x, rng.standard_normal((4, 4, 3, 3))), conv),
+        ("convolution_backward_input", (g, rng.standard_normal((4, 4, 3, 3))), dict(conv, input_size=(6, 6))),
+        ("convolution_backward_weight", (x, g), dict(conv, kernel_size=(3, 3))),
+        ("max_pool", (x,), pool), ("max_pool_backward", (g, x), pool), ("max_pool_select", (x, x), pool),
+        ("max_pool_indices", (x,), pool), ("avg_pool", (x,), avg),
+        ("avg_pool_backward", (g,), dict(avg, input_size=(6, 6))),
+        ("adaptive_avg_pool", (x,), {"output_size": (1, 1)}), ("adaptive_avg_pool", (x,), {"output_size": (6, 6)}),
+        ("adaptive_avg_pool", (x,), {"output_size": (4, 5)}),
+        ("adaptive_avg_pool_backward", (g,), {"input_size": (3, 3)}),
+        ("adaptive_avg_pool_backward", (g,), {"input_size": (6, 6)}),
+        ("adaptive_avg_pool_backward", (g,), {"input_size": (5, 4)}),
+        ("batch_norm_stats", (x,), {}), ("batch_norm_apply", (x, np.ones((2, 4)), None, None), {"eps": 1e-5}),
+        ("pad", (x,), {"pad": ((0, 0),), "mode": "reflect", "value": 0}),
+        ("pad", (x,), {"pad": ((0, 0),), "mode": "constant", "value": 0}),
+        ("pad_backward", (x,), {"pad": (), "mode": "reflect", "input_size": ()}),
+        ("tril", (x,), {"diagonal": 0}), ("triu", (x,), {"diagonal": 9}),
+        ("cumsum", (np.float64(2.0) * np.ones(()),), {"dim": 0, "reverse": False, "dtype": None}),
+        ("gather", (x[0, 0, :2, :2], idx), {"dim": 1}), ("scatter", (x[0, 0], idx, 1.0), {"dim": 1, "reduce": None}),
+        ("index_select", (x, np.array([0, 1])), {"dim": 1}),
+        ("index_add", (x, np.array([0]), x[:, :1]), {"dim": 1, "alpha": 1}),
+        ("argsort", (x,), {"dim": 3, "descending": True}), ("topk_indices", (x,), {"k": 6, "dim": 3, "largest": True}),
+        ("einsum", (x,), {"equation": "abcd->abcd"}), ("einsum", (x,), {"equation": "abcd->dcba"}),
+        ("multinomial", (np.ones((2, 3)),), {"num_samples": 2, "replacement": True}),
+    ]
+
+
+def test_every_kernel_returns_a_new_writable_array():
+    """codegen writes later results into a kernel's result (out=): a kernel must never return
+    one of its inputs, a view of one, or a read-only array."""
+    calls = _kernel_calls()
+    assert {name for name, _, _ in calls} == CODEGEN_PRIMITIVES
+    from tensorlite._primitive import PRIMITIVES
+    for name, arrays, params in calls:
+        out = PRIMITIVES[name].impl(*arrays, **params)
+        assert isinstance(out, np.ndarray) and out.flags.writeable, name
+        assert not any(isinstance(a, np.ndarray) and np.shares_memory(out, a) for a in arrays), (name, params)
