@@ -201,6 +201,7 @@ class ShapeEnv:
         self.facts = []  # [(Rel, where)]: guards beyond ranges and replacements
         self.violations = []  # error messages: marked dynamic, then specialized
         self._nodes = {}  # Expr -> the graph node that computes it
+        self._int_inputs = {}  # source name -> the SymNodeVariable of a dynamic int argument
 
     # ---- creating symbols ---------------------------------------------------------------
     def tensor_dims(self, source, value):
@@ -258,9 +259,13 @@ class ShapeEnv:
             why = "automatic dynamic: its value changed"
         else:
             return None
+        known = self._int_inputs.get(source.name())
+        if known is not None:  # read again (each LOAD_GLOBAL wraps anew): the same symbol
+            return known
         from .variables.sym import SymNodeVariable  # cycle: the variables import this module
         self.output.add_guard("TYPE_MATCH", source, int)
-        return SymNodeVariable(self, self._create(source, value, 2, INF, False, why))
+        sym = self._int_inputs[source.name()] = SymNodeVariable(self, self._create(source, value, 2, INF, False, why))
+        return sym
 
     def _create(self, src, hint, lo, hi, strict, why):
         from .output_graph import GraphArg  # cycle: output_graph owns a ShapeEnv

@@ -131,9 +131,12 @@ def _operand(env, v):
     """An int or Expr for an int-like tracker, else None (a float, a bool, a tensor...)."""
     if isinstance(v, SymNodeVariable):
         return env.simplify(v.expr) if type(v.expr) is not Rel else None
-    if isinstance(v, ConstantVariable) and type(v.value) is int:
-        return v.value
+    if isinstance(v, ConstantVariable) and type(v.value) is int and -_BIG < v.value < _BIG:
+        return v.value  # (a huge int is no size: folded, it prints past the int-str digit limit)
     return None
+
+
+_BIG = 2 ** 62
 
 
 def binary(tx, fn, a, b):
@@ -150,6 +153,8 @@ def binary(tx, fn, a, b):
     try:
         r = _ARITH[fn](ea, eb)
     except (NotSymbolic, ZeroDivisionError):
+        return None
+    if not -_BIG < env.hint(r) < _BIG:
         return None
     return sym_int(env, r, (fn, a, b), tx.stack_trace())
 

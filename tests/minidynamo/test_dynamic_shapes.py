@@ -567,6 +567,32 @@ def test_an_int_argument_whose_value_changes_becomes_a_symbol():
     assert same(opt(tl.ones(3), 1), f(tl.ones(3), 1)) and entries(opt) == 3  # 0 and 1 stay constants
 
 
+def test_a_dynamic_global_int_read_twice_is_one_symbol():
+    # each LOAD_GLOBAL wraps the value anew: one input, one symbol (it was two `G_G_K_` parameters)
+    def f(x):
+        for i in range(2):
+            x = x + G_K
+        return x * G_K
+
+    global G_K
+    opt = md.compile(f, backend="eager")
+    for G_K in (2, 5, 7):
+        assert same(opt(tl.ones(3)), f(tl.ones(3)))
+    assert entries(opt) == 2
+
+
+def test_huge_ints_stay_constants():
+    def f(x, n):
+        return x + 1, 10 ** 50 + n
+
+    opt = md.compile(f, backend="eager")
+    for n in (2, 3, 4):
+        assert same(opt(tl.ones(2), n), f(tl.ones(2), n))
+
+
+G_K = 2
+
+
 def test_int_argument_prints_as_pytorch_under_dynamic_true():
     # PyTorch 2.13 prints this program as forward(self, s77, L_x_: "f32[s77]", L_n_: "Sym(s86)")
     graphs = EagerAndRecordGraphs()
