@@ -88,7 +88,11 @@ def is_mutating(op, target):
 
 
 def _is_random(target):
-    name = getattr(target, "__name__", None) or (target if isinstance(target, str) else "")
+    # a function's __name__, a primitive's name (tl.ops.rand), a method's name as a string
+    name = getattr(target, "__name__", None) or getattr(target, "name", None) or \
+        (target if isinstance(target, str) else "")
+    if not isinstance(name, str):
+        return False
     return name in _RANDOM_NAMES or name.rstrip("_") in _RANDOM_NAMES
 
 

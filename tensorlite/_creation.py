@@ -7,6 +7,7 @@ tensorlite.Size([2, 3])
 import numpy as np
 
 from . import _prims as P
+from . import _prims_random as R
 from . import _primitive, _state
 from ._device import check_device
 from ._dtype import as_dtype, default_float, default_int
@@ -131,12 +132,12 @@ def eye(n, m=None, *, dtype=None, requires_grad=False, device=None):
 
 def rand(*size, dtype=None, requires_grad=False, device=None):
     check_device(device)
-    return _finish(Tensor._wrap(_rng().random(_shape_arg(size)).astype(_dt(dtype).np)), requires_grad)
+    return _finish(bind(R.rand, (), {"shape": _shape_arg(size), "dtype": _dt(dtype)}), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, device=None):
     check_device(device)
-    return _finish(Tensor._wrap(_rng().standard_normal(_shape_arg(size)).astype(_dt(dtype).np)), requires_grad)
+    return _finish(bind(R.randn, (), {"shape": _shape_arg(size), "dtype": _dt(dtype)}), requires_grad)
 
 
 def randint(low, high=None, size=None, *, dtype=None, device=None):
@@ -146,7 +147,8 @@ def randint(low, high=None, size=None, *, dtype=None, device=None):
         low, high, size = 0, low, high
     if size is None:
         raise TypeError("randint() missing 1 required positional arguments: \"size\"")
-    return Tensor._wrap(_rng().integers(low, high, size=tuple(size)).astype(_dt(dtype, default_int).np))
+    return bind(R.randint, (), {"shape": tuple(size), "low": low, "high": high,
+                                "dtype": _dt(dtype, default_int)})
 
 
 def randn_like(t, dtype=None, requires_grad=False, device=None):
@@ -161,5 +163,4 @@ def rand_like(t, dtype=None, requires_grad=False, device=None):
 
 def randperm(n, *, dtype=None, device=None):
     check_device(device)
-    return Tensor._wrap(_rng().permutation(n).astype(_dt(dtype, default_int).np))
-
+    return bind(R.randperm, (), {"n": n, "dtype": _dt(dtype, default_int)})
