@@ -734,7 +734,6 @@ class TestAutograd(PortTestCase):
         self.assertEqual(ref_grad / 2.0 + ref_grad, a.grad)
 
     # Source: test/test_autograd.py::TestAutograd::test_hooks_cpp
-    @pytest.mark.xfail(strict=True, reason="tl.nn.BatchNorm1d does not exist")
     def test_hooks_cpp(self):
         # Tests hooks for autograd function implemented in C++
         bn = tl.nn.BatchNorm1d(5, affine=False)
