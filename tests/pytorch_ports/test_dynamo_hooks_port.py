@@ -301,7 +301,6 @@ class HooksTests(TestCase):
         self.assertEqual(cnts.frame_count, 1)
 
     # Source: test/dynamo/test_hooks.py::HooksTests::test_tensor_register_global_hooks_handles_in_list
-    @pytest.mark.xfail(strict=True, reason="frame_count is 1, not 0: minidynamo compiles a frame storing a hook handle to a global (PyTorch's 0 is its NYI graph break); gradients match")
     def test_tensor_register_global_hooks_handles_in_list(self):
         def fn(x):
             global h0
@@ -323,7 +322,10 @@ class HooksTests(TestCase):
         self.assertEqual(v.grad, tl.tensor([5.0, 10.0, 15.0]))
 
         # NYI!
-        self.assertEqual(cnts.frame_count, 0)
+        # Difference: docs/differences.md "a hook handle stored in a global is traced": the
+        # frame compiles (PyTorch's 0 is its not-yet-implemented graph break). PyTorch:
+        # self.assertEqual(cnts.frame_count, 0)
+        self.assertEqual(cnts.frame_count, 1)
 
     # Source: test/dynamo/test_hooks.py::HooksTests::test_hook_on_intermediate
     def test_hook_on_intermediate(self):
