@@ -28,7 +28,6 @@ from tensorlite._dtype import dtype as _TlDtype
 from tensorlite._primitive import PRIMITIVES, Primitive
 from tensorlite import _prims
 from fxlite.codegen import literal as _fx_literal
-from fxlite.marks import mark_impure
 
 _pack_d = struct.Struct("<d").pack
 _unpack_q = struct.Struct("<Q").unpack
@@ -65,12 +64,6 @@ VIEW_PRIMS = {"reshape", "permute", "expand", "index", "detach", "unbind"}
 # ufuncs taking `out` as their last positional argument (np.maximum/np.minimum deprecate it)
 POSITIONAL_OUT = (set(BINARY_UFUNCS.values()) | set(UNARY_UFUNCS.values()) | set(FLOAT_UFUNCS.values())
                   | {"np.rint"}) - {"np.maximum", "np.minimum"}
-
-# Random primitives draw new values on every call: never folded into a constant, merged with an
-# equal call or dropped. (The primitive table knows nothing of graphs: this layer marks them.)
-RANDOM_PRIMS = ("multinomial",)
-for _name in RANDOM_PRIMS:
-    mark_impure(PRIMITIVES[_name])
 
 PREV = object()  # a step operand meaning "the previous step's result"
 
