@@ -242,8 +242,8 @@ def broadcast(env, *shapes):
 # ---------------------------------------------------------------------------- elementwise
 _UNARY = ("abs neg pos exp log sin cos tanh sigmoid relu sqrt rsqrt sign floor ceil round erf square "
           "logical_not bitwise_not clone contiguous detach float double half long int bool cpu to type "
-          "softmax log_softmax requires_grad_ F.relu F.gelu F.silu F.sigmoid F.tanh F.softmax "
-          "F.log_softmax F.dropout F.leaky_relu F.softplus F.layer_norm").split()
+          "softmax log_softmax requires_grad_ tril triu cumsum argsort F.relu F.gelu F.silu F.sigmoid "
+          "F.tanh F.softmax F.log_softmax F.dropout F.leaky_relu F.softplus F.layer_norm").split()
 
 
 @rule(*_UNARY)
@@ -293,6 +293,29 @@ def _max(env, self, dim=None, keepdim=False):
         return ()
     r = _reduced(self.shape, dim, keepdim)
     return [r, r]  # (values, indices)
+
+
+@rule("sort")
+def _sort(env, self, dim=-1, descending=False, stable=False):
+    return [self.shape, self.shape]  # (values, indices)
+
+
+@rule("topk")
+def _topk(env, self, k, dim=-1, largest=True, sorted=True):
+    d = _norm(dim, self.ndim)
+    r = self.shape[:d] + (k,) + self.shape[d + 1:]
+    return [r, r]
+
+
+@rule("gather")
+def _gather(env, self, dim, index, **kwargs):
+    return index.shape
+
+
+@rule("index_select")
+def _index_select(env, self, dim, index):
+    d = _norm(dim, self.ndim)
+    return self.shape[:d] + (_numel(index.shape),) + self.shape[d + 1:]
 
 
 @rule("argmax", "argmin")
@@ -614,6 +637,13 @@ def _linear(env, input, weight, bias=None):
         raise NoRule("linear of these ranks")
     env.expect_equal(input.shape[-1], weight.shape[1])
     return input.shape[:-1] + (weight.shape[0],)
+
+
+@rule("F.scaled_dot_product_attention")
+def _sdpa(env, query, key, value, *args, **kwargs):
+    env.expect_equal(query.shape[-1], key.shape[-1])
+    env.expect_equal(key.shape[-2], value.shape[-2])
+    return query.shape[:-1] + value.shape[-1:]
 
 
 @rule("F.embedding")

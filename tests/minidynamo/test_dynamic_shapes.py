@@ -188,6 +188,18 @@ def tensor_of_sizes(x):
     return x + tl.tensor([x.shape[0], 1, 2]).float()
 
 
+@prog(lambda n: [(n, 4)])
+def sdpa_causal(x):
+    q = x.view(1, x.shape[0], 4)
+    return F.scaled_dot_product_attention(q, q, q, is_causal=True) + x.tril().cumsum(0)
+
+
+@prog(lambda n: [(n, 4)])
+def sort_topk_gather(x):
+    v = x.sort(0)[0] + x.topk(2, 1)[0].sum(1, keepdim=True)
+    return v.gather(1, tl.zeros(x.shape[0], 2).long()) + x.index_select(0, tl.arange(x.shape[0])).sum()
+
+
 @prog(lambda n: [(n,)])
 def tensor_copy_of_a_tensor(x):
     return tl.tensor(x) * x.shape[0] + tl.zeros(x.shape[0], dtype=tl.float32)
