@@ -54,3 +54,27 @@ def test_tracing_draws_nothing():
     tl.manual_seed(3)
     opt = md.compile(lambda x: x * 0 + tl.rand(4), backend="aot_eager")
     assert opt(tl.ones(4)).tolist() == expected  # the first draw is the call's, not the trace's
+
+
+# The codegen kernels of the random primitives (tests/backends/test_codegen.py counts these as
+# covered): each draw is its own kernel call, none folded, merged or dropped.
+CODEGEN_PRIMITIVES = {"rand", "randn", "randint", "randperm"}
+
+
+def test_codegen_calls_every_draw():
+    import fxlite
+    from backends.codegen import compile_fx_graph
+
+    def fn(x):
+        tl.rand(3)  # unused: still drawn
+        return x + tl.rand(3) - tl.rand(3) + tl.randn(3) + tl.randint(0, 3, (3,)) + tl.randperm(3)
+
+    x = tl.ones(3)
+    gm = fxlite.make_fx(fn)(x)
+    compiled = compile_fx_graph(gm, [x])
+    src = compiled.source
+    counts = {p: src.count(f"_impl_{p}(") for p in CODEGEN_PRIMITIVES}
+    assert counts == {"rand": 3, "randn": 1, "randint": 1, "randperm": 1}, (counts, src)
+    first, second = compiled(x), compiled(x)
+    first, second = (o[0] if isinstance(o, (tuple, list)) else o for o in (first, second))
+    assert first.tolist() != second.tolist()  # drawn again on every call
