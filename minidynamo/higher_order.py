@@ -55,6 +55,8 @@ _MESSAGES = {
     "aliasing": "Encountered aliasing during higher order op tracing: output {name} of the nested "
                 "compile region is one of its inputs or a view of one. Higher order ops do not support "
                 "aliasing: replace `return input` with `return input.clone()`",
+    "direct_call": "Directly using invoke_subgraph is not supported. Use nested_compile_region "
+                   "(md.nested_compile_region)",
     "escaped": "An intermediate tensor '{name}' created inside a nested compile region aliases an input "
                "or output, so it was not included in the subgraph outputs, but it is used after the "
                "region (e.g. through a side effect like list.append): its node does not belong to this "

@@ -128,11 +128,13 @@ class VariableBuilder:
         no other object takes their id)."""
         from .. import eval_frame  # cycle: eval_frame imports the interpreter, which imports this module
         from backends.aot.trace_wrapped import trace_wrapped
+        from backends.higher_order import invoke_subgraph
         from tensorlite.utils.checkpoint import checkpoint
         entries = [
             ((tl.no_grad, tl.enable_grad, tl.set_grad_enabled), cls.wrap_grad_mode_class),
             (eval_frame.graph_break, cls.wrap_graph_break),
             (trace_wrapped, cls.wrap_trace_wrapped),
+            (invoke_subgraph, cls.wrap_invoke_subgraph),
             (tl.nn.Module._call_impl, cls.wrap_module_call_impl),
             (tl.cond, cls.wrap_cond),
             (checkpoint, cls.wrap_checkpoint),
@@ -254,6 +256,10 @@ class VariableBuilder:
 
     def wrap_trace_wrapped(self, value):
         return TraceWrappedVariable(value, self.source)
+
+    def wrap_invoke_subgraph(self, value):
+        from ..higher_order import region_message  # cycle: higher_order imports this package
+        return UnsupportedCallVariable(value, region_message("direct_call"), self.source)
 
     def wrap_module_call_impl(self, value):
         self.guard("ID_MATCH", value)

@@ -284,6 +284,13 @@ def test_region_graph_break_is_an_error():
         md.compile(lambda x: breaks(x) + 1)(tl.ones(2))
 
 
+def test_calling_invoke_subgraph_directly_is_unsupported():
+    from backends.higher_order import invoke_subgraph
+
+    with pytest.raises(md.exc.Unsupported, match="Directly using invoke_subgraph is not supported"):
+        md.compile(lambda x: invoke_subgraph(tl.sin, None, x), fullgraph=True)(tl.ones(2))
+
+
 def test_region_aliasing_is_an_error():
     @md.nested_compile_region
     def alias(x):

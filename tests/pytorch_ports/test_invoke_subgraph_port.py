@@ -998,7 +998,6 @@ class GraphModule(tl.nn.Module):
         self.assertEqual(x.grad, x_clone.grad)
 
     # Source: test/higher_order_ops/test_invoke_subgraph.py::TestInvokeSubgraphCompile::test_fail_with_direct_invoke_subgraph
-    @pytest.mark.xfail(strict=True, reason="a direct invoke_subgraph call is not rejected: md traces it as Python (here gn((x,)) fails: Unsupported 'data-dependent operation')")
     def test_fail_with_direct_invoke_subgraph(self):
         def gn(x):
             return tl.sin(x)
