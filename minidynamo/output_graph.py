@@ -5,7 +5,7 @@ import time
 
 from backends.higher_order import invoke_subgraph
 import fxlite
-from fxlite.marks import mark_run_graph_as_is
+from fxlite.marks import mark_impure, mark_run_graph_as_is
 from fxlite.symbolic import set_sym_shape, sym_shape
 import tensorlite as tl
 from tensorlite import _state as tl_state
@@ -36,6 +36,37 @@ set_grad_enabled_node.__name__ = "_set_grad_enabled"
 set_grad_enabled_node.__qualname__ = "_set_grad_enabled"
 # one autograd node for the whole graph cannot switch grad mode halfway through
 mark_run_graph_as_is(set_grad_enabled_node)
+
+
+def enter_inference_mode_node(mode):
+    """Graph node target: enter tl.inference_mode(mode); returns it for the exit node (as
+    torch.autograd.grad_mode._enter_inference_mode)."""
+    ctx = tl.inference_mode(mode)
+    ctx.__enter__()
+    return ctx
+
+
+def exit_inference_mode_node(ctx):
+    """Graph node target: leave the inference mode the enter node entered."""
+    ctx.__exit__(None, None, None)
+
+
+for _fn, _name in ((enter_inference_mode_node, "_enter_inference_mode"),
+                   (exit_inference_mode_node, "_exit_inference_mode")):
+    _fn.__module__ = "minidynamo.output_graph"
+    _fn.__name__ = _fn.__qualname__ = _name
+    # as a grad-mode switch: one autograd node cannot switch modes halfway; and an exit node's
+    # value is unused, yet it must run
+    mark_run_graph_as_is(mark_impure(_fn))
+
+
+def _made_in_inference_mode(result, args):
+    """Mark an op's fake results as eager marks tensors made in tl.inference_mode(): inference
+    tensors, except that a view has its source's flag (fake tensors do not apply the rule)."""
+    for t in result if isinstance(result, (tuple, list)) else (result,):
+        if isinstance(t, tl.Tensor):
+            view = t._base is not None and args and isinstance(args[0], tl.Tensor)
+            t._inference = args[0]._inference if view else True
 
 
 class GraphArg:
@@ -148,6 +179,7 @@ class OutputGraph:
         self.shape_env = ShapeEnv(self, dynamic_dims)  # symbols of dynamic sizes, and their guards
         self.initial_grad_mode = tl_state.grad_enabled
         self.current_grad_mode = tl_state.grad_enabled
+        self._inference_modes = []  # (enter node, entered tl.inference_mode, grad mode before), innermost last
         self.add_guard("GRAD_MODE", None, self.initial_grad_mode)
         self.start_time = time.perf_counter()
         self.hooks = HookTracker(self)
@@ -197,6 +229,25 @@ class OutputGraph:
         node.meta["stack_trace"] = tx.stack_trace()
         self.current_grad_mode = mode
         tl_state.grad_enabled = mode
+
+    def enter_inference_mode(self, tx, mode):
+        """`with tl.inference_mode(mode):` a node enters it in the graph, and the trace enters it
+        too (views made inside remember it, as eagerly); grad mode is `not mode` inside."""
+        if self._regions:  # AOT traces a region's graph through the switch: its results would
+            unsupported("tl.inference_mode inside a nested compile region")  # not be inference tensors
+        node = self.graph.call_function(enter_inference_mode_node, (mode,))
+        node.meta["stack_trace"] = tx.stack_trace()
+        ctx = tl.inference_mode(mode)
+        ctx.__enter__()
+        self._inference_modes.append((node, ctx, self.current_grad_mode))
+        self.current_grad_mode = not mode
+
+    def exit_inference_mode(self, tx):
+        node, ctx, grad_mode = self._inference_modes.pop()
+        end = self.graph.call_function(exit_inference_mode_node, (node,))
+        end.meta["stack_trace"] = tx.stack_trace()
+        ctx.__exit__(None, None, None)
+        self.current_grad_mode = grad_mode
 
     # ---- graph inputs ---------------------------------------------------------------
     def graph_input_tensor(self, tx, value, source):
@@ -457,6 +508,8 @@ class OutputGraph:
             raise
         except Exception as e:
             raise UserError(e) from None
+        if inplace_of is None and self._inference_modes and self._inference_modes[-1][1].mode:
+            _made_in_inference_mode(result, fake_args)
         if self.shape_env.symbols and inplace_of is None:  # the results' symbolic shapes
             propagate(self.shape_env, kind, target, args, kwargs, result)
         # now that the shape rule may have specialized a symbolic size, its graph value
@@ -510,6 +563,8 @@ class OutputGraph:
 
     # ---- finishing --------------------------------------------------------------------
     def restore_global_state(self):
+        while self._inference_modes:  # a trace that stopped inside `with tl.inference_mode()`
+            self._inference_modes.pop()[1].__exit__(None, None, None)
         tl_state.grad_enabled = self.initial_grad_mode
 
     def has_dynamic_dims(self):

@@ -21,7 +21,7 @@ from .variables.dicts import DictVariable, DictViewVariable
 from .variables.functions import CellVariable, NestedFunctionVariable
 from .variables.iterators import IteratorVariable
 from .variables.lists import BaseListVariable, ListVariable, SliceVariable, TupleVariable
-from .variables.objects import GradModeVariable, UserDefinedObjectVariable
+from .variables.objects import GradModeVariable, InferenceModeVariable, UserDefinedObjectVariable
 from .variables.operators import container_binary_op, contains, inplace
 from .variables.sets import SetVariable
 from .variables import sym
@@ -676,8 +676,8 @@ class InstructionTranslatorBase:
     # ------------------------------------------------------------------ with blocks
     def BEFORE_WITH(self, inst):
         ctx = self.pop()
-        if not isinstance(ctx, GradModeVariable):
-            unsupported(f"`with` on {ctx} (only tl.no_grad/enable_grad/set_grad_enabled are traced)")
+        if not isinstance(ctx, (GradModeVariable, InferenceModeVariable)):
+            unsupported(f"`with` on {ctx} (only tl.no_grad/enable_grad/set_grad_enabled/inference_mode are traced)")
         exit_fn = ctx.var_getattr(self, "__exit__")
         self.push(exit_fn)
         self.push(ctx.enter(self))

@@ -131,7 +131,7 @@ class VariableBuilder:
         from backends.higher_order import invoke_subgraph
         from tensorlite.utils.checkpoint import checkpoint
         entries = [
-            ((tl.no_grad, tl.enable_grad, tl.set_grad_enabled), cls.wrap_grad_mode_class),
+            ((tl.no_grad, tl.enable_grad, tl.set_grad_enabled, tl.inference_mode), cls.wrap_grad_mode_class),
             (eval_frame.graph_break, cls.wrap_graph_break),
             (trace_wrapped, cls.wrap_trace_wrapped),
             (invoke_subgraph, cls.wrap_invoke_subgraph),

@@ -415,7 +415,7 @@ class GradModeEnter(VariableTracker):
 
 
 class GradModeClassVariable(VariableTracker):
-    """tl.no_grad / tl.enable_grad / tl.set_grad_enabled before being called."""
+    """tl.no_grad / tl.enable_grad / tl.set_grad_enabled / tl.inference_mode before being called."""
 
     def __init__(self, cls, source=None):
         super().__init__(source)
@@ -446,7 +446,49 @@ class GradModeClassVariable(VariableTracker):
             tx.set_grad_mode(bool(mode))
             v.entered_eagerly = True
             return _SetGradEnabledVariable(v)
+        if cls is tl.inference_mode:
+            mode = (args[0] if args else kwargs.get("mode", ConstantVariable(True))).as_python_constant()
+            if callable(mode) and not isinstance(mode, bool):
+                unsupported("tl.inference_mode used as a decorator inside a compiled region")
+            return InferenceModeVariable(bool(mode))
         unsupported(f"{cls.__name__} inside a compiled region")
+
+
+class InferenceModeVariable(VariableTracker):
+    """tl.inference_mode(mode) as a context manager inside the graph: nodes enter and leave
+    it (grad mode follows, off inside), so the graph runs as it is (see OutputGraph)."""
+
+    def __init__(self, mode):
+        super().__init__(None)
+        self.mode = mode
+
+    def enter(self, tx):
+        tx.output.enter_inference_mode(tx, self.mode)
+        return ConstantVariable(None)
+
+    def exit(self, tx):
+        tx.output.exit_inference_mode(tx)
+        return ConstantVariable(None)
+
+    def var_getattr(self, tx, name):
+        if name == "__exit__":
+            return InferenceModeExit(self)
+        unsupported(f"inference_mode.{name}")
+
+    def __repr__(self):
+        return f"InferenceModeVariable({self.mode})"
+
+
+class InferenceModeExit(VariableTracker):
+    """The block's __exit__, on the stack until the block ends. Not a GradModeExit: a graph
+    break inside the block cannot split the frame (the resumed code would run outside it)."""
+
+    def __init__(self, ctx):
+        super().__init__(None)
+        self.ctx = ctx
+
+    def call_function(self, tx, args, kwargs):
+        return self.ctx.exit(tx)
 
 
 class _SetGradEnabledVariable(GradModeVariable):

@@ -442,3 +442,74 @@ def test_region_changes_a_tensor_from_outside_in_place(backend):
     state["w"] = tl.ones(4)
     out = md.compile(f, backend=backend, fullgraph=True)(x)
     assert same(out, ref) and same(state["w"], ref_w)
+
+
+# ------------------------------------------------------------------- inference mode
+
+
+def _inference_block(x, y):
+    z = tl.cos(x)
+    with tl.inference_mode():
+        w = tl.cos(z)
+        v = w.view(2, 2)  # a view of an inference tensor made inside
+        w.add_(1)
+    return w * y, v.sum(), w.is_inference(), z.is_inference(), tl.is_grad_enabled()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_inference_mode_block_is_traced(backend):
+    x, y = tl.randn(4, requires_grad=True), tl.randn(4)
+    ref = _inference_block(x, y)
+    rec = EagerAndRecordGraphs()
+    out = md.compile(_inference_block, backend=rec, fullgraph=True)(x, y)
+    assert same(out, ref)
+    assert out[0].is_inference() == ref[0].is_inference() and out[0].requires_grad == ref[0].requires_grad
+
+
+def test_inference_mode_block_graph():
+    rec = EagerAndRecordGraphs()
+    md.compile(_inference_block, backend=rec, fullgraph=True)(tl.randn(4), tl.randn(4))
+    targets = [n.target.__name__ for n in rec.graphs[0].graph.nodes if n.op == "call_function"
+               and n.target.__name__.endswith("_inference_mode")]
+    assert targets == ["_enter_inference_mode", "_exit_inference_mode"]
+
+
+def test_graph_break_inside_inference_mode_runs_the_frame_eagerly():
+    def f(x):
+        with tl.inference_mode():
+            y = x * 2
+            md.graph_break()  # the code after it must run inside the block: no split
+            return y + 1
+
+    with pytest.raises(md.exc.Unsupported):
+        md.compile(f, backend="eager", fullgraph=True)(tl.ones(2))
+    md.reset()
+    out = md.compile(f, backend="eager")(tl.ones(2))
+    assert same(out, f(tl.ones(2))) and out.is_inference()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_region_called_inside_inference_mode(backend):
+    @md.nested_compile_region
+    def bump(x, y):
+        x.add_(1)  # an inference tensor, changed inside inference mode
+        return x * y
+
+    def f(x, y):
+        with tl.inference_mode():
+            return bump(tl.cos(x), y)
+
+    x, y = tl.randn(8), tl.randn(8)
+    ref = f(x, y)
+    out = md.compile(f, backend=backend, fullgraph=True)(x, y)
+    assert same(out, ref) and out.is_inference() and ref.is_inference()
+
+
+def test_inference_mode_inside_a_region_is_an_error():
+    @md.nested_compile_region
+    def infer(x):
+        with tl.inference_mode():
+            return x * 2
+
+    with pytest.raises(md.exc.Unsupported, match="inference_mode inside a nested compile region"):
+        md.compile(lambda x: infer(x) + 1, backend="eager")(tl.ones(2))
