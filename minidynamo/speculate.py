@@ -102,8 +102,10 @@ def _roots(tx):
 
 def _reachable(roots):
     """Every tracker reachable from roots through trackers' attributes (and the lists, tuples,
-    dicts and sets they hold)."""
+    dicts and sets they hold). Containers are visited once each: a tracker's attributes may
+    hold cyclic ones (a list that contains itself, a dict of the module it belongs to)."""
     seen = {}
+    visited = set()  # ids of the containers already expanded
     todo = list(roots)
     while todo:
         v = todo.pop()
@@ -112,27 +114,32 @@ def _reachable(roots):
                 continue
             seen[id(v)] = v
             todo.extend(vars(v).values())
-        elif isinstance(v, (list, tuple, set, frozenset)):
-            todo.extend(v)
-        elif isinstance(v, dict):
-            todo.extend(v.values())
+        elif isinstance(v, (list, tuple, set, frozenset, dict)):
+            if id(v) in visited:
+                continue
+            visited.add(id(v))
+            todo.extend(v.values() if isinstance(v, dict) else v)
     return seen.values()
 
 
 _SCALARS = (int, float, str, bool)
 
 
-def _ident(v):
+def _ident(v, path=()):
     """What a tracker attribute refers to, compared by identity (trackers, nodes) or value
-    (scalars); None for what is not compared (real values, functions, caches)."""
+    (scalars); None for what is not compared (real values, functions, caches). A container
+    met again inside itself (a cycle) is compared by identity."""
     if isinstance(v, (VariableTracker, Node)):
         return id(v)
     if v is None or isinstance(v, _SCALARS):
         return None if v is None else ("=", type(v), v)
-    if isinstance(v, (list, tuple)):
-        return tuple(_ident(x) for x in v)
-    if isinstance(v, dict):
-        return tuple((repr(k), _ident(x)) for k, x in v.items())
+    if isinstance(v, (list, tuple, dict)):
+        if id(v) in path:
+            return ("cycle", id(v))
+        path = (*path, id(v))
+        if isinstance(v, dict):
+            return tuple((repr(k), _ident(x, path)) for k, x in v.items())
+        return tuple(_ident(x, path) for x in v)
     if isinstance(v, (set, frozenset)):
         return frozenset(id(x) for x in v if isinstance(x, VariableTracker))
     return None

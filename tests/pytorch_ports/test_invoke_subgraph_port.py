@@ -64,9 +64,6 @@ class TestCase(_TestCase):
 
 
 # Why ports fail here (each xfail names one of these, or its own one-line cause).
-RANDOM = ("dropout under md.compile: tracing it draws from tensorlite's generator (the first compiled call "
-          "sees other random numbers than eager), and aot_eager/codegen keep the mask drawn while tracing "
-          "as a graph constant (_tensor_constant0), reused by every call")
 NO_SYMBOLIC = ("md names size symbols s0, s1, .. (torch s77), and a region's graph takes no symbolic size as "
                "an input (torch passes s77 as its first operand), so the calls, subgraphs and getitem numbers differ")
 SCALAR_OUTPUTS = ("md.config has no option capture_scalar_outputs (AttributeError); md never captures "
@@ -1655,7 +1652,6 @@ class GraphModule(tl.nn.Module):
     # Upstream decorates this with torch._inductor.config.patch(fallback_random=True) (Inductor's
     # random ops draw from eager's generator); codegen has no such option because it never compiles
     # random ops: it calls tensorlite's, eager's generator.
-    @pytest.mark.xfail(strict=True, reason=RANDOM)
     def test_ac_rng(self):
         def fn1(x):
             return tl.cos(tl.nn.functional.dropout(x, p=0.5))
