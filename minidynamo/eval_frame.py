@@ -77,9 +77,12 @@ class _BackendKey:
         return isinstance(other, _BackendKey) and other.backend is self.backend
 
 
-def _cache_key(fn, backend):
+def _cache_key(fn, backend, fullgraph, dynamic):
+    """Entries are shared by compiles of the same code with the same settings: an entry built
+    without fullgraph (graph breaks allowed) or with another dynamic policy must not serve a
+    compile that asked for different ones."""
     key = fn if fn.__closure__ else fn.__code__
-    return (key, _BackendKey(backend))
+    return (key, _BackendKey(backend), bool(fullgraph), dynamic)
 
 
 def reset():
@@ -106,7 +109,7 @@ class OptimizedFunction:
         self._fullgraph = fullgraph
         self._dynamic = dynamic
         functools.update_wrapper(self, fn)
-        self._key = _cache_key(fn, self._backend)
+        self._key = _cache_key(fn, self._backend, fullgraph, dynamic)
 
     @property
     def _cache(self):

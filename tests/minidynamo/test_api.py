@@ -569,3 +569,21 @@ def test_inspect_hits_and_misses():
     e = c.entries[0]
     assert e.code is not None and e.graph is not None
     assert re.match(r"TENSOR_MATCH: check_tensor\(L\['x'\]", str([g for g in e.guards if g.kind == "TENSOR_MATCH"][0]))
+
+
+def test_fullgraph_and_dynamic_are_part_of_the_cache_key():
+    # issue 25: compiling again with fullgraph=True used to reuse the graph-broken entry of an
+    # earlier compile of the same code, so the break raised nothing (the setting was ignored)
+    def f(x):
+        x = x + 1
+        md.graph_break()
+        return x * 2
+
+    md.reset()
+    assert md.compile(f)(tl.ones(2)).tolist() == [4.0, 4.0]
+    with pytest.raises(md.exc.Unsupported, match="graph_break"):
+        md.compile(f, fullgraph=True)(tl.ones(2))
+    static = md.compile(lambda x: x * x.shape[0], dynamic=False)
+    for n in (2, 3, 4):
+        static(tl.ones(n))
+    assert len(md.inspect(static).entries) == 3
