@@ -1,6 +1,9 @@
 """What PyTorch's test files import from torch.testing._internal, for the ports: a TestCase
 whose assertEqual compares tensors (and lists or tuples of them) by value, as PyTorch's
 does, and which resets minidynamo around each test (torch._dynamo.test_case.TestCase)."""
+import contextlib
+import gc
+
 import numpy as np
 
 import tensorlite as tl
@@ -31,3 +34,33 @@ class TestCase(testing.TestCase):
                                        atol=1e-5 if atol is None else atol, err_msg=msg or "")
             return
         super().assertEqual(a, b, msg)
+
+
+@contextlib.contextmanager
+def disable_gc():
+    # torch.testing._internal.common_utils.disable_gc
+    if gc.isenabled():
+        try:
+            gc.disable()
+            yield
+        finally:
+            gc.enable()
+    else:
+        yield
+
+
+@contextlib.contextmanager
+def set_warn_always_context(new_val):
+    # torch.testing._internal.common_utils.set_warn_always_context; tensorlite warns every
+    # time (it has no warn-once switch), so without tl.set_warn_always this only yields.
+    setter = getattr(tl, "set_warn_always", None)
+    getter = getattr(tl, "is_warn_always_enabled", None)
+    if setter is None or getter is None:
+        yield
+        return
+    old_val = getter()
+    setter(new_val)
+    try:
+        yield
+    finally:
+        setter(old_val)

@@ -4,7 +4,6 @@ from every class of that file, as PyTorch wrote them with only the names changed
 (test_saved_tensor_hooks_extra_exit_during_bw_no_crash,
 test_saved_tensor_hooks_extra_enter_during_bw_no_leak) are not repeated here.
 Each port names its source."""
-import contextlib
 import gc
 import threading
 import unittest
@@ -16,42 +15,13 @@ from functools import partial
 import pytest
 
 import tensorlite as tl
+from tests.pytorch_ports.common import disable_gc, set_warn_always_context  # noqa: F401
 from tensorlite import nn
 from tensorlite.autograd import Function
 from tests.pytorch_ports.common import TestCase
 
 
 # ------------------------------------------------------------------ helpers (common_utils)
-@contextlib.contextmanager
-def disable_gc():
-    # torch.testing._internal.common_utils.disable_gc
-    if gc.isenabled():
-        try:
-            gc.disable()
-            yield
-        finally:
-            gc.enable()
-    else:
-        yield
-
-
-@contextlib.contextmanager
-def set_warn_always_context(new_val):
-    # torch.testing._internal.common_utils.set_warn_always_context; tensorlite warns every
-    # time (it has no warn-once switch), so without tl.set_warn_always this only yields.
-    setter = getattr(tl, "set_warn_always", None)
-    getter = getattr(tl, "is_warn_always_enabled", None)
-    if setter is None or getter is None:
-        yield
-        return
-    old_val = getter()
-    setter(new_val)
-    try:
-        yield
-    finally:
-        setter(old_val)
-
-
 def parametrize(name, values):
     # torch.testing._internal.common_utils.parametrize (expanded by instantiate_parametrized_tests)
     def deco(fn):

@@ -1,8 +1,6 @@
 """Ports of PyTorch's test/test_autograd.py for tensorlite (issue #21), as PyTorch wrote them
 with only the names changed (torch -> tl), plus tensorlite's own gradchecks of the ops they
 need. Each port names its source."""
-import contextlib
-import gc
 import re
 import unittest
 import weakref
@@ -11,19 +9,7 @@ import numpy as np
 import pytest
 
 import tensorlite as tl
-
-
-@contextlib.contextmanager
-def disable_gc():
-    # torch.testing._internal.common_utils.disable_gc
-    if gc.isenabled():
-        try:
-            gc.disable()
-            yield
-        finally:
-            gc.enable()
-    else:
-        yield
+from tests.pytorch_ports.common import disable_gc  # noqa: F401
 
 
 class TestCase(unittest.TestCase):

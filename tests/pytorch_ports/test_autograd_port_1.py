@@ -35,6 +35,7 @@ import numpy as np
 import pytest
 
 import tensorlite as tl
+from tests.pytorch_ports.common import disable_gc, set_warn_always_context  # noqa: F401
 import tensorlite.utils.checkpoint  # noqa: F401
 from tensorlite import nn
 from tensorlite.autograd import Function, detect_anomaly, once_differentiable
@@ -85,36 +86,6 @@ create_selective_checkpoint_contexts = _name(
 
 
 # ------------------------------------------------------------------ helpers (common_utils)
-@contextlib.contextmanager
-def disable_gc():
-    # torch.testing._internal.common_utils.disable_gc
-    if gc.isenabled():
-        try:
-            gc.disable()
-            yield
-        finally:
-            gc.enable()
-    else:
-        yield
-
-
-@contextlib.contextmanager
-def set_warn_always_context(new_val):
-    # torch.testing._internal.common_utils.set_warn_always_context; tensorlite warns every
-    # time (it has no warn-once switch), so without tl.set_warn_always this only yields.
-    setter = getattr(tl, "set_warn_always", None)
-    getter = getattr(tl, "is_warn_always_enabled", None)
-    if setter is None or getter is None:
-        yield
-        return
-    old_val = getter()
-    setter(new_val)
-    try:
-        yield
-    finally:
-        setter(old_val)
-
-
 def gradcheck(fn, inputs, **kwargs):
     # torch.testing._internal.common_utils.gradcheck: fast_mode on unless a test says
     # otherwise; its other default, check_batched_grad=True (a vmap check), is dropped, and so

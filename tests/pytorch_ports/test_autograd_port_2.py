@@ -33,6 +33,7 @@ import numpy as np
 import pytest
 
 import tensorlite as tl
+from tests.pytorch_ports.common import disable_gc  # noqa: F401
 from tensorlite import nn
 from tensorlite.autograd import Function
 from tensorlite.autograd.function import once_differentiable
@@ -44,19 +45,6 @@ nan = math.nan
 
 
 # --- local equivalents of torch.testing._internal helpers -----------------------------------
-
-@contextlib.contextmanager
-def disable_gc():
-    # torch.testing._internal.common_utils.disable_gc
-    if gc.isenabled():
-        try:
-            gc.disable()
-            yield
-        finally:
-            gc.enable()
-    else:
-        yield
-
 
 def _testing_kwargs(kwargs):
     # common_utils.gradcheck/gradgradcheck default check_batched_grad=True and fast_mode=True;
